@@ -1,0 +1,5 @@
+"""bridgehub: a self-hosted integrations hub for contact centers."""
+
+from importlib.metadata import version
+
+__version__ = version("bridgehub")

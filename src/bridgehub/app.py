@@ -1,0 +1,135 @@
+"""The hub's ASGI application."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.exceptions import HTTPException
+
+from bridgehub import __version__
+from bridgehub.accounts.auth import ensure_admin_key
+from bridgehub.db import migrate
+from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
+from bridgehub.db.session import DbSession
+from bridgehub.integrations.configuration import json_schemas
+from bridgehub.integrations.endpoints import router as catalog_router
+from bridgehub.kit.errors import HubError
+from bridgehub.kit.paths import format_path
+from bridgehub.settings import Settings, get_settings
+from bridgehub.vault import vault_from_settings
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, database: str | None = None) -> FastAPI:
+    """Build the hub. Without `database`, the lifespan finds it from the settings
+    (starting the embedded PostgreSQL when `DATABASE_URL` is unset)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            # Starting the embedded server blocks for a moment, before anything else runs.
+            url = database or stack.enter_context(database_url(settings))
+            await asyncio.to_thread(migrate.upgrade, url)
+            engine = create_engine(url)
+            stack.push_async_callback(engine.dispose)
+            app.state.settings = settings
+            app.state.sessionmaker = create_sessionmaker(engine)
+            app.state.vault = vault_from_settings(settings)
+            async with app.state.sessionmaker() as session:
+                _announce_admin_key(await ensure_admin_key(session, settings))
+            log.info("hub ready", version=__version__)
+            yield
+
+    app = FastAPI(
+        title="bridgehub",
+        version=__version__,
+        summary="Integrations hub for contact centers.",
+        lifespan=lifespan,
+    )
+    app.include_router(catalog_router)
+    _install_error_handlers(app)
+
+    @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
+    async def health(session: DbSession) -> dict[str, str]:
+        await session.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    @app.get(
+        "/schemas/{kind}.json", tags=["catalog"], summary="JSON Schema of a configuration kind"
+    )
+    async def schema(kind: str) -> JSONResponse:
+        schemas = json_schemas()
+        if kind not in schemas:
+            raise HTTPException(404, f"No schema named {kind!r}; known: {', '.join(schemas)}.")
+        return JSONResponse(schemas[kind], media_type="application/schema+json")
+
+    return app
+
+
+def _announce_admin_key(key: str | None) -> None:
+    # Printed, never logged: log lines are shipped and kept, and a key must not be.
+    if key is not None:
+        print(
+            "\nGenerated the admin API key (shown only this once; only its digest is stored):\n"
+            f"  {key}\nSet BRIDGEHUB_ADMIN_KEY to choose your own instead.\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _error(
+    status_code: int, code: str, message: str, details: list[Any] | None = None
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details or []}}
+    headers = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
+    return JSONResponse(body, status_code, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HubError)
+    async def hub_error(_: Request, error: HubError) -> JSONResponse:
+        return _error(error.status_code, error.code, error.message, error.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        details = [
+            {"path": format_path(_client_location(problem["loc"])), "message": problem["msg"]}
+            for problem in error.errors()
+        ]
+        return _error(422, "invalid_request", "The request is invalid.", details)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        phrase = HTTPStatus(error.status_code).phrase
+        message = str(error.detail)
+        if error.status_code == 404 and message == phrase:
+            message = f"Nothing is served at {request.url.path}."
+        elif error.status_code == 405:
+            allowed = {k.lower(): v for k, v in (error.headers or {}).items()}.get("allow", "")
+            message = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}."
+        response = _error(error.status_code, phrase.lower().replace(" ", "_"), message)
+        response.headers.update(error.headers or {})
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path, error_type=type(error).__name__)
+        return _error(500, "internal_error", "An unexpected error occurred; it has been logged.")
+
+
+def _client_location(location: Any) -> list[str | int]:
+    """Drop FastAPI's leading `body`/`query`/... so paths point into what the caller sent."""
+    parts = list(location)
+    return parts[1:] if parts and parts[0] in ("body", "query", "path", "header") else parts

@@ -1,0 +1,1 @@
+"""Database access: the embedded PostgreSQL, engines, sessions and migrations."""

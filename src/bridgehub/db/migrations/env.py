@@ -1,0 +1,12 @@
+"""Alembic environment: the hub hands over an open connection (see `bridgehub.db.migrate`)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from bridgehub.db.migrate import target_metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()

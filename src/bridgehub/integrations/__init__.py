@@ -1,0 +1,1 @@
+"""The catalog: integration and action configurations, validated and stored."""

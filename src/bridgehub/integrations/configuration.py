@@ -1,0 +1,502 @@
+"""Integration and action configurations, as the configuration reference defines them.
+
+The pydantic models describe each document's shape (and give its JSON Schema); the
+checks that span several keys (a `format` naming its own field, field names unique
+across elements, `oauth` fields only for OAuth 2.0, ...) run beside them on the raw
+document, so that one pass reports every problem at once, each with its path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Container, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar, get_args
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from bridgehub.kit.errors import InvalidInput, Problem
+from bridgehub.kit.paths import describe_value, format_path
+
+AuthenticationType = Literal["none", "custom", "oauth2"]
+FieldSource = Literal["input", "default", "auth_validation"]
+FieldType = Literal["input", "oauth"]
+
+SYSTEM_NAME_RULE = "1 to 64 lower-case letters, digits, '_' or '-', starting with a letter or digit"
+FIELD_NAME_RULE = "1 to 64 letters, digits, '_' or '-', starting with a letter or '_'"
+_SYSTEM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+SECRET_MASK = "********"  # noqa: S105  (a placeholder, not a secret)
+"""What answers show instead of an OAuth 2.0 client secret. A PUT that sends it back
+keeps the stored secret."""
+
+
+def _matching(pattern: re.Pattern[str], rule: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise PydanticCustomError(
+                "name",
+                "must be {rule}; found {found}",
+                {"rule": rule, "found": describe_value(value)},
+            )
+        return value
+
+    return check
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in value)
+    ):
+        raise PydanticCustomError(
+            "url",
+            "must be an http:// or https:// URL; found {found}",
+            {"found": describe_value(value)},
+        )
+    return value
+
+
+SystemName = Annotated[
+    str,
+    AfterValidator(_matching(_SYSTEM_NAME, SYSTEM_NAME_RULE)),
+    WithJsonSchema({"type": "string", "pattern": _SYSTEM_NAME.pattern}),
+]
+FieldName = Annotated[
+    str,
+    AfterValidator(_matching(_FIELD_NAME, FIELD_NAME_RULE)),
+    WithJsonSchema({"type": "string", "pattern": _FIELD_NAME.pattern}),
+]
+EnvironmentVariable = Annotated[
+    str,
+    AfterValidator(_matching(_ENV_NAME, "an environment variable name (letters, digits and '_')")),
+    WithJsonSchema({"type": "string", "pattern": _ENV_NAME.pattern}),
+]
+HttpUrl = Annotated[
+    str,
+    AfterValidator(_http_url),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://"}),
+]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", "must not be empty")
+    return value
+
+
+Text = Annotated[
+    str, AfterValidator(_not_blank), WithJsonSchema({"type": "string", "minLength": 1})
+]
+
+
+class _Configuration(BaseModel):
+    # Strict: a configuration is written by a person, so "true" for true or a typo'd
+    # key is a mistake to point at, not something to guess around.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class AuthenticationField(_Configuration):
+    """How the hub obtains one authentication value sent to the bridge in `auth`."""
+
+    source: FieldSource = Field(description="Where the value comes from.")
+    display: Text = Field(description="Label shown to the person activating the integration.")
+    mandatory: bool = Field(description="Whether activation requires a value.")
+    type: FieldType = Field(
+        description="`input`: typed by a person; `oauth`: filled by the OAuth 2.0 authority."
+    )
+    store: bool = Field(
+        description="Whether the value is kept after the request that collected it."
+    )
+    help: str | None = Field(default=None, description="Hint shown beside the input.")
+    format: str | None = Field(
+        default=None,
+        description="Template around the typed value, naming the field itself, e.g. `https://{{account}}.zendesk.com`.",
+    )
+    default: str | None = Field(
+        default=None, description="The value of a field whose source is `default`."
+    )
+
+
+AuthenticationElement = Annotated[
+    dict[FieldName, AuthenticationField],
+    Field(json_schema_extra={"minProperties": 1, "maxProperties": 1}),
+]
+
+
+class OAuth2Configuration(_Configuration):
+    """Where and how the hub runs the OAuth 2.0 authorization code flow."""
+
+    authorize_url: HttpUrl
+    token_url: HttpUrl
+    client_id: Text
+    client_secret: Text | None = None
+    client_secret_env: EnvironmentVariable | None = Field(
+        default=None, description="Name of the environment variable holding the client secret."
+    )
+    scopes: list[Text] = Field(default_factory=list)
+    pkce: bool = False
+
+
+class IntegrationConfiguration(_Configuration):
+    """An integration, exactly as the configuration reference describes it."""
+
+    name: SystemName = Field(description="The system name of the integration; unique.")
+    display_name: Text
+    description: Text
+    logo_url: HttpUrl
+    icon_url: HttpUrl
+    authentication_type: AuthenticationType
+    authentication_configuration: list[AuthenticationElement] | None = Field(
+        default=None, description="One object per field, each holding exactly one field name."
+    )
+    auth_validation_endpoint: HttpUrl | None = None
+    contact_synchronization_endpoint: HttpUrl | None = None
+    interaction_retrieval_endpoint: HttpUrl | None = None
+    agent_synchronization_endpoint: HttpUrl | None = None
+    interaction_types: list[Text] | None = None
+    oauth2_configuration: OAuth2Configuration | None = None
+
+    def authentication_fields(self) -> Iterator[tuple[str, AuthenticationField]]:
+        for element in self.authentication_configuration or ():
+            yield from element.items()
+
+
+class ActionInput(_Configuration):
+    key: FieldName = Field(description="The key of this input in the request's `data`.")
+    name: Text = Field(description="The input's name, shown to people.")
+    mandatory: bool = Field(description="Whether the action refuses to run without a value.")
+
+
+class ActionConfiguration(_Configuration):
+    """An action, exactly as the configuration reference describes it."""
+
+    provider: SystemName = Field(description="The `name` of the integration providing the action.")
+    name: SystemName = Field(description="Identifier of the action, unique within its provider.")
+    display: Text = Field(description='Lower-case and short: "create a ticket".')
+    description: Text = Field(description='Lower-case: "create a new ticket in Zendesk".')
+    endpoint: HttpUrl
+    inputs: list[ActionInput]
+
+
+Model = TypeVar("Model", bound=_Configuration)
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Located:
+    """A problem whose location is still a tuple, so problems sort in document order."""
+
+    location: tuple[str | int, ...]
+    message: str
+
+
+def validate_integration(document: Any) -> IntegrationConfiguration:
+    """Validate an integration configuration, raising `InvalidConfiguration` with every problem."""
+    return _validate(IntegrationConfiguration, document, _integration_rules)
+
+
+def validate_action(
+    document: Any, *, providers: Container[str] | None = None
+) -> ActionConfiguration:
+    """Validate an action configuration.
+
+    With `providers`, the action's `provider` must be one of them; without, that check
+    is left to whoever knows the registered integrations.
+    """
+
+    def rules(action: Mapping[str, Any]) -> Iterator[_Located]:
+        yield from _action_rules(action)
+        provider = action.get("provider")
+        if providers is not None and isinstance(provider, str) and provider not in providers:
+            yield _Located(("provider",), f'no integration named "{provider}" is registered')
+
+    return _validate(ActionConfiguration, document, rules)
+
+
+class InvalidConfiguration(InvalidInput):
+    code = "invalid_configuration"
+
+
+def _validate(
+    model: type[Model], document: Any, rules: Callable[[Mapping[str, Any]], Iterator[_Located]]
+) -> Model:
+    kind = "integration" if model is IntegrationConfiguration else "action"
+    if not isinstance(document, dict):
+        found = describe_value(document)
+        raise InvalidConfiguration(
+            f"The {kind} configuration is invalid.",
+            [Problem("", f"an {kind} configuration must be a JSON object; found {found}")],
+        )
+    problems: list[_Located] = list(rules(document))
+    try:
+        configuration = model.model_validate(document)
+    except ValidationError as error:
+        problems.extend(_explain(model, detail) for detail in error.errors(include_url=False))
+    if problems:
+        order = {key: index for index, key in enumerate(document)}
+        problems.sort(
+            key=lambda p: (order.get(p.location[0], len(order)) if p.location else -1, _sort_key(p))
+        )
+        raise InvalidConfiguration(
+            f"The {kind} configuration has {_count(len(problems), 'problem')}.",
+            _unique(Problem(format_path(p.location), p.message) for p in problems),
+        )
+    return configuration
+
+
+def _sort_key(problem: _Located) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, part) if isinstance(part, int) else (1, part) for part in problem.location)
+
+
+def _unique(problems: Iterator[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+# --- turning pydantic's errors into sentences --------------------------------------------
+
+
+def _explain(model: type[BaseModel], detail: ErrorDetails) -> _Located:
+    location = tuple(detail["loc"])
+    if location and location[-1] == "[key]":
+        # A bad dict key: point at the key itself, not at pydantic's marker.
+        location = location[:-1]
+    kind = detail["type"]
+    found = describe_value(detail["input"])
+    if kind == "missing":
+        return _Located(location, "is required")
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_fields_at(model, location[:-1]))
+        return _Located(location, f"is not a known key; allowed keys: {allowed}")
+    if kind == "literal_error":
+        expected = str((detail.get("ctx") or {}).get("expected", "")).replace("'", '"')
+        return _Located(location, f"found {found}; allowed: {expected}")
+    if kind in _TYPE_NAMES:
+        return _Located(location, f"must be {_TYPE_NAMES[kind]}; found {found}")
+    if kind == "string_too_short":
+        return _Located(location, "must not be empty")
+    if kind in ("too_short", "too_long") and isinstance(detail["input"], dict):
+        names = ", ".join(detail["input"]) or "none"
+        return _Located(
+            location, f"must hold exactly one field; found {len(detail['input'])} ({names})"
+        )
+    if kind == "too_short":
+        return _Located(location, "must not be empty")
+    return _Located(location, detail["msg"])
+
+
+_TYPE_NAMES = {
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "an array",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "int_type": "a whole number",
+}
+
+
+def _fields_at(model: type[BaseModel], location: tuple[str | int, ...]) -> list[str]:
+    """The keys allowed in the object at `location` (list indexes and field names skipped)."""
+    current: type[BaseModel] | None = model
+    for part in location:
+        if current is None:
+            break
+        if isinstance(part, str) and part in current.model_fields:
+            current = _model_inside(current.model_fields[part].annotation)
+    return list(current.model_fields) if current else []
+
+
+def _model_inside(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_inside(argument)
+        if found is not None:
+            return found
+    return None
+
+
+# --- rules that span several keys ---------------------------------------------------------
+
+
+def _integration_rules(document: Mapping[str, Any]) -> Iterator[_Located]:
+    authentication_type = document.get("authentication_type")
+    elements = document.get("authentication_configuration")
+    if authentication_type == "custom" and elements is None:
+        yield _Located(
+            ("authentication_configuration",), 'is required when authentication_type is "custom"'
+        )
+    if authentication_type == "custom" and elements == []:
+        yield _Located(
+            ("authentication_configuration",),
+            'must list at least one field when authentication_type is "custom"',
+        )
+    if isinstance(elements, list):
+        yield from _authentication_field_rules(elements, authentication_type)
+    oauth2 = document.get("oauth2_configuration")
+    if oauth2 is not None and authentication_type != "oauth2":
+        yield _Located(
+            ("oauth2_configuration",),
+            'only applies when authentication_type is "oauth2"; '
+            f"found {describe_value(authentication_type)}",
+        )
+    if isinstance(oauth2, dict):
+        yield from _oauth2_rules(oauth2)
+    yield from _repeated_strings(document.get("interaction_types"), ("interaction_types",))
+
+
+def _authentication_field_rules(
+    elements: list[Any], authentication_type: Any
+) -> Iterator[_Located]:
+    first_seen: dict[str, int] = {}
+    for index, element in enumerate(elements):
+        if not isinstance(element, dict):
+            continue
+        if len(element) != 1:
+            names = ", ".join(f'"{name}"' for name in element) or "none"
+            yield _Located(
+                ("authentication_configuration", index),
+                f"must hold exactly one field; found {len(element)} ({names})",
+            )
+        for name, spec in element.items():
+            location: tuple[str | int, ...] = ("authentication_configuration", index, name)
+            if name in first_seen:
+                earlier = format_path(("authentication_configuration", first_seen[name]))
+                yield _Located(location, f'field name "{name}" is already defined in {earlier}')
+            first_seen.setdefault(name, index)
+            if isinstance(spec, dict):
+                yield from _field_rules(name, spec, location, authentication_type)
+
+
+def _field_rules(
+    name: str, spec: Mapping[str, Any], location: tuple[str | int, ...], authentication_type: Any
+) -> Iterator[_Located]:
+    source, kind = spec.get("source"), spec.get("type")
+    if source == "default" and spec.get("default") is None:
+        yield _Located((*location, "default"), 'is required when source is "default"')
+    if source in ("input", "auth_validation") and spec.get("default") is not None:
+        yield _Located(
+            (*location, "default"),
+            f'only applies when source is "default"; found source "{source}"',
+        )
+    if kind == "oauth" and authentication_type in ("none", "custom"):
+        yield _Located(
+            (*location, "type"),
+            '"oauth" fields are filled by the OAuth 2.0 authority, '
+            'so they need authentication_type "oauth2"; '
+            f'found "{authentication_type}"',
+        )
+    if authentication_type == "none" and source == "input" and kind == "input":
+        yield _Located(
+            (*location, "source"),
+            'authentication_type "none" asks the person for nothing; '
+            'use authentication_type "custom" for fields a person types',
+        )
+    if source == "auth_validation" and spec.get("store") is False:
+        yield _Located(
+            (*location, "store"),
+            "a value returned by auth validation is only useful when kept; "
+            'use store true with source "auth_validation"',
+        )
+    template = spec.get("format")
+    if isinstance(template, str):
+        yield from _format_rules(name, template, (*location, "format"), source, kind)
+
+
+def _format_rules(
+    name: str, template: str, location: tuple[str | int, ...], source: Any, kind: Any
+) -> Iterator[_Located]:
+    if source != "input" or kind != "input":
+        yield _Located(
+            location, 'only applies to fields a person types (source "input" and type "input")'
+        )
+    placeholders = _PLACEHOLDER.findall(template)
+    leftover = _PLACEHOLDER.sub("", template)
+    if "{{" in leftover or "}}" in leftover:
+        yield _Located(location, f"has unbalanced braces; write the placeholder as {{{{{name}}}}}")
+    elif not placeholders:
+        yield _Located(
+            location,
+            f"must contain the placeholder {{{{{name}}}}} where the typed value goes; found none",
+        )
+    elif placeholders != [name]:
+        found = ", ".join(f"{{{{{p}}}}}" for p in placeholders)
+        yield _Located(
+            location,
+            f"must contain the placeholder {{{{{name}}}}} exactly once and no other; found {found}",
+        )
+
+
+def _oauth2_rules(oauth2: Mapping[str, Any]) -> Iterator[_Located]:
+    has_secret = oauth2.get("client_secret") is not None
+    has_secret_env = oauth2.get("client_secret_env") is not None
+    if has_secret and has_secret_env:
+        yield _Located(
+            ("oauth2_configuration", "client_secret_env"),
+            "give either client_secret or client_secret_env, not both",
+        )
+    if not has_secret and not has_secret_env and oauth2.get("pkce") is not True:
+        yield _Located(
+            ("oauth2_configuration",),
+            "a client without a secret must use PKCE: "
+            "set client_secret, client_secret_env, or pkce true",
+        )
+    yield from _repeated_strings(oauth2.get("scopes"), ("oauth2_configuration", "scopes"))
+
+
+def _action_rules(action: Mapping[str, Any]) -> Iterator[_Located]:
+    inputs = action.get("inputs")
+    if not isinstance(inputs, list):
+        return
+    first_seen: dict[str, int] = {}
+    for index, item in enumerate(inputs):
+        key = item.get("key") if isinstance(item, dict) else None
+        if not isinstance(key, str):
+            continue
+        if key in first_seen:
+            yield _Located(
+                ("inputs", index, "key"),
+                f'key "{key}" is already used by inputs[{first_seen[key]}]',
+            )
+        first_seen.setdefault(key, index)
+
+
+def _repeated_strings(values: Any, location: tuple[str | int, ...]) -> Iterator[_Located]:
+    if not isinstance(values, list):
+        return
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if isinstance(value, str) and value in seen:
+            yield _Located((*location, index), f"{json.dumps(value)} is listed more than once")
+        if isinstance(value, str):
+            seen.add(value)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The published JSON Schemas of both configurations, keyed by kind."""
+    return {
+        "integration": IntegrationConfiguration.model_json_schema(),
+        "action": ActionConfiguration.model_json_schema(),
+    }

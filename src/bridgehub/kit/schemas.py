@@ -1,0 +1,40 @@
+"""API shapes shared by every domain: the error envelope and list answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    path: str = Field(
+        description="Where the problem is, e.g. `authentication_configuration[1].email.mandatory`."
+    )
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable, machine-readable error code.")
+    message: str = Field(description="What went wrong, for a person.")
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+_DESCRIPTIONS = {
+    401: "Missing or invalid API key.",
+    404: "No such resource.",
+    409: "Conflicts with the current state.",
+    412: "The resource changed since it was read (If-Match).",
+    422: "The input breaks one or more rules; `details` lists each with its path.",
+}
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` documenting the error envelope for each status code."""
+    return {
+        code: {"model": ErrorResponse, "description": _DESCRIPTIONS[code]} for code in status_codes
+    }

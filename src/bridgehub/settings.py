@@ -1,0 +1,39 @@
+"""The hub's settings, read from the environment (and a `.env` file when present)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BRIDGEHUB_", env_file=".env", extra="ignore")
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "BRIDGEHUB_DATABASE_URL"),
+        description="PostgreSQL to use; when unset the hub runs its own in `home`/pgdata.",
+    )
+    home: Path = Field(
+        default=Path(".bridgehub"), description="Data folder: embedded database, keys."
+    )
+    admin_key: SecretStr | None = Field(
+        default=None, description="Admin API key; when unset one is generated on first start."
+    )
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated `id:base64-key` AES-256 keys, newest first; "
+        "when unset, a key file in `home` is used (created on first start).",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    log_format: str = Field(default="console", pattern="^(console|json)$")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
