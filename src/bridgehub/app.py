@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from bridgehub import __version__
 from bridgehub.accounts.auth import ensure_admin_key
@@ -117,8 +118,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         if error.status_code == 404 and message == phrase:
             message = f"Nothing is served at {request.url.path}."
         elif error.status_code == 405:
-            allowed = {k.lower(): v for k, v in (error.headers or {}).items()}.get("allow", "")
+            allowed = ", ".join(_allowed_methods(request))
             message = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}."
+            error.headers = {**(error.headers or {}), "Allow": allowed}
         response = _error(error.status_code, phrase.lower().replace(" ", "_"), message)
         response.headers.update(error.headers or {})
         return response
@@ -127,6 +129,22 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error", path=request.url.path, error_type=type(error).__name__)
         return _error(500, "internal_error", "An unexpected error occurred; it has been logged.")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Starlette names only the first route matching the path; a path often has several,
+    # so ask every route whether it would take the request under each method.
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.routes
+        )
+    ]
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _client_location(location: Any) -> list[str | int]:

@@ -32,8 +32,8 @@ app = typer.Typer(help="bridgehub: integrations hub for contact centers.", no_ar
 catalog_app = typer.Typer(help="Manage the integration catalog.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 Paths = Annotated[
     list[Path], typer.Argument(help="Configuration files, or folders of them.", show_default=False)

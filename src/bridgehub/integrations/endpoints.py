@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from bridgehub.accounts.auth import AdminSubject
 from bridgehub.db.session import DbSession
-from bridgehub.integrations.configuration import ActionConfiguration, IntegrationConfiguration
+from bridgehub.integrations.configuration import (
+    ActionConfiguration,
+    AuthenticationType,
+    IntegrationConfiguration,
+)
 from bridgehub.integrations.models import Action, Integration
 from bridgehub.integrations.schemas import ActionList, IntegrationList
 from bridgehub.integrations.service import action_service, integration_service
@@ -70,8 +74,15 @@ def _action(action: Action, status_code: int = status.HTTP_200_OK) -> JSONRespon
     summary="List integrations",
     responses={200: {"model": IntegrationList}, **error_responses(401)},
 )
-async def list_integrations(_: AdminSubject, session: DbSession) -> JSONResponse:
-    integrations = await integration_service.list(session)
+async def list_integrations(
+    _: AdminSubject,
+    session: DbSession,
+    authentication_type: Annotated[
+        AuthenticationType | None,
+        Query(description="Only integrations with this authentication type."),
+    ] = None,
+) -> JSONResponse:
+    integrations = await integration_service.list(session, authentication_type=authentication_type)
     return JSONResponse({"items": [integration_service.answer(i) for i in integrations]})
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bridgehub.integrations.configuration import (
     SECRET_MASK,
+    AuthenticationType,
     InvalidConfiguration,
     validate_action,
     validate_integration,
@@ -34,8 +35,14 @@ def _secret_context(name: str) -> str:
 
 
 class IntegrationService:
-    async def list(self, session: AsyncSession) -> Sequence[Integration]:
-        return (await session.scalars(select(Integration).order_by(Integration.name))).all()
+    async def list(
+        self, session: AsyncSession, *, authentication_type: AuthenticationType | None = None
+    ) -> Sequence[Integration]:
+        statement = select(Integration).order_by(Integration.name)
+        if authentication_type is not None:
+            kind = Integration.configuration["authentication_type"].as_string()
+            statement = statement.where(kind == authentication_type)
+        return (await session.scalars(statement)).all()
 
     async def get(self, session: AsyncSession, name: str) -> Integration:
         integration = await self.find(session, name)

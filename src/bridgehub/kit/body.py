@@ -20,15 +20,14 @@ async def _json_body(request: Request) -> Any:
     if not body.strip():
         raise InvalidJson("The request needs a JSON body.")
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        where = (
-            f" at line {error.lineno}, column {error.colno}"
-            if isinstance(error, json.JSONDecodeError)
-            else ""
-        )
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else "not UTF-8"
-        raise InvalidJson(f"The body is not valid JSON: {reason}{where}.") from error
+        text = body.decode("utf-8")  # RFC 8259: JSON exchanged between systems is UTF-8
+    except UnicodeDecodeError as error:
+        raise InvalidJson("The body is not valid JSON: it is not UTF-8 text.") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        raise InvalidJson(f"The body is not valid JSON: {error.msg} at {where}.") from error
 
 
 JsonBody = Annotated[Any, Depends(_json_body)]

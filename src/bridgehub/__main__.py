@@ -1,0 +1,3 @@
+from bridgehub.cli import app
+
+app(prog_name="bridgehub")

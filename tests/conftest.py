@@ -1,0 +1,104 @@
+"""Shared fixtures: one real PostgreSQL (embedded) per test session, and the hub on it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from bridgehub.app import create_app
+from bridgehub.db import migrate
+from bridgehub.db.embedded import EmbeddedServer, create_database, start_embedded_postgres
+from bridgehub.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = ROOT / "examples" / "catalog"
+ADMIN_KEY = "bh_admin_test-key"
+
+
+def seed_integration() -> dict[str, Any]:
+    """The reference's integration example, verbatim (a fresh copy each call)."""
+    document: dict[str, Any] = json.loads((CATALOG / "zendesk.integration.json").read_text())
+    return document
+
+
+def seed_action() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        (CATALOG / "zendesk.create_ticket.action.json").read_text()
+    )
+    return document
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    server = start_embedded_postgres(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.cleanup()
+
+
+NewDatabase = Callable[[str], str]
+
+
+@pytest.fixture(scope="session")
+def new_database(postgres: EmbeddedServer) -> NewDatabase:
+    """Make an empty database on the test server; answers its SQLAlchemy URL."""
+
+    def make(name: str) -> str:
+        create_database(postgres.get_uri(), name)
+        return postgres.get_uri(database=name, driver="psycopg")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def database_url(new_database: NewDatabase) -> str:
+    url = new_database("bridgehub_tests")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(home=tmp_path_factory.mktemp("home"), admin_key=SecretStr(ADMIN_KEY))
+
+
+@pytest.fixture(scope="session")
+async def hub(settings: Settings, database_url: str) -> AsyncIterator[FastAPI]:
+    app = create_app(settings, database=database_url)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(hub: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An admin client for the hub; the catalog is emptied after each test."""
+    transport = httpx.ASGITransport(app=hub)
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hub.test", headers=headers
+    ) as http:
+        yield http
+    async with hub.state.sessionmaker() as session, session.begin():
+        await session.execute(text("TRUNCATE integrations, actions"))
+
+
+TableRows = Callable[[str], Awaitable[list[dict[str, Any]]]]
+
+
+@pytest.fixture
+def database_rows(hub: FastAPI) -> TableRows:
+    """Read a table as the database holds it, to check what rests on disk."""
+
+    async def rows(table: str) -> list[dict[str, Any]]:
+        async with hub.state.sessionmaker() as session:
+            result = await session.execute(text(f"SELECT row_to_json(t) FROM {table} t"))  # noqa: S608
+            return [row[0] for row in result]
+
+    return rows

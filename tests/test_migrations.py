@@ -1,0 +1,56 @@
+"""The schema comes from migrations alone, and migrations match the models."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from bridgehub.db import migrate
+from tests.conftest import NewDatabase
+
+
+def table_names(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return set(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def schema_drift(url: str) -> list[object]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return list(compare_metadata(context, migrate.target_metadata))
+    finally:
+        engine.dispose()
+
+
+def test_migrations_build_the_schema_from_an_empty_database(new_database: NewDatabase) -> None:
+    url = new_database("migrations_from_empty")
+    assert table_names(url) == set()
+    migrate.upgrade(url)
+    assert {"integrations", "actions", "admin_keys", "alembic_version"} <= table_names(url)
+    assert schema_drift(url) == []
+
+
+def test_migrations_go_down_and_up_again(new_database: NewDatabase) -> None:
+    url = new_database("migrations_round_trip")
+    migrate.upgrade(url)
+    migrate.downgrade(url, "base")
+    assert table_names(url) == {"alembic_version"}
+    migrate.upgrade(url)
+    assert schema_drift(url) == []
+
+
+def test_processes_starting_together_migrate_once(new_database: NewDatabase) -> None:
+    url = new_database("migrations_concurrent")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for future in [pool.submit(migrate.upgrade, url) for _ in range(4)]:
+            future.result()
+    assert schema_drift(url) == []
