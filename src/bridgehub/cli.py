@@ -133,7 +133,7 @@ def demo(
             f"\n[bold]bridgehub demo[/bold] at {url}\n"
             f"  admin key:  {admin_key}\n"
             f"  API docs:   {url}/docs\n"
-            f"  catalog:    curl -H 'Authorization: Bearer <admin key>' {url}/v1/integrations\n"
+            f"  catalog:    curl -H 'Authorization: Bearer {admin_key}' {url}/v1/integrations\n"
         )
         serve(host=None, port=None)
 
