@@ -86,7 +86,7 @@ async def client(hub: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     ) as http:
         yield http
     async with hub.state.sessionmaker() as session, session.begin():
-        await session.execute(text("TRUNCATE integrations, actions"))
+        await session.execute(text("TRUNCATE integrations, actions, accounts CASCADE"))
 
 
 TableRows = Callable[[str], Awaitable[list[dict[str, Any]]]]
@@ -102,3 +102,18 @@ def database_rows(hub: FastAPI) -> TableRows:
             return [row[0] for row in result]
 
     return rows
+
+
+async def create_account(
+    client: httpx.AsyncClient, name: str = "Acme", region: str = "US"
+) -> tuple[str, str]:
+    """Create an account with the admin client; answers (account id, account key)."""
+    response = await client.post("/v1/accounts", json={"name": name, "default_region": region})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body["id"], body["api_key"]
+
+
+def as_account(key: str) -> dict[str, str]:
+    """Headers that make one request act for an account instead of the admin."""
+    return {"Authorization": f"Bearer {key}"}

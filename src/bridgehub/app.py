@@ -23,6 +23,7 @@ from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.db.session import DbSession
 from bridgehub.integrations.configuration import json_schemas
+from bridgehub.accounts.endpoints import router as accounts_router
 from bridgehub.integrations.endpoints import router as catalog_router
 from bridgehub.kit.errors import HubError
 from bridgehub.kit.paths import format_path
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
         lifespan=lifespan,
     )
     app.include_router(catalog_router)
+    app.include_router(accounts_router)
     _install_error_handlers(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")

@@ -1,7 +1,9 @@
-"""Authentication of API callers by bearer key.
+"""Who is calling: the admin, or an account, identified by a bearer key.
 
-An endpoint states who may call it in its signature (`AdminSubject`, ...); the
-dependency resolves the caller from the `Authorization` header or answers 401.
+An endpoint states who may call it in its signature (`AdminCaller`, `AccountCaller`,
+`AnyCaller`); services receive the caller and scope their queries by it themselves.
+Keys are stored only as SHA-256 digests: they are long random strings, so a slow
+password hash would add nothing but latency to every call.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -16,21 +19,36 @@ from fastapi import Depends, Request
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridgehub.accounts.models import AdminKey
+from bridgehub.accounts.models import AccountKey, AdminKey
 from bridgehub.db.session import DbSession
-from bridgehub.kit.errors import Unauthorized
+from bridgehub.kit.errors import Forbidden, Unauthorized
 from bridgehub.settings import Settings
 
 ADMIN_KEY_PREFIX = "bh_admin_"
+ACCOUNT_KEY_PREFIX = "bh_acct_"
 
 
 @dataclass(frozen=True)
 class Admin:
-    """The operator of the hub: manages the catalog and accounts."""
+    """The hub's operator: manages the catalog and the accounts."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A caller acting for one account."""
+
+    account_id: uuid.UUID
+
+
+Caller = Admin | Account
 
 
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
 
 
 async def ensure_admin_key(session: AsyncSession, settings: Settings) -> str | None:
@@ -43,13 +61,22 @@ async def ensure_admin_key(session: AsyncSession, settings: Settings) -> str | N
         select(exists().select_from(AdminKey))
     ):
         return None
-    key = ADMIN_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = new_key(ADMIN_KEY_PREFIX)
     session.add(AdminKey(digest=digest(key)))
     await session.commit()
     return key
 
 
-async def is_admin_key(session: AsyncSession, settings: Settings, key: str) -> bool:
+async def identify(session: AsyncSession, settings: Settings, key: str) -> Caller | None:
+    if await _is_admin_key(session, settings, key):
+        return Admin()
+    account_id = await session.scalar(
+        select(AccountKey.account_id).where(AccountKey.digest == digest(key))
+    )
+    return None if account_id is None else Account(account_id)
+
+
+async def _is_admin_key(session: AsyncSession, settings: Settings, key: str) -> bool:
     if settings.admin_key is not None:
         # When the environment names the admin key, it is the only one.
         return hmac.compare_digest(key.encode(), settings.admin_key.get_secret_value().encode())
@@ -57,18 +84,32 @@ async def is_admin_key(session: AsyncSession, settings: Settings, key: str) -> b
     return bool(found)
 
 
-def bearer_key(request: Request) -> str:
+def _bearer_key(request: Request) -> str:
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
     return key.strip()
 
 
-async def _admin(request: Request, session: DbSession) -> Admin:
-    key = bearer_key(request)
-    if not await is_admin_key(session, request.app.state.settings, key):
-        raise Unauthorized("The API key is not valid for this operation.")
-    return Admin()
+async def _any_caller(request: Request, session: DbSession) -> Caller:
+    caller = await identify(session, request.app.state.settings, _bearer_key(request))
+    if caller is None:
+        raise Unauthorized("The API key is not valid.")
+    return caller
 
 
-AdminSubject = Annotated[Admin, Depends(_admin)]
+async def _admin(caller: Annotated[Caller, Depends(_any_caller)]) -> Admin:
+    if not isinstance(caller, Admin):
+        raise Forbidden("This needs the admin key; an account key cannot do it.")
+    return caller
+
+
+async def _account(caller: Annotated[Caller, Depends(_any_caller)]) -> Account:
+    if not isinstance(caller, Account):
+        raise Forbidden("This acts for one account: call it with that account's key.")
+    return caller
+
+
+AnyCaller = Annotated[Caller, Depends(_any_caller)]
+AdminCaller = Annotated[Admin, Depends(_admin)]
+AccountCaller = Annotated[Account, Depends(_account)]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from bridgehub.accounts.auth import AdminSubject
+from bridgehub.accounts.auth import AdminCaller, AnyCaller
 from bridgehub.db.session import DbSession
 from bridgehub.integrations.configuration import (
     ActionConfiguration,
@@ -75,7 +75,7 @@ def _action(action: Action, status_code: int = status.HTTP_200_OK) -> JSONRespon
     responses={200: {"model": IntegrationList}, **error_responses(401)},
 )
 async def list_integrations(
-    _: AdminSubject,
+    _: AnyCaller,
     session: DbSession,
     authentication_type: Annotated[
         AuthenticationType | None,
@@ -90,11 +90,11 @@ async def list_integrations(
     "/integrations",
     summary="Register an integration",
     status_code=status.HTTP_201_CREATED,
-    responses={201: {"model": IntegrationConfiguration}, **error_responses(401, 409, 422)},
+    responses={201: {"model": IntegrationConfiguration}, **error_responses(401, 403, 409, 422)},
     openapi_extra=_body_schema(IntegrationConfiguration),
 )
 async def create_integration(
-    _: AdminSubject, session: DbSession, request: Request, document: JsonBody
+    _: AdminCaller, session: DbSession, request: Request, document: JsonBody
 ) -> JSONResponse:
     integration = await integration_service.create(session, _vault(request), document)
     return _integration(integration, status.HTTP_201_CREATED)
@@ -105,19 +105,22 @@ async def create_integration(
     summary="Get an integration",
     responses={200: {"model": IntegrationConfiguration}, **error_responses(401, 404)},
 )
-async def get_integration(name: str, _: AdminSubject, session: DbSession) -> JSONResponse:
+async def get_integration(name: str, _: AnyCaller, session: DbSession) -> JSONResponse:
     return _integration(await integration_service.get(session, name))
 
 
 @router.put(
     "/integrations/{name}",
     summary="Replace an integration's configuration",
-    responses={200: {"model": IntegrationConfiguration}, **error_responses(401, 404, 412, 422)},
+    responses={
+        200: {"model": IntegrationConfiguration},
+        **error_responses(401, 403, 404, 412, 422),
+    },
     openapi_extra=_body_schema(IntegrationConfiguration),
 )
 async def replace_integration(
     name: str,
-    _: AdminSubject,
+    _: AdminCaller,
     session: DbSession,
     request: Request,
     document: JsonBody,
@@ -133,9 +136,9 @@ async def replace_integration(
     "/integrations/{name}",
     summary="Remove an integration and its actions",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404),
+    responses=error_responses(401, 403, 404),
 )
-async def delete_integration(name: str, _: AdminSubject, session: DbSession) -> Response:
+async def delete_integration(name: str, _: AdminCaller, session: DbSession) -> Response:
     await integration_service.delete(session, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -145,7 +148,7 @@ async def delete_integration(name: str, _: AdminSubject, session: DbSession) -> 
     summary="List an integration's actions",
     responses={200: {"model": ActionList}, **error_responses(401, 404)},
 )
-async def list_integration_actions(name: str, _: AdminSubject, session: DbSession) -> JSONResponse:
+async def list_integration_actions(name: str, _: AnyCaller, session: DbSession) -> JSONResponse:
     actions = await action_service.list_for(session, name)
     return JSONResponse({"items": [action.configuration for action in actions]})
 
@@ -155,7 +158,7 @@ async def list_integration_actions(name: str, _: AdminSubject, session: DbSessio
     summary="List every action in the catalog",
     responses={200: {"model": ActionList}, **error_responses(401)},
 )
-async def list_actions(_: AdminSubject, session: DbSession) -> JSONResponse:
+async def list_actions(_: AnyCaller, session: DbSession) -> JSONResponse:
     return JSONResponse(
         {"items": [action.configuration for action in await action_service.list(session)]}
     )
@@ -165,10 +168,10 @@ async def list_actions(_: AdminSubject, session: DbSession) -> JSONResponse:
     "/actions",
     summary="Register an action",
     status_code=status.HTTP_201_CREATED,
-    responses={201: {"model": ActionConfiguration}, **error_responses(401, 409, 422)},
+    responses={201: {"model": ActionConfiguration}, **error_responses(401, 403, 409, 422)},
     openapi_extra=_body_schema(ActionConfiguration),
 )
-async def create_action(_: AdminSubject, session: DbSession, document: JsonBody) -> JSONResponse:
+async def create_action(_: AdminCaller, session: DbSession, document: JsonBody) -> JSONResponse:
     return _action(await action_service.create(session, document), status.HTTP_201_CREATED)
 
 
@@ -177,20 +180,20 @@ async def create_action(_: AdminSubject, session: DbSession, document: JsonBody)
     summary="Get an action",
     responses={200: {"model": ActionConfiguration}, **error_responses(401, 404)},
 )
-async def get_action(provider: str, name: str, _: AdminSubject, session: DbSession) -> JSONResponse:
+async def get_action(provider: str, name: str, _: AnyCaller, session: DbSession) -> JSONResponse:
     return _action(await action_service.get(session, provider, name))
 
 
 @router.put(
     "/actions/{provider}/{name}",
     summary="Replace an action's configuration",
-    responses={200: {"model": ActionConfiguration}, **error_responses(401, 404, 412, 422)},
+    responses={200: {"model": ActionConfiguration}, **error_responses(401, 403, 404, 412, 422)},
     openapi_extra=_body_schema(ActionConfiguration),
 )
 async def replace_action(
     provider: str,
     name: str,
-    _: AdminSubject,
+    _: AdminCaller,
     session: DbSession,
     document: JsonBody,
     if_match: IfMatch = None,
@@ -205,8 +208,8 @@ async def replace_action(
     "/actions/{provider}/{name}",
     summary="Remove an action",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404),
+    responses=error_responses(401, 403, 404),
 )
-async def delete_action(provider: str, name: str, _: AdminSubject, session: DbSession) -> Response:
+async def delete_action(provider: str, name: str, _: AdminCaller, session: DbSession) -> Response:
     await action_service.delete(session, provider, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

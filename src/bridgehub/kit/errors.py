@@ -38,6 +38,11 @@ class Unauthorized(HubError):
     code = "unauthorized"
 
 
+class Forbidden(HubError):
+    status_code = 403
+    code = "forbidden"
+
+
 class NotFound(HubError):
     status_code = 404
     code = "not_found"

@@ -26,6 +26,7 @@ class ErrorResponse(BaseModel):
 
 _DESCRIPTIONS = {
     401: "Missing or invalid API key.",
+    403: "The key is valid but may not do this (admin key versus account key).",
     404: "No such resource.",
     409: "Conflicts with the current state.",
     412: "The resource changed since it was read (If-Match).",

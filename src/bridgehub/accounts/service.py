@@ -1,0 +1,119 @@
+"""Accounts and their keys. Every read is scoped by the caller: an account sees itself only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridgehub.accounts import models
+from bridgehub.accounts.auth import ACCOUNT_KEY_PREFIX, Admin, Caller, digest, new_key
+from bridgehub.accounts.schemas import AccountCreate, AccountUpdate
+from bridgehub.kit.errors import Conflict, NotFound
+
+_HINT_LENGTH = len(ACCOUNT_KEY_PREFIX) + 4
+
+
+class AccountService:
+    async def create(
+        self, session: AsyncSession, data: AccountCreate
+    ) -> tuple[models.Account, str]:
+        """Create an account with its first key; the key is returned once and stored as a digest."""
+        account = models.Account(
+            id=uuid.uuid4(), name=data.name, default_region=data.default_region
+        )
+        session.add(account)
+        await session.flush()
+        _, key = self._add_key(session, account.id)
+        await session.flush()
+        await session.refresh(account)
+        return account, key
+
+    async def list(self, session: AsyncSession, caller: Caller) -> Sequence[models.Account]:
+        statement = select(models.Account).order_by(models.Account.created_at, models.Account.id)
+        if not isinstance(caller, Admin):
+            statement = statement.where(models.Account.id == caller.account_id)
+        return (await session.scalars(statement)).all()
+
+    async def get(
+        self, session: AsyncSession, caller: Caller, account_id: uuid.UUID
+    ) -> models.Account:
+        # Another account's id answers exactly like an id that does not exist.
+        if not isinstance(caller, Admin) and caller.account_id != account_id:
+            raise _not_found(account_id)
+        account = await session.get(models.Account, account_id)
+        if account is None:
+            raise _not_found(account_id)
+        return account
+
+    async def update(
+        self, session: AsyncSession, caller: Caller, account_id: uuid.UUID, data: AccountUpdate
+    ) -> models.Account:
+        account = await self.get(session, caller, account_id)
+        for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+            setattr(account, field, value)
+        await session.flush()
+        return account
+
+    async def delete(self, session: AsyncSession, account_id: uuid.UUID) -> None:
+        await session.delete(await self.get(session, Admin(), account_id))
+        await session.flush()
+
+    async def list_keys(
+        self, session: AsyncSession, caller: Caller, account_id: uuid.UUID
+    ) -> Sequence[models.AccountKey]:
+        await self.get(session, caller, account_id)
+        statement = (
+            select(models.AccountKey)
+            .where(models.AccountKey.account_id == account_id)
+            .order_by(models.AccountKey.created_at)
+        )
+        return (await session.scalars(statement)).all()
+
+    async def create_key(
+        self, session: AsyncSession, caller: Caller, account_id: uuid.UUID
+    ) -> tuple[models.AccountKey, str]:
+        """A further key, so that a key can be replaced without downtime: add, deploy, revoke."""
+        await self.get(session, caller, account_id)
+        record, key = self._add_key(session, account_id)
+        await session.flush()
+        await session.refresh(record)
+        return record, key
+
+    async def revoke_key(
+        self, session: AsyncSession, caller: Caller, account_id: uuid.UUID, key_id: uuid.UUID
+    ) -> None:
+        await self.get(session, caller, account_id)
+        key = await session.scalar(
+            select(models.AccountKey).where(
+                models.AccountKey.id == key_id, models.AccountKey.account_id == account_id
+            )
+        )
+        if key is None:
+            raise NotFound(f"Account {account_id} has no key {key_id}.")
+        remaining = await session.scalar(
+            select(func.count()).where(models.AccountKey.account_id == account_id)
+        )
+        if remaining == 1:
+            raise Conflict("This is the account's last key; create another before revoking it.")
+        await session.delete(key)
+        await session.flush()
+
+    def _add_key(
+        self, session: AsyncSession, account_id: uuid.UUID
+    ) -> tuple[models.AccountKey, str]:
+        key = new_key(ACCOUNT_KEY_PREFIX)
+        record = models.AccountKey(
+            account_id=account_id, digest=digest(key), hint=key[:_HINT_LENGTH]
+        )
+        session.add(record)
+        return record, key
+
+
+def _not_found(account_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No account {account_id}.")
+
+
+account_service = AccountService()
