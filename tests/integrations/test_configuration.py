@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _pytest.mark import ParameterSet
 
 from bridgehub.integrations.configuration import (
     ActionConfiguration,
@@ -40,6 +39,14 @@ SYSTEM_NAME_RULE = "must be 1 to 64 lower-case letters, digits, '_' or '-'"
 FIELD_NAME_RULE = "must be 1 to 64 letters, digits, '_' or '-', starting with a letter or '_'"
 URL_RULE = "must be an http:// or https:// URL"
 BOOLEAN_RULE = "must be true or false"
+
+OPTIONAL_ENDPOINTS = [
+    "auth_validation_endpoint",
+    "contact_synchronization_endpoint",
+    "interaction_retrieval_endpoint",
+    "agent_synchronization_endpoint",
+]
+URL_KEYS = ["logo_url", "icon_url", *OPTIONAL_ENDPOINTS]
 
 
 # --- building documents from the seed examples ---------------------------------------------
@@ -73,8 +80,14 @@ def action_input(index: int, **changes: Any) -> Document:
 
 def typed_field(**changes: Any) -> Document:
     """A valid field a person types, with some of its keys changed."""
-    spec = {"source": "input", "display": "Region", "mandatory": True, "type": "input"}
-    return _changed({**spec, "store": True}, changes)
+    spec = {
+        "source": "input",
+        "display": "Region",
+        "mandatory": True,
+        "type": "input",
+        "store": True,
+    }
+    return _changed(spec, changes)
 
 
 def seed_field_changed(name: str, **changes: Any) -> Document:
@@ -118,6 +131,30 @@ def oauth2_settings(**changes: Any) -> Document:
     return _changed(settings, changes)
 
 
+CODE_FOR_THE_BRIDGE = {
+    "code": {
+        "source": "input",
+        "display": "Code",
+        "mandatory": True,
+        "type": "oauth",
+        "store": False,
+    }
+}
+
+
+def bridge_exchange_integration(**oauth2_changes: Any) -> Document:
+    """OAuth 2.0 where the bridge exchanges the code: a `code` field of type `oauth`."""
+    settings = {
+        "authorize_url": "https://zendesk.example.com/oauth/authorizations/new",
+        "client_id": "bridgehub",
+    }
+    return integration(
+        authentication_type="oauth2",
+        authentication_configuration=[CODE_FOR_THE_BRIDGE],
+        oauth2_configuration=_changed(settings, oauth2_changes),
+    )
+
+
 def oauth2_integration(**oauth2_changes: Any) -> Document:
     """The seed integration switched to OAuth 2.0, without authentication fields."""
     return integration(
@@ -142,12 +179,12 @@ def assert_single_problem(problems: list[Problem], path: str, fragments: Iterabl
         assert fragment in problems[0].message, problems[0]
 
 
-def refused(case_id: str, document: Any, path: str, *fragments: str) -> ParameterSet:
+def refused(case_id: str, document: Any, path: str, *fragments: str) -> pytest.ParameterSet:
     """A parameter set: `document` yields exactly one problem, at `path`, saying `fragments`."""
     return pytest.param(document, path, fragments, id=case_id)
 
 
-def accepted(case_id: str, document: Any) -> ParameterSet:
+def accepted(case_id: str, document: Any) -> pytest.ParameterSet:
     return pytest.param(document, id=case_id)
 
 
@@ -199,20 +236,7 @@ ACCEPTED_INTEGRATIONS = [
     accepted("64-character name", integration(name="z" * 64)),
     accepted("http url", integration(logo_url="http://localhost:8080/logo.png")),
     accepted("url with port and query", integration(icon_url="https://cdn.example.com:8443/i?s=2")),
-    accepted(
-        "no optional endpoints",
-        integration(
-            **dict.fromkeys(
-                [
-                    "auth_validation_endpoint",
-                    "contact_synchronization_endpoint",
-                    "interaction_retrieval_endpoint",
-                    "agent_synchronization_endpoint",
-                ],
-                DELETED,
-            )
-        ),
-    ),
+    accepted("no optional endpoints", integration(**dict.fromkeys(OPTIONAL_ENDPOINTS, DELETED))),
     accepted("null optional endpoint", integration(agent_synchronization_endpoint=None)),
     accepted(
         "none without fields",
@@ -269,6 +293,7 @@ ACCEPTED_INTEGRATIONS = [
     accepted("null secret with pkce", oauth2_integration(client_secret=None, pkce=True)),
     accepted("unique scopes", oauth2_integration(scopes=["read", "write", "tickets:read"])),
     accepted("empty scopes", oauth2_integration(scopes=[])),
+    accepted("the bridge exchanges the code", bridge_exchange_integration(scopes=["tickets"])),
 ]
 
 
@@ -305,14 +330,6 @@ TEXT_REFUSALS = [
     ]
 ]
 
-URL_KEYS = [
-    "logo_url",
-    "icon_url",
-    "auth_validation_endpoint",
-    "contact_synchronization_endpoint",
-    "interaction_retrieval_endpoint",
-    "agent_synchronization_endpoint",
-]
 BAD_URLS = {
     "ftp": "ftp://files.example.com/zendesk.png",
     "relative": "/assets/integrations/zendesk.png",
@@ -325,7 +342,7 @@ BAD_URLS = {
     "broken ipv6 host": "http://[::1/logo.png",
 }
 URL_REFUSALS = [
-    refused(f"{key} {case}", integration(**{key: url}), key, URL_RULE, json.dumps(url))
+    refused(f"{key} {case}", integration(**{key: url}), key, URL_RULE, f'"{url}"')
     for key in URL_KEYS
     for case, url in BAD_URLS.items()
 ] + [
@@ -593,6 +610,12 @@ FORMAT_REFUSALS = [
         "has unbalanced braces",
     ),
     refused(
+        "triple braces around the placeholder",
+        seed_field_changed("account", format="https://{{{account}}}.zendesk.com"),
+        ACCOUNT_FORMAT,
+        "has unbalanced braces",
+    ),
+    refused(
         "stray brace after a good placeholder",
         seed_field_changed("account", format="https://{{account}}.zendesk.com}}"),
         ACCOUNT_FORMAT,
@@ -705,6 +728,23 @@ UNKNOWN_KEY_REFUSALS = [
     ),
 ]
 
+# pydantic marks a bad dict key by appending "[key]" to its location; a real key spelled
+# that way must keep its own path.
+PYDANTIC_MARKER_REFUSALS = [
+    refused(
+        "top-level key named [key]",
+        integration(**{"[key]": 1}),
+        '["[key]"]',
+        "is not a known key",
+    ),
+    refused(
+        "field named [key]",
+        with_field("[key]", typed_field()),
+        'authentication_configuration[3]["[key]"]',
+        FIELD_NAME_RULE,
+    ),
+]
+
 INTERACTION_TYPE_REFUSALS = [
     refused(
         "string instead of array",
@@ -778,6 +818,21 @@ OAUTH2_REFUSALS = [
     ),
     *(
         refused(
+            f"{key} while the bridge exchanges the code",
+            bridge_exchange_integration(**{key: value}),
+            f"oauth2_configuration.{key}",
+            "is not used",
+            "the bridge exchanges the authorization code itself",
+        )
+        for key, value in [
+            ("token_url", "https://zendesk.example.com/oauth/tokens"),
+            ("client_secret", "s3cr3t"),
+            ("client_secret_env", "ZENDESK_SECRET"),
+            ("pkce", True),
+        ]
+    ),
+    *(
+        refused(
             f"{key} not http",
             oauth2_integration(**{key: "ftp://zendesk.example.com/oauth"}),
             f"oauth2_configuration.{key}",
@@ -829,7 +884,7 @@ OAUTH2_REFUSALS = [
             oauth2_integration(client_secret=DELETED, client_secret_env=name),
             "oauth2_configuration.client_secret_env",
             ENV_NAME_RULE,
-            json.dumps(name),
+            f'"{name}"',
         )
         for case, name in [
             ("with dash", "ZENDESK-SECRET"),
@@ -881,12 +936,26 @@ OAUTH2_REFUSALS = [
         *FORMAT_REFUSALS,
         *SOURCE_AND_TYPE_REFUSALS,
         *UNKNOWN_KEY_REFUSALS,
+        *PYDANTIC_MARKER_REFUSALS,
         *INTERACTION_TYPE_REFUSALS,
         *OAUTH2_REFUSALS,
     ],
 )
 def test_integration_is_refused(document: Document, path: str, fragments: tuple[str, ...]) -> None:
     assert_single_problem(problems_of(validate_integration, document), path, fragments)
+
+
+def test_pkce_as_string_does_not_excuse_a_missing_secret() -> None:
+    problems = problems_of(
+        validate_integration, oauth2_integration(client_secret=DELETED, pkce="true")
+    )
+
+    assert [problem.path for problem in problems] == [
+        "oauth2_configuration",
+        "oauth2_configuration.pkce",
+    ]
+    assert "must use PKCE" in problems[0].message
+    assert problems[1].message == 'must be true or false; found "true" (a string)'
 
 
 # --- action ------------------------------------------------------------------------------------
@@ -922,7 +991,7 @@ def test_action_provider_is_unchecked_without_providers() -> None:
         pytest.param(["zendesk-eu"], "zendesk", id="prefix of a registered name"),
     ],
 )
-def test_action_provider_must_be_registered(providers: frozenset[str], provider: str) -> None:
+def test_action_provider_must_be_registered(providers: Container[str], provider: str) -> None:
     problems = problems_of(partial(validate_action, providers=providers), action(provider=provider))
 
     assert_single_problem(
@@ -930,11 +999,16 @@ def test_action_provider_must_be_registered(providers: frozenset[str], provider:
     )
 
 
+def test_action_provider_pattern_is_checked_without_providers() -> None:
+    problems = problems_of(validate_action, action(provider="Zendesk"))
+
+    assert_single_problem(problems, "provider", [SYSTEM_NAME_RULE, 'found "Zendesk" (a string)'])
+
+
 INPUT_KEYS = "key, name, mandatory"
 ACTION_KEYS = "provider, name, display, description, endpoint, inputs"
 
 ACTION_REFUSALS = [
-    refused("provider pattern", action(provider="Zendesk"), "provider", SYSTEM_NAME_RULE),
     refused("provider missing", action(provider=DELETED), "provider", "is required"),
     refused(
         "name with space", action(name="create ticket"), "name", SYSTEM_NAME_RULE, '"create ticket"'
@@ -947,7 +1021,7 @@ ACTION_REFUSALS = [
     refused("description empty", action(description="\t"), "description", "must not be empty"),
     refused("description missing", action(description=DELETED), "description", "is required"),
     *(
-        refused(f"endpoint {case}", action(endpoint=url), "endpoint", URL_RULE, json.dumps(url))
+        refused(f"endpoint {case}", action(endpoint=url), "endpoint", URL_RULE, f'"{url}"')
         for case, url in BAD_URLS.items()
     ),
     refused("endpoint missing", action(endpoint=DELETED), "endpoint", "is required"),

@@ -12,7 +12,8 @@ import json
 import re
 from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -58,9 +59,13 @@ def _matching(pattern: re.Pattern[str], rule: str) -> Callable[[str], str]:
 
 
 def _http_url(value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[::1"
+        parts = None
     if (
-        parts.scheme not in ("http", "https")
+        parts is None
+        or parts.scheme not in ("http", "https")
         or not parts.hostname
         or any(c.isspace() for c in value)
     ):
@@ -143,7 +148,7 @@ class OAuth2Configuration(_Configuration):
     """Where and how the hub runs the OAuth 2.0 authorization code flow."""
 
     authorize_url: HttpUrl
-    token_url: HttpUrl
+    token_url: HttpUrl | None = None
     client_id: Text
     client_secret: Text | None = None
     client_secret_env: EnvironmentVariable | None = Field(
@@ -225,7 +230,8 @@ def validate_action(
     def rules(action: Mapping[str, Any]) -> Iterator[_Located]:
         yield from _action_rules(action)
         provider = action.get("provider")
-        if providers is not None and isinstance(provider, str) and provider not in providers:
+        well_formed = isinstance(provider, str) and _SYSTEM_NAME.match(provider)
+        if providers is not None and well_formed and provider not in providers:
             yield _Located(("provider",), f'no integration named "{provider}" is registered')
 
     return _validate(ActionConfiguration, document, rules)
@@ -251,10 +257,7 @@ def _validate(
     except ValidationError as error:
         problems.extend(_explain(model, detail) for detail in error.errors(include_url=False))
     if problems:
-        order = {key: index for index, key in enumerate(document)}
-        problems.sort(
-            key=lambda p: (order.get(p.location[0], len(order)) if p.location else -1, _sort_key(p))
-        )
+        problems.sort(key=lambda p: _document_position(document, p.location))
         raise InvalidConfiguration(
             f"The {kind} configuration has {_count(len(problems), 'problem')}.",
             _unique(Problem(format_path(p.location), p.message) for p in problems),
@@ -262,8 +265,24 @@ def _validate(
     return configuration
 
 
-def _sort_key(problem: _Located) -> tuple[tuple[int, int | str], ...]:
-    return tuple((0, part) if isinstance(part, int) else (1, part) for part in problem.location)
+def _document_position(document: Any, location: tuple[str | int, ...]) -> list[tuple[int, str]]:
+    """Where `location` sits in `document`, step by step, so problems sort as it reads.
+
+    A key the document lacks (a missing one) sorts after the keys its object has, by name.
+    """
+    position: list[tuple[int, str]] = []
+    current = document
+    for part in location:
+        if isinstance(current, dict) and part in current:
+            position.append((list(current).index(part), ""))
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            position.append((part, ""))
+            current = current[part]
+        else:
+            position.append((len(current) if isinstance(current, dict | list) else 0, str(part)))
+            current = None
+    return position
 
 
 def _unique(problems: Iterator[Problem]) -> list[Problem]:
@@ -279,10 +298,10 @@ def _count(number: int, noun: str) -> str:
 
 def _explain(model: type[BaseModel], detail: ErrorDetails) -> _Located:
     location = tuple(detail["loc"])
-    if location and location[-1] == "[key]":
+    kind = detail["type"]
+    if _about_a_key(location, detail):
         # A bad dict key: point at the key itself, not at pydantic's marker.
         location = location[:-1]
-    kind = detail["type"]
     found = describe_value(detail["input"])
     if kind == "missing":
         return _Located(location, "is required")
@@ -306,6 +325,20 @@ def _explain(model: type[BaseModel], detail: ErrorDetails) -> _Located:
     return _Located(location, detail["msg"])
 
 
+def _about_a_key(location: tuple[str | int, ...], detail: ErrorDetails) -> bool:
+    """Whether pydantic reports a bad dict key, which it locates as `(..., key, "[key]")`.
+
+    Checked beyond the marker, because a document may itself hold a key named "[key]".
+    """
+    return (
+        len(location) >= 2
+        and location[-1] == "[key]"
+        and isinstance(location[-2], str)
+        and location[-2] == detail["input"]
+        and detail["type"] != "extra_forbidden"
+    )
+
+
 _TYPE_NAMES = {
     "bool_type": "true or false",
     "string_type": "a string",
@@ -318,24 +351,44 @@ _TYPE_NAMES = {
 
 
 def _fields_at(model: type[BaseModel], location: tuple[str | int, ...]) -> list[str]:
-    """The keys allowed in the object at `location` (list indexes and field names skipped)."""
-    current: type[BaseModel] | None = model
+    """The keys allowed in the object at `location`."""
+    annotation: Any = model
     for part in location:
-        if current is None:
-            break
-        if isinstance(part, str) and part in current.model_fields:
-            current = _model_inside(current.model_fields[part].annotation)
-    return list(current.model_fields) if current else []
+        annotation = _annotation_of_part(annotation, part)
+    for candidate in _alternatives(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return list(candidate.model_fields)
+    return []
 
 
-def _model_inside(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in get_args(annotation):
-        found = _model_inside(argument)
-        if found is not None:
-            return found
+def _annotation_of_part(annotation: Any, part: str | int) -> Any:
+    """The annotation of `part` inside a value annotated `annotation` (None if unknown).
+
+    Walks the annotation step by step, so a field *named* like an attribute (a field
+    called "help") is taken as a dict key, not as that attribute.
+    """
+    for candidate in _alternatives(annotation):
+        origin, arguments = get_origin(candidate), get_args(candidate)
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            if isinstance(part, str) and part in candidate.model_fields:
+                return candidate.model_fields[part].annotation
+        elif origin is list and isinstance(part, int):
+            return arguments[0]
+        elif origin is dict and isinstance(part, str):
+            return arguments[1]
     return None
+
+
+def _alternatives(annotation: Any) -> Iterator[Any]:
+    """The types an annotation allows, with `Annotated` and `X | None` unwrapped."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        yield from _alternatives(get_args(annotation)[0])
+    elif origin is Union or origin is UnionType:
+        for argument in get_args(annotation):
+            yield from _alternatives(argument)
+    else:
+        yield annotation
 
 
 # --- rules that span several keys ---------------------------------------------------------
@@ -363,7 +416,7 @@ def _integration_rules(document: Mapping[str, Any]) -> Iterator[_Located]:
             f"found {describe_value(authentication_type)}",
         )
     if isinstance(oauth2, dict):
-        yield from _oauth2_rules(oauth2)
+        yield from _oauth2_rules(oauth2, bridge_exchanges_code=_declares_code_field(elements))
     yield from _repeated_strings(document.get("interaction_types"), ("interaction_types",))
 
 
@@ -434,7 +487,7 @@ def _format_rules(
         )
     placeholders = _PLACEHOLDER.findall(template)
     leftover = _PLACEHOLDER.sub("", template)
-    if "{{" in leftover or "}}" in leftover:
+    if "{{" in leftover or "}}" in leftover or "{{{" in template or "}}}" in template:
         yield _Located(location, f"has unbalanced braces; write the placeholder as {{{{{name}}}}}")
     elif not placeholders:
         yield _Located(
@@ -449,7 +502,23 @@ def _format_rules(
         )
 
 
-def _oauth2_rules(oauth2: Mapping[str, Any]) -> Iterator[_Located]:
+def _oauth2_rules(oauth2: Mapping[str, Any], *, bridge_exchanges_code: bool) -> Iterator[_Located]:
+    yield from _repeated_strings(oauth2.get("scopes"), ("oauth2_configuration", "scopes"))
+    if bridge_exchanges_code:
+        # The code is single-use: when the bridge exchanges it, the hub must not.
+        for key in _HUB_EXCHANGE_KEYS:
+            if oauth2.get(key) is not None:
+                yield _Located(
+                    ("oauth2_configuration", key),
+                    'is not used: the field "code" has type "oauth", so the bridge exchanges '
+                    "the authorization code itself",
+                )
+        return
+    if oauth2.get("token_url") is None:
+        yield _Located(
+            ("oauth2_configuration", "token_url"),
+            'is required, unless the bridge exchanges the code (a field "code" with type "oauth")',
+        )
     has_secret = oauth2.get("client_secret") is not None
     has_secret_env = oauth2.get("client_secret_env") is not None
     if has_secret and has_secret_env:
@@ -463,7 +532,18 @@ def _oauth2_rules(oauth2: Mapping[str, Any]) -> Iterator[_Located]:
             "a client without a secret must use PKCE: "
             "set client_secret, client_secret_env, or pkce true",
         )
-    yield from _repeated_strings(oauth2.get("scopes"), ("oauth2_configuration", "scopes"))
+
+
+_HUB_EXCHANGE_KEYS = ("token_url", "client_secret", "client_secret_env", "pkce")
+
+
+def _declares_code_field(elements: Any) -> bool:
+    return isinstance(elements, list) and any(
+        isinstance(element, dict)
+        and isinstance(element.get("code"), dict)
+        and element["code"].get("type") == "oauth"
+        for element in elements
+    )
 
 
 def _action_rules(action: Mapping[str, Any]) -> Iterator[_Located]:
@@ -492,6 +572,13 @@ def _repeated_strings(values: Any, location: tuple[str | int, ...]) -> Iterator[
             yield _Located((*location, index), f"{json.dumps(value)} is listed more than once")
         if isinstance(value, str):
             seen.add(value)
+
+
+def placeholder_parts(template: str, name: str) -> tuple[str, str]:
+    """The text before and after `{{name}}` in a valid `format` template."""
+    match = _PLACEHOLDER.search(template)
+    assert match is not None and match.group(1) == name, "templates are validated on registration"
+    return template[: match.start()], template[match.end() :]
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
