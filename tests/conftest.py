@@ -85,7 +85,7 @@ async def client(hub: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://hub.test", headers=headers
     ) as http:
         yield http
-    async with hub.state.sessionmaker() as session, session.begin():
+    async with hub.state.runtime.sessionmaker() as session, session.begin():
         await session.execute(text("TRUNCATE integrations, actions, accounts CASCADE"))
 
 
@@ -97,7 +97,7 @@ def database_rows(hub: FastAPI) -> TableRows:
     """Read a table as the database holds it, to check what rests on disk."""
 
     async def rows(table: str) -> list[dict[str, Any]]:
-        async with hub.state.sessionmaker() as session:
+        async with hub.state.runtime.sessionmaker() as session:
             result = await session.execute(text(f"SELECT row_to_json(t) FROM {table} t"))  # noqa: S608
             return [row[0] for row in result]
 

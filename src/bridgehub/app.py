@@ -19,14 +19,19 @@ from starlette.routing import Match
 
 from bridgehub import __version__
 from bridgehub.accounts.auth import ensure_admin_key
+from bridgehub.accounts.endpoints import router as accounts_router
+from bridgehub.activations.endpoints import callback_router as oauth_callback_router
+from bridgehub.activations.endpoints import router as activations_router
+from bridgehub.bridge import BridgeClient
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.db.session import DbSession
 from bridgehub.integrations.configuration import json_schemas
-from bridgehub.accounts.endpoints import router as accounts_router
 from bridgehub.integrations.endpoints import router as catalog_router
 from bridgehub.kit.errors import HubError
 from bridgehub.kit.paths import format_path
+from bridgehub.kit.redaction import known_secrets
+from bridgehub.runtime import Runtime, network_policy
 from bridgehub.settings import Settings, get_settings
 from bridgehub.vault import vault_from_settings
 
@@ -46,10 +51,17 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
             await asyncio.to_thread(migrate.upgrade, url)
             engine = create_engine(url)
             stack.push_async_callback(engine.dispose)
-            app.state.settings = settings
-            app.state.sessionmaker = create_sessionmaker(engine)
-            app.state.vault = vault_from_settings(settings)
-            async with app.state.sessionmaker() as session:
+            bridge = await stack.enter_async_context(BridgeClient(network_policy(settings)))
+            runtime = Runtime(
+                settings=settings,
+                sessionmaker=create_sessionmaker(engine),
+                vault=vault_from_settings(settings),
+                bridge=bridge,
+            )
+            app.state.runtime = runtime
+            if settings.admin_key is not None:
+                known_secrets.register(settings.admin_key.get_secret_value())
+            async with runtime.sessionmaker() as session:
                 _announce_admin_key(await ensure_admin_key(session, settings))
             log.info("hub ready", version=__version__)
             yield
@@ -62,6 +74,8 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     )
     app.include_router(catalog_router)
     app.include_router(accounts_router)
+    app.include_router(activations_router)
+    app.include_router(oauth_callback_router)
     _install_error_handlers(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bridgehub.accounts.auth import ADMIN_KEY_PREFIX
+from bridgehub.activations.service import activation_service
 from bridgehub.app import create_app
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
@@ -26,11 +27,13 @@ from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import HubError, InvalidInput
 from bridgehub.logs import configure_logging
 from bridgehub.settings import Settings, get_settings
-from bridgehub.vault import Vault, vault_from_settings
+from bridgehub.vault import KEY_FILE_NAME, Vault, add_key_to_file, vault_from_settings
 
 app = typer.Typer(help="bridgehub: integrations hub for contact centers.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Manage the integration catalog.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+keys_app = typer.Typer(help="Manage the keys that encrypt secrets at rest.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
@@ -53,6 +56,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
+        log_config=None,  # keep our logging, which scrubs secrets
         proxy_headers=True,
     )
 
@@ -115,6 +119,34 @@ def catalog_load(paths: Paths) -> None:
     for file, outcome in zip(files, outcomes, strict=True):
         table.add_row(str(file.path), file.kind, file.name, outcome)
     console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Seal every stored secret again under the newest key.
+
+    With BRIDGEHUB_ENCRYPTION_KEYS, put the new key first there and run this; with the
+    key file in BRIDGEHUB_HOME, this adds a new key to it first.
+    """
+    settings = get_settings()
+    if settings.encryption_keys is None:
+        key = add_key_to_file(settings.home)
+        console.print(f"Added key {key.id} to {settings.home / KEY_FILE_NAME}.")
+    vault = vault_from_settings(settings)
+    with database_url(settings) as url:
+        migrate.upgrade(url)
+        count = asyncio.run(_reseal(url, vault))
+    console.print(f"Sealed {count} secrets again under key {vault.current_key_id}.")
+
+
+async def _reseal(url: str, vault: Vault) -> int:
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            integrations = await integration_service.reseal_secrets(session, vault)
+            return integrations + await activation_service.reseal_secrets(session, vault)
+    finally:
+        await engine.dispose()
 
 
 @app.command()

@@ -28,6 +28,24 @@ class Settings(BaseSettings):
         description="Comma-separated `id:base64-key` AES-256 keys, newest first; "
         "when unset, a key file in `home` is used (created on first start).",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach the hub; OAuth 2.0 providers redirect to its /oauth/callback.",
+    )
+    allow_private_networks: bool = Field(
+        default=False, description="Allow bridges on loopback, private and link-local addresses."
+    )
+    allow_http: bool = Field(default=False, description="Allow bridges over plain http://.")
+    token_refresh_margin_seconds: int = Field(
+        default=300,
+        ge=0,
+        description="Refresh OAuth 2.0 access tokens this long before they expire.",
+    )
+    oauth_state_ttl_seconds: int = Field(
+        default=900,
+        ge=60,
+        description="How long a person has to complete an OAuth 2.0 authorization.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

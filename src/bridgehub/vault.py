@@ -19,6 +19,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from bridgehub.kit.redaction import known_secrets
 from bridgehub.settings import Settings
 
 _FORMAT = "v1"
@@ -82,6 +83,10 @@ class Vault:
         payload = base64.urlsafe_b64encode(nonce + sealed).decode()
         return f"{_FORMAT}.{self._current.id}.{payload}"
 
+    def reseal(self, token: str, *, context: str) -> str:
+        """The same value sealed again under the current key (for key rotation)."""
+        return self.encrypt(self.decrypt(token, context=context), context=context)
+
     def decrypt(self, token: str, *, context: str) -> str:
         version, _, rest = token.partition(".")
         key_id, _, payload = rest.partition(".")
@@ -92,11 +97,15 @@ class Vault:
             raise VaultError(f"the value was sealed with key {key_id!r}, which is not configured")
         raw = base64.urlsafe_b64decode(payload.encode())
         try:
-            return cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()).decode()
+            sealed = cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
         except InvalidTag as error:
             raise VaultError(
                 f"the value does not open with key {key_id!r} in context {context!r}"
             ) from error
+        plaintext = sealed.decode()
+        # Whatever comes out of the vault is a secret the logs must never show.
+        known_secrets.register(plaintext)
+        return plaintext
 
 
 def load_keys(configured: str | None, home: Path) -> list[EncryptionKey]:
@@ -113,6 +122,20 @@ def load_keys(configured: str | None, home: Path) -> list[EncryptionKey]:
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(EncryptionKey.generate().serialize() + "\n")
     return [EncryptionKey.parse(line) for line in key_file.read_text().splitlines() if line.strip()]
+
+
+def add_key_to_file(home: Path) -> EncryptionKey:
+    """Put a new key first in the data folder's key file: it seals from now on, and the
+    older keys stay to open what they sealed."""
+    existing = load_keys(None, home)
+    key = EncryptionKey.generate()
+    key_file = home / KEY_FILE_NAME
+    replacement = key_file.with_suffix(".new")
+    descriptor = os.open(replacement, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.writelines(k.serialize() + "\n" for k in [key, *existing])
+    replacement.replace(key_file)
+    return key
 
 
 def vault_from_settings(settings: Settings) -> Vault:

@@ -92,7 +92,7 @@ def _bearer_key(request: Request) -> str:
 
 
 async def _any_caller(request: Request, session: DbSession) -> Caller:
-    caller = await identify(session, request.app.state.settings, _bearer_key(request))
+    caller = await identify(session, request.app.state.runtime.settings, _bearer_key(request))
     if caller is None:
         raise Unauthorized("The API key is not valid.")
     return caller

@@ -14,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 
 from bridgehub.accounts import models as _accounts  # noqa: F401  (registers tables)
+from bridgehub.activations import models as _activations  # noqa: F401  (registers tables)
 from bridgehub.db.base import Base
 from bridgehub.integrations import models as _integrations  # noqa: F401  (registers tables)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from bridgehub.accounts.auth import AdminCaller, AnyCaller
@@ -20,7 +20,7 @@ from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.body import JsonBody
 from bridgehub.kit.errors import PreconditionFailed
 from bridgehub.kit.schemas import error_responses
-from bridgehub.vault import Vault
+from bridgehub.runtime import HubRuntime
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
@@ -35,11 +35,6 @@ def _body_schema(model: type[Any]) -> dict[str, Any]:
     return {
         "requestBody": {"required": True, "content": {"application/json": {"schema": reference}}}
     }
-
-
-def _vault(request: Request) -> Vault:
-    vault: Vault = request.app.state.vault
-    return vault
 
 
 def _etag(revision: int) -> str:
@@ -94,9 +89,9 @@ async def list_integrations(
     openapi_extra=_body_schema(IntegrationConfiguration),
 )
 async def create_integration(
-    _: AdminCaller, session: DbSession, request: Request, document: JsonBody
+    _: AdminCaller, session: DbSession, runtime: HubRuntime, document: JsonBody
 ) -> JSONResponse:
-    integration = await integration_service.create(session, _vault(request), document)
+    integration = await integration_service.create(session, runtime.vault, document)
     return _integration(integration, status.HTTP_201_CREATED)
 
 
@@ -122,12 +117,12 @@ async def replace_integration(
     name: str,
     _: AdminCaller,
     session: DbSession,
-    request: Request,
+    runtime: HubRuntime,
     document: JsonBody,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     integration = await integration_service.replace(
-        session, _vault(request), name, document, expected_revision=_expected_revision(if_match)
+        session, runtime.vault, name, document, expected_revision=_expected_revision(if_match)
     )
     return _integration(integration)
 
@@ -136,10 +131,15 @@ async def replace_integration(
     "/integrations/{name}",
     summary="Remove an integration and its actions",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 409),
 )
-async def delete_integration(name: str, _: AdminCaller, session: DbSession) -> Response:
-    await integration_service.delete(session, name)
+async def delete_integration(
+    name: str,
+    _: AdminCaller,
+    session: DbSession,
+    force: Annotated[bool, Query(description="Also disconnect the accounts using it.")] = False,
+) -> Response:
+    await integration_service.delete(session, name, force=force)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

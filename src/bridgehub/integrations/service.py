@@ -10,15 +10,17 @@ import copy
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.integrations.configuration import (
     SECRET_MASK,
     AuthenticationType,
+    IntegrationConfiguration,
     InvalidConfiguration,
     validate_action,
     validate_integration,
@@ -84,9 +86,26 @@ class IntegrationService:
             await _flush_versioned(session)
         return integration
 
-    async def delete(self, session: AsyncSession, name: str) -> None:
-        await session.delete(await self.get(session, name))
+    async def delete(self, session: AsyncSession, name: str, *, force: bool = False) -> None:
+        """Remove an integration with its actions; while accounts use it, only with `force`,
+        which disconnects them too."""
+        integration = await self.get(session, name)
+        in_use = await session.scalar(
+            select(func.count()).where(
+                Activation.integration_id == integration.id, Activation.status != ActivationStatus.DISABLED
+            )
+        )
+        if in_use and not force:
+            raise Conflict(
+                f'"{name}" is connected by {in_use} account(s); disconnect them first, '
+                "or delete with force=true to disconnect them too."
+            )
+        await session.delete(integration)
         await session.flush()
+
+    def parse(self, integration: Integration) -> IntegrationConfiguration:
+        """The stored configuration as a model (it was validated on registration)."""
+        return IntegrationConfiguration.model_validate(integration.configuration)
 
     async def save(
         self, session: AsyncSession, vault: Vault, document: Any
@@ -106,6 +125,16 @@ class IntegrationService:
         if integration.sealed_client_secret is not None:
             document["oauth2_configuration"]["client_secret"] = SECRET_MASK
         return document
+
+    async def reseal_secrets(self, session: AsyncSession, vault: Vault) -> int:
+        sealed = await session.scalars(select(Integration).where(Integration.sealed_client_secret.is_not(None)))
+        count = 0
+        for integration in sealed:
+            assert integration.sealed_client_secret is not None
+            context = _secret_context(integration.name)
+            integration.sealed_client_secret = vault.reseal(integration.sealed_client_secret, context=context)
+            count += 1
+        return count
 
     def client_secret(self, integration: Integration, vault: Vault) -> str | None:
         if integration.sealed_client_secret is None:

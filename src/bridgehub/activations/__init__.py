@@ -1,0 +1,1 @@
+"""Activations: an account connecting an integration, and the credentials that keeps."""
