@@ -21,6 +21,7 @@ from bridgehub.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "examples" / "catalog"
 ADMIN_KEY = "bh_admin_test-key"
+HUB_URL = "http://hub.test"
 
 
 def seed_integration() -> dict[str, Any]:
@@ -66,7 +67,14 @@ def database_url(new_database: NewDatabase) -> str:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(home=tmp_path_factory.mktemp("home"), admin_key=SecretStr(ADMIN_KEY))
+    # Bridges in tests live on 127.0.0.1 over plain HTTP, which the hub refuses by default.
+    return Settings(
+        home=tmp_path_factory.mktemp("home"),
+        admin_key=SecretStr(ADMIN_KEY),
+        public_url=HUB_URL,
+        allow_private_networks=True,
+        allow_http=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -77,13 +85,15 @@ async def hub(settings: Settings, database_url: str) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(hub: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An admin client for the hub; the catalog is emptied after each test."""
-    transport = httpx.ASGITransport(app=hub)
+def transport(hub: FastAPI) -> httpx.ASGITransport:
+    return httpx.ASGITransport(app=hub)
+
+
+@pytest.fixture
+async def client(hub: FastAPI, transport: httpx.ASGITransport) -> AsyncIterator[httpx.AsyncClient]:
+    """An admin client for the hub; the database is emptied after each test."""
     headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://hub.test", headers=headers
-    ) as http:
+    async with httpx.AsyncClient(transport=transport, base_url=HUB_URL, headers=headers) as http:
         yield http
     async with hub.state.runtime.sessionmaker() as session, session.begin():
         await session.execute(text("TRUNCATE integrations, actions, accounts CASCADE"))

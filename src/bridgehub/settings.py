@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="Where people reach the hub; OAuth 2.0 providers redirect to its /oauth/callback.",
+        description="Where people reach the hub; OAuth 2.0 providers send them back "
+        "to its /oauth/callback.",
     )
     allow_private_networks: bool = Field(
         default=False, description="Allow bridges on loopback, private and link-local addresses."

@@ -11,7 +11,12 @@ from fastapi.responses import HTMLResponse
 
 from bridgehub.accounts.auth import AccountCaller
 from bridgehub.activations.models import Activation
-from bridgehub.activations.schemas import ActivationCreate, ActivationList, ActivationRead, ActivationUpdate
+from bridgehub.activations.schemas import (
+    ActivationCreate,
+    ActivationList,
+    ActivationRead,
+    ActivationUpdate,
+)
 from bridgehub.activations.service import activation_service
 from bridgehub.db.session import DbSession
 from bridgehub.kit.errors import HubError
@@ -22,7 +27,9 @@ router = APIRouter(prefix="/v1/activations", tags=["activations"])
 callback_router = APIRouter(tags=["activations"])
 
 
-def _read(activation: Activation, runtime: Runtime, authorize_url: str | None = None) -> ActivationRead:
+def _read(
+    activation: Activation, runtime: Runtime, authorize_url: str | None = None
+) -> ActivationRead:
     return ActivationRead(
         id=activation.id,
         integration=activation.integration.name,
@@ -52,11 +59,17 @@ async def create_activation(
 
 
 @router.get("", summary="List the account's activations", responses=error_responses(401, 403))
-async def list_activations(account: AccountCaller, session: DbSession, runtime: HubRuntime) -> ActivationList:
-    return ActivationList(items=[_read(a, runtime) for a in await activation_service.list(session, account)])
+async def list_activations(
+    account: AccountCaller, session: DbSession, runtime: HubRuntime
+) -> ActivationList:
+    return ActivationList(
+        items=[_read(a, runtime) for a in await activation_service.list(session, account)]
+    )
 
 
-@router.get("/{activation_id}", summary="Get an activation", responses=error_responses(401, 403, 404))
+@router.get(
+    "/{activation_id}", summary="Get an activation", responses=error_responses(401, 403, 404)
+)
 async def get_activation(
     activation_id: uuid.UUID, account: AccountCaller, session: DbSession, runtime: HubRuntime
 ) -> ActivationRead:
@@ -85,7 +98,9 @@ async def update_activation(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 403, 404),
 )
-async def delete_activation(activation_id: uuid.UUID, account: AccountCaller, session: DbSession) -> Response:
+async def delete_activation(
+    activation_id: uuid.UUID, account: AccountCaller, session: DbSession
+) -> Response:
     await activation_service.delete(session, account, activation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -98,7 +113,9 @@ async def delete_activation(activation_id: uuid.UUID, account: AccountCaller, se
 async def reconnect_activation(
     activation_id: uuid.UUID, account: AccountCaller, session: DbSession, runtime: HubRuntime
 ) -> ActivationRead:
-    activation, authorize_url = await activation_service.reconnect(session, runtime, account, activation_id)
+    activation, authorize_url = await activation_service.reconnect(
+        session, runtime, account, activation_id
+    )
     return _read(activation, runtime, authorize_url)
 
 
@@ -127,11 +144,15 @@ async def oauth_callback(
     error: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
     try:
-        activation = await activation_service.complete_authorization(session, runtime, state, code, error)
+        activation = await activation_service.complete_authorization(
+            session, runtime, state, code, error
+        )
     except HubError as failure:  # a person reads this page: say what happened in words
         return _page("Not connected", failure.message, failure.status_code)
     name = activation.integration.configuration.get("display_name", activation.integration.name)
-    return _page("Connected", f"{name} is connected. You can close this window.", status.HTTP_200_OK)
+    return _page(
+        "Connected", f"{name} is connected. You can close this window.", status.HTTP_200_OK
+    )
 
 
 def _page(title: str, message: str, status_code: int) -> HTMLResponse:
@@ -139,6 +160,7 @@ def _page(title: str, message: str, status_code: int) -> HTMLResponse:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)} · bridgehub</title></head>"
-        f'<body><main><h1>{html.escape(title)}</h1><p role="status">{html.escape(message)}</p></main></body></html>'
+        f"<body><main><h1>{html.escape(title)}</h1>"
+        f'<p role="status">{html.escape(message)}</p></main></body></html>'
     )
     return HTMLResponse(body, status_code=status_code)

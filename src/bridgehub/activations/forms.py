@@ -45,10 +45,8 @@ def collect(
             raw = submitted.get(name)
             if isinstance(raw, str) and raw.strip():
                 values[name] = apply_format(field, name, raw.strip())
-            elif (
-                (field.mandatory
-                and raw is None)
-                or (isinstance(raw, str) and not raw.strip() and field.mandatory)
+            elif (field.mandatory and raw is None) or (
+                isinstance(raw, str) and not raw.strip() and field.mandatory
             ):
                 problems.append(Problem(f"auth.{name}", f'"{field.display}" is required'))
     if problems:
@@ -116,7 +114,8 @@ def from_auth_validation(
 def from_oauth(
     configuration: IntegrationConfiguration, token: Mapping[str, Any], code: str
 ) -> dict[str, str]:
-    """Fields of `type: oauth` take the authorization code or the token answer's value of the same name."""
+    """Fields of `type: oauth` take the authorization code, or the token answer's value
+    of the same name."""
     offered = {**token, "code": code}
     return {
         name: _text(offered[name])

@@ -20,8 +20,11 @@ from bridgehub.integrations.configuration import OAuth2Configuration
 from bridgehub.kit.redaction import known_secrets
 
 with warnings.catch_warnings():
-    # Authlib nudges towards its httpx2 flavour; the httpx client is the supported one here.
-    warnings.simplefilter("ignore")
+    # Authlib nudges towards an httpx2 flavour; httpx is what the hub uses. Its warning
+    # module installs an "always" filter on import, so it is imported before ours.
+    import authlib.deprecate  # noqa: F401
+
+    warnings.simplefilter("ignore", DeprecationWarning)
     from authlib.integrations.base_client.errors import OAuthError
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 
@@ -86,7 +89,8 @@ class OAuthClient:
             raise OAuthFailure(_describe(error), permanent=True) from error
         except (httpx.HTTPError, ValueError) as error:
             raise OAuthFailure(
-                f"the token endpoint could not be reached or answered nonsense ({type(error).__name__})",
+                "the token endpoint could not be reached or answered nonsense "
+                f"({type(error).__name__})",
                 permanent=False,
             ) from error
         known_secrets.register(token.get("access_token"), token.get("refresh_token"))
@@ -113,7 +117,9 @@ def _refuse_transient_answers(response: httpx.Response) -> httpx.Response:
     # or throttling is neither, and asking again later may work.
     if response.status_code in (408, 429) or response.status_code >= 500:
         raise httpx.HTTPStatusError(
-            f"token endpoint answered {response.status_code}", request=response.request, response=response
+            f"token endpoint answered {response.status_code}",
+            request=response.request,
+            response=response,
         )
     return response
 
@@ -130,7 +136,8 @@ def client_secret(configuration: OAuth2Configuration, stored_secret: str | None)
     value = os.environ.get(configuration.client_secret_env)
     if not value:
         raise OAuthFailure(
-            f"the environment variable {configuration.client_secret_env} holding the client secret is not set",
+            f"the environment variable {configuration.client_secret_env} "
+            "holding the client secret is not set",
             permanent=True,
         )
     known_secrets.register(value)

@@ -21,7 +21,8 @@ class ActivationCreate(BaseModel):
         default_factory=dict, description="Values for the fields a person types, by field name."
     )
     interaction_types: list[str] | None = Field(
-        default=None, description="The interaction types to retrieve; all offered ones when omitted."
+        default=None,
+        description="The interaction types to retrieve; all offered ones when omitted.",
     )
     sync_interval_minutes: SyncInterval = 15
 
@@ -30,7 +31,8 @@ class ActivationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     auth: dict[str, Any] | None = Field(
-        default=None, description="Changed values; the others are kept. Validated by the bridge again."
+        default=None,
+        description="Changed values; the others are kept. Validated by the bridge again.",
     )
     interaction_types: list[str] | None = None
     sync_interval_minutes: SyncInterval | None = None
@@ -43,7 +45,8 @@ class ActivationRead(BaseModel):
     status: ActivationStatus
     status_reason: str | None = Field(description="Why the activation is not active, for a person.")
     auth: dict[str, str] = Field(
-        description="Stored values; all but the ones the integration shows (formatted or default) masked."
+        description="Stored values, masked but for those the integration shows "
+        "(formatted or default)."
     )
     interaction_types: list[str]
     sync_interval_minutes: int

@@ -58,9 +58,13 @@ class ActivationService:
         )
         return (await session.scalars(statement)).all()
 
-    async def get(self, session: AsyncSession, account: Account, activation_id: uuid.UUID) -> Activation:
+    async def get(
+        self, session: AsyncSession, account: Account, activation_id: uuid.UUID
+    ) -> Activation:
         activation = await session.scalar(
-            select(Activation).where(Activation.id == activation_id, Activation.account_id == account.account_id)
+            select(Activation).where(
+                Activation.id == activation_id, Activation.account_id == account.account_id
+            )
         )
         if activation is None:
             raise NotFound(f"No activation {activation_id}.")
@@ -83,24 +87,21 @@ class ActivationService:
             interaction_types=interaction_types,
             sync_interval_minutes=data.sync_interval_minutes,
         )
-        authorize_url = None
-        if configuration.authentication_type == "oauth2":
-            _require_oauth2_configuration(configuration)
-            activation.status = ActivationStatus.PENDING_AUTHORIZATION
-            stored = vaulted.Credentials(fields=forms.kept(configuration, values))
-            activation.sealed_credentials = vaulted.seal(runtime.vault, activation.id, stored)
-            session.add(activation)
-            authorize_url = await self._start_authorization(session, runtime, activation, configuration)
-        else:
+        if configuration.authentication_type != "oauth2":
+            await _end_reads(session)
             stored = await self._validated(runtime, configuration, values)
             activation.status = ActivationStatus.ACTIVE
             activation.sealed_credentials = vaulted.seal(runtime.vault, activation.id, stored)
-            session.add(activation)
-        try:
-            await session.flush()
-        except IntegrityError as error:  # connected by a concurrent request meanwhile
-            raise _already_connected(integration) from error
-        return activation, authorize_url
+            await _insert(session, activation)
+            return activation, None
+        _require_oauth2_configuration(configuration)
+        activation.status = ActivationStatus.PENDING_AUTHORIZATION
+        stored = vaulted.Credentials(fields=forms.kept(configuration, values))
+        activation.sealed_credentials = vaulted.seal(runtime.vault, activation.id, stored)
+        await _insert(session, activation)
+        return activation, await self._start_authorization(
+            session, runtime, activation, configuration
+        )
 
     async def update(
         self,
@@ -112,18 +113,25 @@ class ActivationService:
     ) -> Activation:
         activation = await self.get(session, account, activation_id)
         configuration = integration_service.parse(activation.integration)
-        if data.interaction_types is not None:
-            activation.interaction_types = _chosen_interaction_types(configuration, data.interaction_types)
+        interaction_types = (
+            None
+            if data.interaction_types is None
+            else _chosen_interaction_types(configuration, data.interaction_types)
+        )
+        if data.auth is not None:
+            await self._change_credentials(session, runtime, activation, configuration, data.auth)
+        if interaction_types is not None:
+            activation.interaction_types = interaction_types
         if data.sync_interval_minutes is not None:
             activation.sync_interval_minutes = data.sync_interval_minutes
-        if data.auth is not None:
-            await self._change_credentials(runtime, activation, configuration, data.auth)
         if data.status is not None:
             _change_status(activation, data.status)
         await session.flush()
         return activation
 
-    async def delete(self, session: AsyncSession, account: Account, activation_id: uuid.UUID) -> None:
+    async def delete(
+        self, session: AsyncSession, account: Account, activation_id: uuid.UUID
+    ) -> None:
         await session.delete(await self.get(session, account, activation_id))
         await session.flush()
 
@@ -134,46 +142,66 @@ class ActivationService:
         activation = await self.get(session, account, activation_id)
         configuration = integration_service.parse(activation.integration)
         if configuration.authentication_type != "oauth2":
-            raise Conflict("Only OAuth 2.0 activations reconnect; change the credentials with PATCH instead.")
+            raise Conflict(
+                "Only OAuth 2.0 activations reconnect; change the credentials with PATCH instead."
+            )
         _require_oauth2_configuration(configuration)
-        return activation, await self._start_authorization(session, runtime, activation, configuration)
+        return activation, await self._start_authorization(
+            session, runtime, activation, configuration
+        )
 
     async def check(
         self, session: AsyncSession, runtime: Runtime, account: Account, activation_id: uuid.UUID
     ) -> Activation:
-        """Ask the bridge whether the stored credentials still work (refreshing tokens as needed)."""
+        """Ask the bridge whether the stored credentials still work (refreshing tokens first
+        when needed)."""
         activation = await self.get(session, account, activation_id)
         configuration = integration_service.parse(activation.integration)
         if activation.status != ActivationStatus.ACTIVE:
-            raise Conflict(f"The activation is {activation.status}; only an active one can be checked.")
+            raise Conflict(
+                f"The activation is {activation.status}; only an active one can be checked."
+            )
         if configuration.auth_validation_endpoint is None:
             return activation
+        await _end_reads(session)
         credentials = await tokens.credentials_for(runtime, activation)
         try:
             await runtime.bridge.validate_auth(configuration.auth_validation_endpoint, credentials)
         except CredentialsRejected as error:
             await tokens.mark_rejected(runtime, activation.id)
             await session.refresh(activation)
-            raise CredentialsRefused(f"{configuration.display_name} refused the stored credentials.") from error
+            raise CredentialsRefused(
+                f"{configuration.display_name} refused the stored credentials."
+            ) from error
         except BridgeError as error:
             raise _bridge_failed(configuration, error) from error
         await session.refresh(activation)
         return activation
 
     async def complete_authorization(
-        self, session: AsyncSession, runtime: Runtime, state: str, code: str | None, error: str | None
+        self,
+        session: AsyncSession,
+        runtime: Runtime,
+        state: str,
+        code: str | None,
+        error: str | None,
     ) -> Activation:
         """The provider sent the person back. Whatever happens, the state is spent."""
         authorization = await session.scalar(
-            select(OAuthAuthorization).where(OAuthAuthorization.state_digest == digest(state)).with_for_update()
+            select(OAuthAuthorization)
+            .where(OAuthAuthorization.state_digest == digest(state))
+            .with_for_update()
         )
         _refuse_unusable(authorization)
         assert authorization is not None
         authorization.used_at = datetime.now(UTC)
         activation = await session.get_one(Activation, authorization.activation_id)
+        await session.commit()  # the state is spent before anything else can go wrong
         try:
             if error is not None or not code:
-                raise AuthorizationFailed(f"The provider did not authorize the connection ({error or 'no code'}).")
+                raise AuthorizationFailed(
+                    f"The provider did not authorize the connection ({error or 'no code'})."
+                )
             await self._finish_authorization(runtime, activation, authorization, code)
         except HubError as failure:
             activation.status_reason = failure.message
@@ -184,14 +212,22 @@ class ActivationService:
 
     async def reseal_secrets(self, session: AsyncSession, vault: Vault) -> int:
         count = 0
-        for activation in await session.scalars(select(Activation).where(Activation.sealed_credentials.is_not(None))):
-            activation.sealed_credentials = vaulted.reseal(vault, activation.id, activation.sealed_credentials)
+        for activation in await session.scalars(
+            select(Activation).where(Activation.sealed_credentials.is_not(None))
+        ):
+            activation.sealed_credentials = vaulted.reseal(
+                vault, activation.id, activation.sealed_credentials
+            )
             count += 1
-        pending = select(OAuthAuthorization).where(OAuthAuthorization.sealed_code_verifier.is_not(None))
+        pending = select(OAuthAuthorization).where(
+            OAuthAuthorization.sealed_code_verifier.is_not(None)
+        )
         for authorization in await session.scalars(pending):
             assert authorization.sealed_code_verifier is not None
             context = _verifier_context(authorization.state_digest)
-            authorization.sealed_code_verifier = vault.reseal(authorization.sealed_code_verifier, context=context)
+            authorization.sealed_code_verifier = vault.reseal(
+                authorization.sealed_code_verifier, context=context
+            )
             count += 1
         return count
 
@@ -204,18 +240,22 @@ class ActivationService:
         integration = await integration_service.find(session, name)
         if integration is None:
             raise InvalidInput(
-                "The activation is invalid.", [Problem("integration", f'no integration named "{name}" is registered')]
+                "The activation is invalid.",
+                [Problem("integration", f'no integration named "{name}" is registered')],
             )
         return integration
 
-    async def _refuse_second_activation(self, session: AsyncSession, account: Account, integration: Integration) -> None:
+    async def _refuse_second_activation(
+        self, session: AsyncSession, account: Account, integration: Integration
+    ) -> None:
         existing = await session.scalar(
             select(Activation.id).where(
-                Activation.account_id == account.account_id, Activation.integration_id == integration.id
+                Activation.account_id == account.account_id,
+                Activation.integration_id == integration.id,
             )
         )
         if existing is not None:
-            raise _already_connected(integration)
+            raise _already_connected(integration.name)
 
     async def _validated(
         self, runtime: Runtime, configuration: IntegrationConfiguration, values: Mapping[str, str]
@@ -225,28 +265,50 @@ class ActivationService:
         return vaulted.Credentials(fields=forms.kept(configuration, {**values, **added}))
 
     async def _change_credentials(
-        self, runtime: Runtime, activation: Activation, configuration: IntegrationConfiguration, submitted: Mapping[str, Any]
+        self,
+        session: AsyncSession,
+        runtime: Runtime,
+        activation: Activation,
+        configuration: IntegrationConfiguration,
+        submitted: Mapping[str, Any],
     ) -> None:
         current = vaulted.unseal(runtime.vault, activation.id, activation.sealed_credentials)
-        typed = {name: value for name, value in current.fields.items() if name in _typed_fields(configuration)}
+        typed = {
+            name: value
+            for name, value in current.fields.items()
+            if name in _typed_fields(configuration)
+        }
         values = forms.collect(configuration, {**typed, **submitted})
         known_secrets.register(values)
-        request = {**values, **({"access_token": current.access_token} if current.access_token else {})}
+        request = {
+            **values,
+            **({"access_token": current.access_token} if current.access_token else {}),
+        }
+        await _end_reads(session)
         added = await _validate_with_bridge(runtime, configuration, request)
         fields = forms.kept(configuration, {**current.fields, **values, **added})
         renewed = vaulted.Credentials(fields=fields, tokens=current.tokens)
         activation.sealed_credentials = vaulted.seal(runtime.vault, activation.id, renewed)
-        if activation.status == ActivationStatus.NEEDS_REAUTHORIZATION and configuration.authentication_type != "oauth2":
+        if (
+            activation.status == ActivationStatus.NEEDS_REAUTHORIZATION
+            and configuration.authentication_type != "oauth2"
+        ):
             activation.status = ActivationStatus.ACTIVE
             activation.status_reason = None
 
     async def _start_authorization(
-        self, session: AsyncSession, runtime: Runtime, activation: Activation, configuration: IntegrationConfiguration
+        self,
+        session: AsyncSession,
+        runtime: Runtime,
+        activation: Activation,
+        configuration: IntegrationConfiguration,
     ) -> str:
         try:
             client = tokens.oauth_client(runtime, activation, configuration)
         except OAuthFailure as failure:
-            raise Conflict(f"{configuration.display_name} cannot be connected: {failure}.") from failure
+            raise Conflict(
+                f"{configuration.display_name} cannot be connected: {failure}."
+            ) from failure
         request = client.authorization_request()
         verifier = request.code_verifier
         session.add(
@@ -255,8 +317,11 @@ class ActivationService:
                 state_digest=digest(request.state),
                 sealed_code_verifier=None
                 if verifier is None
-                else runtime.vault.encrypt(verifier, context=_verifier_context(digest(request.state))),
-                expires_at=datetime.now(UTC) + timedelta(seconds=runtime.settings.oauth_state_ttl_seconds),
+                else runtime.vault.encrypt(
+                    verifier, context=_verifier_context(digest(request.state))
+                ),
+                expires_at=datetime.now(UTC)
+                + timedelta(seconds=runtime.settings.oauth_state_ttl_seconds),
             )
         )
         return request.url
@@ -298,9 +363,13 @@ async def _exchange(
         context = _verifier_context(authorization.state_digest)
         verifier = runtime.vault.decrypt(authorization.sealed_code_verifier, context=context)
     try:
-        return await tokens.oauth_client(runtime, activation, configuration).exchange(code, verifier)
+        return await tokens.oauth_client(runtime, activation, configuration).exchange(
+            code, verifier
+        )
     except OAuthFailure as failure:
-        raise AuthorizationFailed(f"Exchanging the authorization code failed: {failure}.") from failure
+        raise AuthorizationFailed(
+            f"Exchanging the authorization code failed: {failure}."
+        ) from failure
 
 
 async def _validate_with_bridge(
@@ -309,9 +378,13 @@ async def _validate_with_bridge(
     if configuration.auth_validation_endpoint is None:
         return {}
     try:
-        answer = await runtime.bridge.validate_auth(configuration.auth_validation_endpoint, StaticCredentials(auth))
+        answer = await runtime.bridge.validate_auth(
+            configuration.auth_validation_endpoint, StaticCredentials(auth)
+        )
     except CredentialsRejected as error:
-        raise CredentialsRefused(f"{configuration.display_name} refused these credentials.") from error
+        raise CredentialsRefused(
+            f"{configuration.display_name} refused these credentials."
+        ) from error
     except BridgeError as error:
         raise _bridge_failed(configuration, error) from error
     added = forms.from_auth_validation(configuration, answer)
@@ -319,16 +392,39 @@ async def _validate_with_bridge(
     return added
 
 
+async def _insert(session: AsyncSession, activation: Activation) -> None:
+    name = activation.integration.name
+    session.add(activation)
+    try:
+        await session.flush()
+    except IntegrityError as error:  # connected by a concurrent request meanwhile
+        raise _already_connected(name) from error
+
+
+async def _end_reads(session: AsyncSession) -> None:
+    """End the transaction before calling a bridge, so that no database connection sits
+    idle through a call that may take seconds. Nothing has been written yet."""
+    await session.commit()
+
+
 def _bridge_failed(configuration: IntegrationConfiguration, error: BridgeError) -> BridgeFailed:
-    return BridgeFailed(f"The {configuration.display_name} bridge could not validate the credentials: {error}")
+    return BridgeFailed(
+        f"The {configuration.display_name} bridge could not validate the credentials: {error}"
+    )
 
 
-def _chosen_interaction_types(configuration: IntegrationConfiguration, chosen: list[str] | None) -> list[str]:
+def _chosen_interaction_types(
+    configuration: IntegrationConfiguration, chosen: list[str] | None
+) -> list[str]:
     offered = configuration.interaction_types or []
     if chosen is None:
         return list(offered)
     problems = [
-        Problem(f"interaction_types[{index}]", f'"{kind}" is not offered by {configuration.name}; offered: {", ".join(offered) or "none"}')
+        Problem(
+            f"interaction_types[{index}]",
+            f'"{kind}" is not offered by {configuration.name}; '
+            f"offered: {', '.join(offered) or 'none'}",
+        )
         for index, kind in enumerate(chosen)
         if kind not in offered
     ]
@@ -351,11 +447,18 @@ def _change_status(activation: Activation, wanted: ActivationStatus) -> None:
 
 
 def _typed_fields(configuration: IntegrationConfiguration) -> set[str]:
-    return {name for name, field in configuration.authentication_fields() if forms.typed_by_person(field)}
+    return {
+        name
+        for name, field in configuration.authentication_fields()
+        if forms.typed_by_person(field)
+    }
 
 
 def _bridge_exchanges_code(configuration: IntegrationConfiguration) -> bool:
-    return any(name == "code" and field.type == "oauth" for name, field in configuration.authentication_fields())
+    return any(
+        name == "code" and field.type == "oauth"
+        for name, field in configuration.authentication_fields()
+    )
 
 
 def _require_oauth2_configuration(configuration: IntegrationConfiguration) -> None:
@@ -368,20 +471,27 @@ def _require_oauth2_configuration(configuration: IntegrationConfiguration) -> No
 
 def _refuse_unusable(authorization: OAuthAuthorization | None) -> None:
     if authorization is None:
-        raise AuthorizationFailed("This authorization is unknown. Start the connection again from the hub.")
+        raise AuthorizationFailed(
+            "This authorization is unknown. Start the connection again from the hub."
+        )
     if authorization.used_at is not None:
-        raise AuthorizationFailed("This authorization was already used. Start the connection again from the hub.")
+        raise AuthorizationFailed(
+            "This authorization was already used. Start the connection again from the hub."
+        )
     if authorization.expires_at <= datetime.now(UTC):
-        raise AuthorizationFailed("This authorization has expired. Start the connection again from the hub.")
+        raise AuthorizationFailed(
+            "This authorization has expired. Start the connection again from the hub."
+        )
 
 
 def _verifier_context(state_digest: str) -> str:
     return f"oauth:{state_digest}:code_verifier"
 
 
-def _already_connected(integration: Integration) -> Conflict:
+def _already_connected(integration: str) -> Conflict:
     return Conflict(
-        f'The account already has an activation of "{integration.name}"; change it with PATCH or delete it first.'
+        f'The account already has an activation of "{integration}"; '
+        "change it with PATCH or delete it first."
     )
 
 

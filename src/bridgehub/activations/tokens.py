@@ -28,7 +28,9 @@ from bridgehub.runtime import Runtime
 log = structlog.get_logger(__name__)
 
 
-def oauth_client(runtime: Runtime, activation: Activation, configuration: IntegrationConfiguration) -> OAuthClient:
+def oauth_client(
+    runtime: Runtime, activation: Activation, configuration: IntegrationConfiguration
+) -> OAuthClient:
     settings = configuration.oauth2_configuration
     assert settings is not None, "only oauth2 integrations with an oauth2_configuration get here"
     stored_secret = integration_service.client_secret(activation.integration, runtime.vault)
@@ -61,7 +63,9 @@ def needs_refresh(activation: Activation, margin_seconds: int) -> bool:
     return activation.token_expires_at - timedelta(seconds=margin_seconds) <= datetime.now(UTC)
 
 
-async def refresh(runtime: Runtime, activation_id: uuid.UUID, seen_access_token: str | None) -> Mapping[str, Any] | None:
+async def refresh(
+    runtime: Runtime, activation_id: uuid.UUID, seen_access_token: str | None
+) -> Mapping[str, Any] | None:
     """Refresh the activation's access token unless someone already replaced `seen_access_token`.
 
     Answers the `auth` to use now, or None when the activation needs a person to
@@ -84,7 +88,9 @@ async def _refresh_locked(
     configuration = integration_service.parse(activation.integration)
     refresh_token = current.tokens.get("refresh_token")
     if refresh_token is None or configuration.oauth2_configuration is None:
-        mark_needs_reauthorization(activation, "The access token was refused and there is no refresh token.")
+        mark_needs_reauthorization(
+            activation, "The access token was refused and there is no refresh token."
+        )
         return None
     try:
         token = await oauth_client(runtime, activation, configuration).refresh(refresh_token)
@@ -93,7 +99,9 @@ async def _refresh_locked(
             raise BridgeUnavailable(f"Could not refresh the access token: {failure}") from failure
         mark_needs_reauthorization(activation, f"Refreshing the access token failed: {failure}.")
         return None
-    renewed = vaulted.Credentials(fields=current.fields, tokens=tokens_after_refresh(current.tokens, token))
+    renewed = vaulted.Credentials(
+        fields=current.fields, tokens=tokens_after_refresh(current.tokens, token)
+    )
     activation.sealed_credentials = vaulted.seal(runtime.vault, activation.id, renewed)
     activation.token_expires_at = expires_at(token)
     log.info("access token refreshed", activation_id=str(activation.id))
@@ -123,10 +131,14 @@ def _lock_key(activation_id: uuid.UUID) -> int:
 class ActivationCredentials:
     """The bridge client's view of an activation: its `auth`, refreshed after a 401."""
 
-    def __init__(self, runtime: Runtime, activation: Activation, current: vaulted.Credentials) -> None:
+    def __init__(
+        self, runtime: Runtime, activation: Activation, current: vaulted.Credentials
+    ) -> None:
         self._runtime = runtime
         self._activation_id = activation.id
-        self._refreshable = activation.integration.configuration.get("authentication_type") == "oauth2"
+        self._refreshable = (
+            activation.integration.configuration.get("authentication_type") == "oauth2"
+        )
         self._auth: Mapping[str, Any] = current.bridge_auth()
 
     def auth(self) -> Mapping[str, Any]:

@@ -577,7 +577,8 @@ def _repeated_strings(values: Any, location: tuple[str | int, ...]) -> Iterator[
 def placeholder_parts(template: str, name: str) -> tuple[str, str]:
     """The text before and after `{{name}}` in a valid `format` template."""
     match = _PLACEHOLDER.search(template)
-    assert match is not None and match.group(1) == name, "templates are validated on registration"
+    assert match is not None, "templates are validated on registration"
+    assert match.group(1) == name, "templates are validated on registration"
     return template[: match.start()], template[match.end() :]
 
 

@@ -92,7 +92,8 @@ class IntegrationService:
         integration = await self.get(session, name)
         in_use = await session.scalar(
             select(func.count()).where(
-                Activation.integration_id == integration.id, Activation.status != ActivationStatus.DISABLED
+                Activation.integration_id == integration.id,
+                Activation.status != ActivationStatus.DISABLED,
             )
         )
         if in_use and not force:
@@ -127,12 +128,16 @@ class IntegrationService:
         return document
 
     async def reseal_secrets(self, session: AsyncSession, vault: Vault) -> int:
-        sealed = await session.scalars(select(Integration).where(Integration.sealed_client_secret.is_not(None)))
+        sealed = await session.scalars(
+            select(Integration).where(Integration.sealed_client_secret.is_not(None))
+        )
         count = 0
         for integration in sealed:
             assert integration.sealed_client_secret is not None
             context = _secret_context(integration.name)
-            integration.sealed_client_secret = vault.reseal(integration.sealed_client_secret, context=context)
+            integration.sealed_client_secret = vault.reseal(
+                integration.sealed_client_secret, context=context
+            )
             count += 1
         return count
 

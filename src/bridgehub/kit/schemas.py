@@ -31,6 +31,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state.",
     412: "The resource changed since it was read (If-Match).",
     422: "The input breaks one or more rules; `details` lists each with its path.",
+    502: "A bridge or provider failed or answered against the protocol; the message says how.",
 }
 
 

@@ -1,0 +1,511 @@
+"""`BridgeClient`: the hub's only way to call bridges.
+
+One client holds the connection pools for all bridges. Each call is checked by the SSRF
+guard and connects to the address the guard checked, runs under its endpoint's deadline,
+reads at most `max_response_bytes`, is retried after transient failures when it is safe to
+repeat, and is repeated once with refreshed credentials after a 401 (the protocol's 401
+rule). Whatever goes wrong is raised as a `BridgeError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
+
+import httpx
+import structlog
+
+from bridgehub import __version__
+from bridgehub.bridge.errors import (
+    BridgeError,
+    BridgeUnavailable,
+    CredentialsRejected,
+    ProtocolViolation,
+    RequestRefused,
+)
+from bridgehub.bridge.guard import (
+    CheckedTarget,
+    NetworkPolicy,
+    Resolver,
+    check_target,
+    shown_url,
+    system_resolver,
+)
+from bridgehub.bridge.protocol import (
+    ActionMeta,
+    ActionOutcome,
+    ActionRequest,
+    AgentList,
+    AgentSyncRequest,
+    AuthValidationRequest,
+    BridgeRequest,
+    ContactPage,
+    ContactSyncMeta,
+    ContactSyncRequest,
+    InteractionContact,
+    InteractionMeta,
+    InteractionRequest,
+    InteractionResult,
+    MalformedAnswer,
+    decode_body,
+    parse_action_outcome,
+    parse_agents,
+    parse_auth_values,
+    parse_contact_page,
+    parse_interactions,
+)
+
+log = structlog.get_logger(__name__)
+
+MiB = 1024 * 1024
+
+
+class Credentials(Protocol):
+    """What a call authenticates with, for the account it is made for.
+
+    Concurrent calls that each get a 401 each call `refreshed()`: an implementation whose
+    refresh must happen once (a single-use refresh token) shares it among them itself.
+    """
+
+    def auth(self) -> Mapping[str, Any]:
+        """The `auth` object to send now."""
+        ...
+
+    async def refreshed(self) -> Mapping[str, Any] | None:
+        """Called after a 401: the `auth` object to repeat the call with (after refreshing an
+        OAuth 2.0 access token, say), or None when the credentials cannot be refreshed."""
+        ...
+
+
+class StaticCredentials:
+    """Credentials that cannot be refreshed: custom authentication, or none."""
+
+    def __init__(self, auth: Mapping[str, Any]) -> None:
+        self._auth = dict(auth)
+
+    def auth(self) -> Mapping[str, Any]:
+        return self._auth
+
+    async def refreshed(self) -> Mapping[str, Any] | None:
+        return None
+
+    def __repr__(self) -> str:
+        return "StaticCredentials(<hidden>)"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How calls that are safe to repeat are retried after a transient failure. Actions are
+    never retried here: their caller's job queue does it."""
+
+    attempts: int = 3
+    base_delay: float = 0.25
+    max_delay: float = 10.0
+    max_retry_after: float = 60.0
+    """The longest `Retry-After` waited for within a call. When a bridge asks for more, the
+    call fails at once with `BridgeUnavailable.retry_after` set, for the caller to wait."""
+
+    def backoff(self, retry: int) -> float:
+        """Seconds to wait before retry number `retry` (1 for the first): exponential, with
+        full jitter so that calls that failed together do not all come back together."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (retry - 1))
+        return random.uniform(0, ceiling)  # noqa: S311 (jitter, not a secret)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds one attempt at each endpoint may take: resolving the host, connecting,
+    sending the request and reading the whole answer."""
+
+    auth_validation: float = 10.0
+    contacts: float = 30.0
+    interactions: float = 5.0  # a person is waiting for them
+    agents: float = 30.0
+    actions: float = 30.0
+
+
+@dataclass(frozen=True)
+class _Call:
+    endpoint: str  # as people name it in messages: "contact synchronization"
+    url: str
+    timeout: float
+    repeatable: bool  # safe to send again after a transient failure
+
+    def __str__(self) -> str:
+        return f"The bridge's {self.endpoint} endpoint ({shown_url(self.url)})"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    content: bytes
+
+
+Result = TypeVar("Result")
+MakeRequest = Callable[[dict[str, Any]], BridgeRequest]
+
+
+class BridgeClient:
+    """Calls bridges. Use it as an async context manager, or `aclose()` it."""
+
+    def __init__(
+        self,
+        policy: NetworkPolicy = NetworkPolicy(),
+        *,
+        resolver: Resolver = system_resolver,
+        retry: RetryPolicy = RetryPolicy(),
+        timeouts: Timeouts = Timeouts(),
+        max_response_bytes: int = 10 * MiB,
+    ) -> None:
+        self._policy = policy
+        self._resolver = resolver
+        self._retry = retry
+        self._timeouts = timeouts
+        self._max_response_bytes = max_response_bytes
+        self._http = httpx.AsyncClient(
+            transport=_PoolPerServerName(),
+            # A redirect would lead to an address the guard never checked.
+            follow_redirects=False,
+            # No proxy or .netrc from the environment: connections go where the guard said.
+            trust_env=False,
+            headers={
+                "User-Agent": f"bridgehub/{__version__}",
+                "Accept": "application/json",
+                # Not br or zstd, whose ratios would let a small answer fill the memory
+                # before the size cap sees it.
+                "Accept-Encoding": "gzip",
+            },
+        )
+
+    async def __aenter__(self) -> Self:
+        await self._http.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._http.__aexit__(exc_type, exc, traceback)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def validate_auth(self, url: str, credentials: Credentials) -> dict[str, Any]:
+        """Check the credentials. Answers the extra authentication values the bridge returned
+        ({} when none); CredentialsRejected when the credentials do not work."""
+        call = _Call(
+            "authorization validation", url, self._timeouts.auth_validation, repeatable=True
+        )
+        return await self._call(
+            call, credentials, lambda auth: AuthValidationRequest(auth=auth), parse_auth_values
+        )
+
+    async def fetch_contacts(
+        self, url: str, credentials: Credentials, *, checkpoint: str | None, offset: str | None
+    ) -> ContactPage:
+        """One page of contacts: changed after `checkpoint` (all when None), from `offset`
+        (the first page when None)."""
+        call = _Call("contact synchronization", url, self._timeouts.contacts, repeatable=True)
+        meta = ContactSyncMeta(synchronization_checkpoint=checkpoint, offset=offset)
+        return await self._call(
+            call,
+            credentials,
+            lambda auth: ContactSyncRequest(auth=auth, meta=meta),
+            parse_contact_page,
+        )
+
+    async def fetch_interactions(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        interaction_types: Sequence[str],
+        contact: InteractionContact,
+    ) -> InteractionResult:
+        """The contact's interactions of the given types."""
+        call = _Call("interaction retrieval", url, self._timeouts.interactions, repeatable=True)
+        meta = InteractionMeta(interaction_types=tuple(interaction_types))
+        return await self._call(
+            call,
+            credentials,
+            lambda auth: InteractionRequest(auth=auth, meta=meta, data=contact),
+            lambda body: parse_interactions(body, meta.interaction_types),
+        )
+
+    async def fetch_agents(self, url: str, credentials: Credentials) -> AgentList:
+        call = _Call("agent synchronization", url, self._timeouts.agents, repeatable=True)
+        return await self._call(
+            call, credentials, lambda auth: AgentSyncRequest(auth=auth), parse_agents
+        )
+
+    async def execute_action(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        data: Mapping[str, Any],
+        contact_external_id: str | None = None,
+        agent_external_id: str | None = None,
+    ) -> ActionOutcome:
+        """Run an action, once: a transient failure raises BridgeUnavailable for the caller
+        to retry later. A 2xx means the action was done, so an answer that cannot be used
+        is reported in `ActionOutcome.problem` instead of raised."""
+        call = _Call("action", url, self._timeouts.actions, repeatable=False)
+        meta = ActionMeta(
+            contact_external_id=contact_external_id, agent_external_id=agent_external_id
+        )
+        try:
+            return await self._call(
+                call,
+                credentials,
+                lambda auth: ActionRequest(auth=auth, meta=meta, data=dict(data)),
+                parse_action_outcome,
+            )
+        except ProtocolViolation as violation:
+            if violation.status_code is None or not 200 <= violation.status_code < 300:
+                raise
+            log.warning("unusable action answer", url=shown_url(url), problem=violation.message)
+            return ActionOutcome(problem=violation.message)
+
+    async def _call(
+        self,
+        call: _Call,
+        credentials: Credentials,
+        request: MakeRequest,
+        parse: Callable[[Any], Result],
+    ) -> Result:
+        sent = [credentials.auth()]
+        with _concealed(sent):
+            try:
+                answer = await self._send(call, request(dict(sent[0])))
+            except CredentialsRejected:
+                # The protocol's 401 rule: repeat once with refreshed credentials.
+                fresh = await credentials.refreshed()
+                if fresh is None:
+                    raise
+                sent.append(fresh)
+                answer = await self._send(call, request(dict(fresh)))
+            try:
+                return parse(decode_body(answer.content))
+            except MalformedAnswer as problem:
+                raise ProtocolViolation(
+                    f"{call} answered {_status(answer.status)} with a body that breaks the "
+                    f"bridge protocol: {problem}.",
+                    status_code=answer.status,
+                ) from None
+
+    async def _send(self, call: _Call, request: BridgeRequest) -> _Answer:
+        payload = request.to_json()
+        attempts = self._retry.attempts if call.repeatable else 1
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(call, payload)
+            except BridgeUnavailable as failure:
+                pause = self._pause(failure, attempt, attempts)
+                log.info(
+                    "retrying bridge call",
+                    endpoint=call.endpoint,
+                    url=shown_url(call.url),
+                    status=failure.status_code,
+                    attempt=attempt,
+                    pause=round(pause, 3),
+                )
+            await asyncio.sleep(pause)
+
+    def _pause(self, failure: BridgeUnavailable, attempt: int, attempts: int) -> float:
+        """Seconds to wait before the next attempt; raises when there is none."""
+        if attempt >= attempts:
+            if attempts == 1:
+                raise failure
+            raise _gave_up(failure, f"Gave up after {attempts} attempts.")
+        if failure.retry_after is None:
+            return self._retry.backoff(attempt)
+        if failure.retry_after > self._retry.max_retry_after:
+            raise _gave_up(failure, f"It asked to retry after {failure.retry_after:g} s.")
+        return failure.retry_after
+
+    async def _attempt(self, call: _Call, payload: bytes) -> _Answer:
+        try:
+            async with asyncio.timeout(call.timeout):
+                target = await check_target(call.url, self._policy, self._resolver)
+                async with self._http.stream(
+                    "POST",
+                    target.connect_url,
+                    content=payload,
+                    timeout=call.timeout,
+                    headers={"Content-Type": "application/json", "Host": target.host_header},
+                    extensions=_tls_extensions(target),
+                ) as response:
+                    return await self._answer(call, response)
+        except (TimeoutError, httpx.TimeoutException):
+            raise BridgeUnavailable(f"{call} did not answer within {call.timeout:g} s.") from None
+        except httpx.TransportError as error:  # no connection, or it broke
+            raise BridgeUnavailable(f"{call} could not be reached: {_reason(error)}.") from None
+        except httpx.HTTPError as error:  # an undecodable body, for one
+            raise ProtocolViolation(
+                f"{call} sent an unreadable answer: {_reason(error)}."
+            ) from None
+
+    async def _answer(self, call: _Call, response: httpx.Response) -> _Answer:
+        status = response.status_code
+        if response.is_success:
+            content = await self._read(response)
+            if content is None:
+                raise ProtocolViolation(
+                    f"{call} answered {_status(status)} with a body larger than the "
+                    f"{self._max_response_bytes} bytes allowed.",
+                    status_code=status,
+                )
+            return _Answer(status, content)
+        if status == 401:
+            raise CredentialsRejected(f"{call} refused the credentials (401 Unauthorized).")
+        if status == 400:
+            reason = _bridge_message(await self._read(response))
+            raise RequestRefused(
+                f"{call} refused the request (400 Bad Request): {reason or 'it gave no reason'}.",
+                bridge_message=reason,
+            )
+        if status == 429 or status >= 500:
+            raise BridgeUnavailable(
+                f"{call} answered {_status(status)}.",
+                status_code=status,
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+            )
+        if response.is_redirect:
+            location = shown_url(response.headers["Location"])
+            raise ProtocolViolation(
+                f"{call} answered {_status(status)}, a redirect to {location}; redirects are "
+                "not followed, so the URL must be the bridge's own.",
+                status_code=status,
+            )
+        raise ProtocolViolation(
+            f"{call} answered {_status(status)}, which the bridge protocol does not allow "
+            "(only 2xx, 400, 401, 429 and 5xx).",
+            status_code=status,
+        )
+
+    async def _read(self, response: httpx.Response) -> bytes | None:
+        """The body, or None when it is larger than allowed (then it is not read further)."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_response_bytes:
+            return None
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > self._max_response_bytes:
+                return None
+        return bytes(body)
+
+
+class _PoolPerServerName(httpx.AsyncBaseTransport):
+    """Connection pools keyed by the TLS server name as well as the address.
+
+    Requests go to the checked address rather than the host name, so httpx alone would key
+    its pool by address and let a request for `b.example` reuse a connection whose
+    certificate was verified for `a.example`, or that a TLS-routing proxy sent to a's
+    backend, whenever the two share an address.
+    """
+
+    def __init__(self) -> None:
+        self._ssl_context = httpx.create_ssl_context()
+        self._pools: dict[str | None, httpx.AsyncHTTPTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        name = request.extensions.get("sni_hostname")
+        pool = self._pools.get(name)
+        if pool is None:
+            pool = self._pools[name] = httpx.AsyncHTTPTransport(verify=self._ssl_context)
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for pool in self._pools.values():
+            await pool.aclose()
+
+
+def _tls_extensions(target: CheckedTarget) -> dict[str, Any]:
+    # The connection goes to an address, but TLS must still name and verify the host.
+    return {} if target.server_name is None else {"sni_hostname": target.server_name}
+
+
+@contextmanager
+def _concealed(auths: list[Mapping[str, Any]]) -> Iterator[None]:
+    """Keep the auth values sent out of error messages, even when a bridge echoes them."""
+    try:
+        yield
+    except BridgeError as error:
+        error.redact({text for auth in auths for text in _texts(auth.values())})
+        raise
+
+
+def _texts(values: Iterable[Any]) -> Iterator[str]:
+    for value in values:
+        if isinstance(value, str) and len(value) >= _SHORTEST_HIDDEN:
+            yield value
+        elif isinstance(value, Mapping):
+            yield from _texts(value.values())
+        elif isinstance(value, list | tuple):
+            yield from _texts(value)
+
+
+# Hiding shorter values ("us", "1") would garble messages without protecting any secret.
+_SHORTEST_HIDDEN = 4
+
+
+def _gave_up(failure: BridgeUnavailable, why: str) -> BridgeUnavailable:
+    return BridgeUnavailable(
+        f"{failure.message} {why}",
+        status_code=failure.status_code,
+        retry_after=failure.retry_after,
+    )
+
+
+def _bridge_message(content: bytes | None) -> str | None:
+    """The `message` of a 400 answer, on one line and of a reasonable length."""
+    try:
+        body = decode_body(content or b"")
+    except MalformedAnswer:
+        return None
+    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(message, str) or not message.strip():
+        return None
+    return textwrap.shorten(message, width=500, placeholder="...")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """`Retry-After` in seconds: it is either a number of seconds or an HTTP date."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def _status(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)
+
+
+def _reason(error: httpx.HTTPError) -> str:
+    return str(error) or type(error).__name__

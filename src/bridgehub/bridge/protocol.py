@@ -1,0 +1,340 @@
+"""The messages of the bridge protocol (docs/bridge-protocol.md) as pydantic models.
+
+Requests are built by the hub and serialized without absent optional keys. Answers come
+from bridges written by other people, so they are validated with the tolerance the
+protocol grants sloppy bridges (identifiers as JSON numbers, unknown keys, empty bodies
+where none is defined), and lists are validated item by item: a bad item is rejected with
+its reason while the rest of the list is kept.
+
+The `parse_*` functions take an answer's decoded JSON body (None for an empty body) and
+raise `MalformedAnswer` when the body as a whole breaks the protocol.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from bridgehub.kit.paths import describe_value, format_path
+
+Priority = Literal["none", "low", "normal", "high", "urgent"]
+Status = Literal["new", "open", "pending", "solved", "closed"]
+
+
+class MalformedAnswer(ValueError):
+    """An answer's body as a whole does not have the shape the protocol gives it."""
+
+
+def _number_as_text(value: Any) -> Any:
+    # Sloppy bridges send identifiers as JSON numbers ("id": 341231). Booleans are no
+    # identifiers, so they are left for validation to refuse.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value
+
+
+def _null_as_empty(value: Any) -> Any:
+    return () if value is None else value
+
+
+def _utc_when_naive(moment: datetime) -> datetime:
+    # Dates are compared across bridges, and naive and aware datetimes do not compare.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+LooseText = Annotated[str, BeforeValidator(_number_as_text)]
+"""A string that bridges may send as a JSON number."""
+# The constraint goes first: after the validator it would count items, not characters.
+ExternalId = Annotated[str, StringConstraints(min_length=1), BeforeValidator(_number_as_text)]
+Strings = Annotated[tuple[str, ...], BeforeValidator(_null_as_empty)]
+Moment = Annotated[datetime, AfterValidator(_utc_when_naive)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# Requests ------------------------------------------------------------------------------
+
+
+class BridgeRequest(_Message):
+    auth: dict[str, Any] = Field(repr=False)  # kept out of reprs, and so out of logs
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+class AuthValidationRequest(BridgeRequest):
+    """`{"auth": {...}}`: do these credentials work?"""
+
+
+class ContactSyncMeta(_Message):
+    synchronization_checkpoint: str | None = None
+    offset: str | None = None
+
+
+class ContactSyncRequest(BridgeRequest):
+    meta: ContactSyncMeta = ContactSyncMeta()
+
+
+class InteractionMeta(_Message):
+    interaction_types: tuple[str, ...]
+
+
+class InteractionContact(_Message):
+    """The contact whose interactions are wanted. Without `contact_external_id` (a contact
+    that did not come from this integration) the bridge matches on the rest."""
+
+    contact_external_id: str | None = None
+    contact_name: str
+    contact_emails: tuple[str, ...] = ()
+    contact_phones: tuple[str, ...] = ()
+
+
+class InteractionRequest(BridgeRequest):
+    meta: InteractionMeta
+    data: InteractionContact
+
+
+class AgentSyncRequest(BridgeRequest):
+    """`{"auth": {...}}`: which agents does the external service have?"""
+
+
+class ActionMeta(_Message):
+    contact_external_id: str | None = None
+    agent_external_id: str | None = None
+
+
+class ActionRequest(BridgeRequest):
+    meta: ActionMeta = ActionMeta()
+    data: dict[str, Any]
+
+
+# Answers -------------------------------------------------------------------------------
+
+
+class _AnswerModel(_Message):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Contact(_AnswerModel):
+    id: ExternalId
+    name: str
+    company: str | None = None
+    title: str | None = None
+    emails: Strings = ()
+    phones: Strings = ()
+    photo_url: str | None = None
+    address: str | None = None
+    websites: Strings = ()
+    twitter: str | None = None
+
+
+class Interaction(_AnswerModel):
+    id: ExternalId
+    type: str
+    subject: str
+    priority: Priority
+    status: Status
+    description: str | None = None
+    date: Moment | None = None
+    url: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _requested(cls, value: str, info: ValidationInfo) -> str:
+        requested = (info.context or {}).get("interaction_types")
+        if requested is not None and value not in requested:
+            raise PydanticCustomError(
+                "unrequested_type",
+                "must be one of the requested types ({requested})",
+                {"requested": ", ".join(requested)},
+            )
+        return value
+
+
+class Agent(_AnswerModel):
+    id: ExternalId
+    name: str
+    email: Annotated[str, StringConstraints(min_length=1)]
+
+
+class ActionOutcome(_AnswerModel):
+    message: str | None = None
+    external_id: LooseText | None = None
+    contact_external_id: LooseText | None = None
+    contact_external_type: str | None = None
+    contact_external_url: str | None = None
+    problem: str | None = None
+    """Set by the hub, never by the bridge: why the answer of an action that was done (2xx)
+    could not be used, in which case the fields above are empty."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An item of an answer's list that was left out, and why."""
+
+    index: int
+    id: str | None
+    """The item's `id` as the bridge sent it, when it sent one."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    contacts: tuple[Contact, ...]
+    rejected: tuple[Rejection, ...]
+    next_offset: str | None
+    synchronization_checkpoint: str | None
+
+
+@dataclass(frozen=True)
+class InteractionResult:
+    interactions: tuple[Interaction, ...]
+    rejected: tuple[Rejection, ...]
+
+
+@dataclass(frozen=True)
+class AgentList:
+    agents: tuple[Agent, ...]
+    rejected: tuple[Rejection, ...]
+
+
+class _ContactPageBody(_AnswerModel):
+    contacts: list[Any]
+    next_offset: LooseText | None = None
+    synchronization_checkpoint: LooseText | None = None
+
+
+class _AgentListBody(_AnswerModel):
+    agents: list[Any]
+
+
+# Parsing -------------------------------------------------------------------------------
+
+
+def decode_body(content: bytes) -> Any:
+    """An answer's JSON body; None when it is empty."""
+    if not content.strip():
+        return None
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise MalformedAnswer("the body is not JSON") from None
+
+
+def parse_auth_values(body: Any) -> dict[str, Any]:
+    """Extra authentication values from a successful auth validation; {} for none."""
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise MalformedAnswer(
+            f"the body must be an object of authentication values; {_found(body)}"
+        )
+    return body
+
+
+def parse_contact_page(body: Any) -> ContactPage:
+    page = _envelope(_ContactPageBody, body, "an object with `contacts`")
+    contacts, rejected = validate_each(Contact, page.contacts)
+    return ContactPage(contacts, rejected, page.next_offset, page.synchronization_checkpoint)
+
+
+def parse_interactions(body: Any, requested_types: Sequence[str]) -> InteractionResult:
+    if not isinstance(body, list):
+        raise MalformedAnswer(f"the body must be an array of interactions; {_found_body(body)}")
+    context = {"interaction_types": tuple(requested_types)}
+    return InteractionResult(*validate_each(Interaction, body, context=context))
+
+
+def parse_agents(body: Any) -> AgentList:
+    agents = _envelope(_AgentListBody, body, "an object with `agents`").agents
+    return AgentList(*validate_each(Agent, agents))
+
+
+def parse_action_outcome(body: Any) -> ActionOutcome:
+    if body is None:
+        return ActionOutcome()
+    if not isinstance(body, dict):
+        raise MalformedAnswer(f"the body must be an object; {_found(body)}")
+    return _validated(ActionOutcome, {**body, "problem": None})
+
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+def validate_each(
+    model: type[Item], items: Sequence[Any], *, context: dict[str, Any] | None = None
+) -> tuple[tuple[Item, ...], tuple[Rejection, ...]]:
+    """Validate a list item by item: (the valid items, the rejected ones with reasons)."""
+    valid: list[Item] = []
+    rejected: list[Rejection] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            rejected.append(Rejection(index, None, f"must be an object; {_found(item)}"))
+            continue
+        try:
+            valid.append(model.model_validate(item, context=context))
+        except ValidationError as error:
+            rejected.append(Rejection(index, _raw_id(item), describe(error)))
+    return tuple(valid), tuple(rejected)
+
+
+def describe(error: ValidationError) -> str:
+    """A validation error in words, located by paths: `priority: input should be ...`."""
+    return "; ".join(_problem(detail) for detail in error.errors(include_url=False))
+
+
+def _problem(detail: ErrorDetails) -> str:
+    message = detail["msg"][:1].lower() + detail["msg"][1:]
+    if detail["type"] != "missing":
+        message += f"; {_found(detail['input'])}"
+    path = format_path(detail["loc"])
+    return f"{path}: {message}" if path else message
+
+
+def _found(value: Any) -> str:
+    return f"found {describe_value(value)}"
+
+
+def _found_body(body: Any) -> str:
+    return "the body is empty" if body is None else _found(body)
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def _envelope(model: type[Body], body: Any, expected: str) -> Body:
+    if not isinstance(body, dict):
+        raise MalformedAnswer(f"the body must be {expected}; {_found_body(body)}")
+    return _validated(model, body)
+
+
+def _validated(model: type[Body], body: dict[str, Any]) -> Body:
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise MalformedAnswer(describe(error)) from None
+
+
+def _raw_id(item: dict[str, Any]) -> str | None:
+    raw = _number_as_text(item.get("id"))
+    return raw if isinstance(raw, str) and raw else None
