@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import IO, Any
 
 import structlog
 
@@ -20,7 +20,9 @@ def scrub_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMa
     return {key: known_secrets.scrub_value(value, key) for key, value in event.items()}
 
 
-def configure_logging(level: str = "info", log_format: str = "console") -> None:
+def configure_logging(
+    level: str = "info", log_format: str = "console", stream: IO[str] | None = None
+) -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if log_format == "json"
@@ -40,7 +42,7 @@ def configure_logging(level: str = "info", log_format: str = "console") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
@@ -52,5 +54,14 @@ def configure_logging(level: str = "info", log_format: str = "console") -> None:
     root.setLevel(level.upper())
     # uvicorn's loggers carry their own handlers; send them through ours instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
+    # These libraries' debug lines carry whole requests and freshly issued tokens, before
+    # the hub has seen (and registered) them; their warnings are what an operator needs.
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
+
+
+_CHATTY_LIBRARIES = ("authlib", "httpx", "httpcore", "hpack", "asyncio", "sqlalchemy.engine")

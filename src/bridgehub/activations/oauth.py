@@ -1,7 +1,7 @@
 """The client side of OAuth 2.0 (Authlib): authorization URLs, code exchange, refresh.
 
-The token endpoint comes from the catalog, so it passes the same network guard as
-bridge URLs before any request is made.
+The token endpoint comes from the catalog, so its requests pass the same network guard
+as bridge calls.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from authlib.common.security import generate_token
 
-from bridgehub.bridge import NetworkPolicy, TargetRefused, check_target
+from bridgehub.bridge import BridgeUnavailable, GuardedTransport, NetworkPolicy, TargetRefused
 from bridgehub.integrations.configuration import OAuth2Configuration
 from bridgehub.kit.redaction import known_secrets
 
@@ -79,15 +79,13 @@ class OAuthClient:
         if url is None:
             raise OAuthFailure("the integration has no token_url", permanent=True)
         try:
-            await check_target(url, self.policy)
-        except TargetRefused as error:
-            raise OAuthFailure(str(error), permanent=True) from error
-        try:
             async with self._client() as client:
                 token: dict[str, Any] = dict(await request(client, url))
+        except TargetRefused as error:
+            raise OAuthFailure(str(error), permanent=True) from error
         except OAuthError as error:
             raise OAuthFailure(_describe(error), permanent=True) from error
-        except (httpx.HTTPError, ValueError) as error:
+        except (httpx.HTTPError, ValueError, BridgeUnavailable) as error:
             raise OAuthFailure(
                 "the token endpoint could not be reached or answered nonsense "
                 f"({type(error).__name__})",
@@ -106,6 +104,8 @@ class OAuthClient:
             timeout=_TIMEOUT,
             follow_redirects=False,
             trust_env=False,
+            # The token endpoint comes from the catalog: it gets the bridges' network guard.
+            transport=GuardedTransport(self.policy),
         )
         for hook in ("access_token_response", "refresh_token_response"):
             client.register_compliance_hook(hook, _refuse_transient_answers)

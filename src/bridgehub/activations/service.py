@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,8 @@ from bridgehub.kit.errors import Conflict, HubError, InvalidInput, NotFound, Pro
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.runtime import Runtime
 from bridgehub.vault import Vault
+
+log = structlog.get_logger(__name__)
 
 
 class CredentialsRefused(HubError):
@@ -195,6 +198,8 @@ class ActivationService:
         _refuse_unusable(authorization)
         assert authorization is not None
         authorization.used_at = datetime.now(UTC)
+        verifier = _code_verifier(runtime, authorization)
+        authorization.sealed_code_verifier = None  # of no use once spent: not kept
         activation = await session.get_one(Activation, authorization.activation_id)
         await session.commit()  # the state is spent before anything else can go wrong
         try:
@@ -202,12 +207,16 @@ class ActivationService:
                 raise AuthorizationFailed(
                     f"The provider did not authorize the connection ({error or 'no code'})."
                 )
-            await self._finish_authorization(runtime, activation, authorization, code)
+            await self._finish_authorization(runtime, activation, code, verifier)
         except HubError as failure:
             activation.status_reason = failure.message
             await session.commit()
+            log.info(
+                "authorization failed", activation_id=str(activation.id), reason=failure.message
+            )
             raise
         await session.flush()
+        log.info("authorization completed", activation_id=str(activation.id))
         return activation
 
     async def reseal_secrets(self, session: AsyncSession, vault: Vault) -> int:
@@ -327,7 +336,7 @@ class ActivationService:
         return request.url
 
     async def _finish_authorization(
-        self, runtime: Runtime, activation: Activation, authorization: OAuthAuthorization, code: str
+        self, runtime: Runtime, activation: Activation, code: str, verifier: str | None
     ) -> None:
         configuration = integration_service.parse(activation.integration)
         known_secrets.register(code)
@@ -336,7 +345,7 @@ class ActivationService:
             # The code is single-use: the bridge exchanges it and answers with what to keep.
             token: dict[str, Any] = {}
         else:
-            token = await _exchange(runtime, activation, configuration, authorization, code)
+            token = await _exchange(runtime, activation, configuration, code, verifier)
         from_provider = forms.from_oauth(configuration, token, code)
         new_tokens = tokens.tokens_after_refresh(current.tokens, token) if token else {}
         request = {**current.fields, **from_provider}
@@ -351,17 +360,20 @@ class ActivationService:
         activation.status_reason = None
 
 
+def _code_verifier(runtime: Runtime, authorization: OAuthAuthorization) -> str | None:
+    if authorization.sealed_code_verifier is None:
+        return None
+    context = _verifier_context(authorization.state_digest)
+    return runtime.vault.decrypt(authorization.sealed_code_verifier, context=context)
+
+
 async def _exchange(
     runtime: Runtime,
     activation: Activation,
     configuration: IntegrationConfiguration,
-    authorization: OAuthAuthorization,
     code: str,
+    verifier: str | None,
 ) -> dict[str, Any]:
-    verifier = None
-    if authorization.sealed_code_verifier is not None:
-        context = _verifier_context(authorization.state_digest)
-        verifier = runtime.vault.decrypt(authorization.sealed_code_verifier, context=context)
     try:
         return await tokens.oauth_client(runtime, activation, configuration).exchange(
             code, verifier
@@ -399,6 +411,12 @@ async def _insert(session: AsyncSession, activation: Activation) -> None:
         await session.flush()
     except IntegrityError as error:  # connected by a concurrent request meanwhile
         raise _already_connected(name) from error
+    log.info(
+        "activation created",
+        activation_id=str(activation.id),
+        integration=name,
+        status=activation.status,
+    )
 
 
 async def _end_reads(session: AsyncSession) -> None:

@@ -13,6 +13,7 @@ Every failure is a `BridgeError`; its subclasses say what to do about it.
 from bridgehub.bridge.client import (
     BridgeClient,
     Credentials,
+    GuardedTransport,
     RetryPolicy,
     StaticCredentials,
     Timeouts,
@@ -52,6 +53,7 @@ __all__ = [
     "ContactPage",
     "Credentials",
     "CredentialsRejected",
+    "GuardedTransport",
     "Interaction",
     "InteractionContact",
     "InteractionResult",

@@ -435,6 +435,27 @@ class _PoolPerServerName(httpx.AsyncBaseTransport):
             await pool.aclose()
 
 
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that sends each request only where the network policy allows, to
+    the very address it checked. For HTTP clients besides BridgeClient that reach URLs
+    taken from configurations, such as an OAuth 2.0 client's token endpoint."""
+
+    def __init__(self, policy: NetworkPolicy, resolver: Resolver = system_resolver) -> None:
+        self._policy = policy
+        self._resolver = resolver
+        self._pools = _PoolPerServerName()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        target = await check_target(str(request.url), self._policy, self._resolver)
+        request.url = target.connect_url
+        request.headers["Host"] = target.host_header
+        request.extensions = {**request.extensions, **_tls_extensions(target)}
+        return await self._pools.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._pools.aclose()
+
+
 def _tls_extensions(target: CheckedTarget) -> dict[str, Any]:
     # The connection goes to an address, but TLS must still name and verify the host.
     return {} if target.server_name is None else {"sni_hostname": target.server_name}
