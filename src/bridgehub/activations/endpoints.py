@@ -20,6 +20,7 @@ from bridgehub.activations.schemas import (
 from bridgehub.activations.service import activation_service
 from bridgehub.db.session import DbSession
 from bridgehub.kit.errors import HubError
+from bridgehub.kit.pages import standalone_page
 from bridgehub.kit.schemas import error_responses
 from bridgehub.runtime import HubRuntime, Runtime
 
@@ -156,11 +157,4 @@ async def oauth_callback(
 
 
 def _page(title: str, message: str, status_code: int) -> HTMLResponse:
-    body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)} · bridgehub</title></head>"
-        f"<body><main><h1>{html.escape(title)}</h1>"
-        f'<p role="status">{html.escape(message)}</p></main></body></html>'
-    )
-    return HTMLResponse(body, status_code=status_code)
+    return standalone_page(status_code, title, f'<p role="status">{html.escape(message)}</p>')

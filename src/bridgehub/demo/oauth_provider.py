@@ -43,6 +43,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bridgehub.kit.pages import standalone_page
+
 _CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 _CONSENT_COOKIE = "demo_oauth_provider_browser"
 _CONSENT_TTL_SECONDS = 600
@@ -203,7 +205,7 @@ class OAuthProvider:
             authorization_request,
             received.form.get("consent_token", ""),
         ):
-            return _page(
+            return standalone_page(
                 400,
                 "Consent form refused",
                 "<p>This consent form has expired or was not shown in this browser. "
@@ -242,7 +244,7 @@ class OAuthProvider:
         if error.redirect_uri:
             return self._server.error_response(error)
         description = escape(error.description or error.error)
-        return _page(400, "Authorization request refused", f"<p>{description}</p>")
+        return standalone_page(400, "Authorization request refused", f"<p>{description}</p>")
 
 
 @dataclass(frozen=True)
@@ -525,9 +527,9 @@ def _consent_page(
         if scopes
         else "<p>No particular permission.</p>"
     )
-    return _page(
+    return standalone_page(
         200,
-        f"Allow {name} to use your account?",
+        f"Allow {client.display_name} to use your account?",
         f"<p>You are signed in as {escape(user.name)} ({escape(user.email)}).</p>"
         f"<h2>{name} asks for</h2>{asks}"
         f'<form method="post" action="{escape(action)}">'
@@ -541,20 +543,3 @@ def _consent_page(
 
 def _hidden(name: str, value: str) -> str:
     return f'<input type="hidden" name="{name}" value="{escape(value)}">'
-
-
-def _page(status: int, heading: str, main: str) -> HTMLResponse:
-    """A page for a person; `heading` and `main` are HTML, escaped by the caller."""
-    html = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{heading}</title></head>"
-        f"<body><main><h1>{heading}</h1>{main}</main></body></html>"
-    )
-    headers = {
-        "Cache-Control": "no-store",
-        # No framing: a hidden consent page could be clicked through.
-        "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-        "X-Frame-Options": "DENY",
-    }
-    return HTMLResponse(html, status, headers=headers)
