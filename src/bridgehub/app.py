@@ -28,6 +28,7 @@ from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.db.session import DbSession
 from bridgehub.integrations.configuration import json_schemas
 from bridgehub.integrations.endpoints import router as catalog_router
+from bridgehub.kit.body import JsonApiBodies
 from bridgehub.kit.errors import HubError
 from bridgehub.kit.paths import format_path
 from bridgehub.kit.redaction import known_secrets
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
         summary="Integrations hub for contact centers.",
         lifespan=lifespan,
     )
+    app.add_middleware(JsonApiBodies)
     app.include_router(catalog_router)
     app.include_router(accounts_router)
     app.include_router(activations_router)

@@ -5,24 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from bridgehub.accounts.auth import ADMIN_KEY_PREFIX
+from bridgehub.accounts.auth import ADMIN_KEY_PREFIX, new_key
 from bridgehub.activations.service import activation_service
 from bridgehub.app import create_app
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
+from bridgehub.demo.stack import DemoStack, demo_stack
 from bridgehub.integrations.configuration import json_schemas
-from bridgehub.integrations.files import ConfigurationFile, check_files
+from bridgehub.integrations.files import ConfigurationFile, check_files, kind_of
 from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import HubError, InvalidInput
 from bridgehub.logs import configure_logging
@@ -102,23 +100,58 @@ def catalog_load(paths: Paths) -> None:
 
     All or nothing: when any file is invalid, nothing is registered.
     """
+    _register([(str(file.path), file.document) for file in _valid_files(paths)])
+
+
+def _valid_files(paths: list[Path]) -> list[ConfigurationFile]:
     files = check_files(paths)
     if not files:
         _fail("No configuration files found.")
     if any(not f.valid for f in files):
         _report(files)
         _fail("Nothing was registered: fix the problems above first.")
+    return files
+
+
+def _register(documents: list[tuple[str, Any]]) -> None:
+    """Save labelled configuration documents in one transaction and show the outcome."""
     settings = get_settings()
     with database_url(settings) as url:
         migrate.upgrade(url)
         try:
-            outcomes = asyncio.run(_load(url, vault_from_settings(settings), files))
+            outcomes = asyncio.run(_save(url, vault_from_settings(settings), documents))
         except HubError as error:
             _fail_with(error)
-    table = Table("file", "kind", "name", "outcome")
-    for file, outcome in zip(files, outcomes, strict=True):
-        table.add_row(str(file.path), file.kind, file.name, outcome)
+    table = Table("source", "kind", "name", "outcome")
+    for (label, document), outcome in zip(documents, outcomes, strict=True):
+        table.add_row(label, kind_of(document), document["name"], outcome)
     console.print(table)
+
+
+async def _save(url: str, vault: Vault, documents: list[tuple[str, Any]]) -> list[str]:
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            outcomes: dict[int, str] = {}
+            # Integrations first: actions refer to them.
+            order = sorted(
+                range(len(documents)), key=lambda i: kind_of(documents[i][1]) != "integration"
+            )
+            for index in order:
+                label, document = documents[index]
+                try:
+                    if kind_of(document) == "integration":
+                        _, outcomes[index] = await integration_service.save(
+                            session, vault, document
+                        )
+                    else:
+                        _, outcomes[index] = await action_service.save(session, document)
+                except InvalidInput as error:
+                    error.message = f"{label}: {error.message}"
+                    raise
+            return [outcomes[index] for index in range(len(documents))]
+    finally:
+        await engine.dispose()
 
 
 @keys_app.command("rotate")
@@ -155,56 +188,68 @@ def demo(
         "examples/catalog"
     ),
 ) -> None:
-    """Start a demo hub on the embedded database with the example catalog loaded."""
-    settings = get_settings()
-    with _demo_environment(settings) as demo_settings:
-        catalog_load([catalog])
-        url = f"http://{demo_settings.host}:{demo_settings.port}"
-        admin_key = demo_settings.admin_key.get_secret_value() if demo_settings.admin_key else ""
-        console.print(
-            f"\n[bold]bridgehub demo[/bold] at {url}\n"
-            f"  admin key:  {admin_key}\n"
-            f"  API docs:   {url}/docs\n"
-            f"  catalog:    curl -H 'Authorization: Bearer {admin_key}' {url}/v1/integrations\n"
-        )
+    """Run the hub on the embedded database beside a demo bridge and OAuth 2.0 provider,
+    with the example catalog and the demo integrations loaded."""
+    settings = _demo_settings()
+    with demo_stack(settings.public_url) as stack:
+        files = _valid_files([catalog])
+        stack_documents = [(f"demo bridge {stack.bridge_url}", d) for d in stack.documents]
+        _register([(str(f.path), f.document) for f in files] + stack_documents)
+        _print_demo_guide(settings, stack)
         serve(host=None, port=None)
 
 
-@contextmanager
-def _demo_environment(settings: Settings) -> Iterator[Settings]:
-    """Keep one admin key for the demo across restarts, in the data folder."""
-    key_file = settings.home / "demo-admin-key"
-    if settings.admin_key is None:
-        settings.home.mkdir(parents=True, exist_ok=True)
+def _demo_settings() -> Settings:
+    """The demo's bridges live on loopback over plain HTTP, which the hub refuses by
+    default; and it keeps one admin key across restarts, in its data folder."""
+    os.environ.setdefault("BRIDGEHUB_ALLOW_PRIVATE_NETWORKS", "true")
+    os.environ.setdefault("BRIDGEHUB_ALLOW_HTTP", "true")
+    home = get_settings().home
+    key_file = home / "demo-admin-key"
+    if "BRIDGEHUB_ADMIN_KEY" not in os.environ:
+        home.mkdir(parents=True, exist_ok=True)
         if not key_file.exists():
             descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as handle:
-                handle.write(ADMIN_KEY_PREFIX + secrets.token_urlsafe(32))
+                handle.write(new_key(ADMIN_KEY_PREFIX))
         os.environ["BRIDGEHUB_ADMIN_KEY"] = key_file.read_text().strip()
     get_settings.cache_clear()
-    yield get_settings()
+    return get_settings()
 
 
-async def _load(url: str, vault: Vault, files: list[ConfigurationFile]) -> list[str]:
-    engine = create_engine(url)
-    try:
-        async with create_sessionmaker(engine)() as session, session.begin():
-            # Integrations first: actions refer to them.
-            outcomes: dict[Path, str] = {}
-            for file in sorted(files, key=lambda f: f.kind != "integration"):
-                try:
-                    if file.kind == "integration":
-                        _, outcomes[file.path] = await integration_service.save(
-                            session, vault, file.document
-                        )
-                    else:
-                        _, outcomes[file.path] = await action_service.save(session, file.document)
-                except InvalidInput as error:
-                    error.message = f"{file.path}: {error.message}"
-                    raise
-            return [outcomes[file.path] for file in files]
-    finally:
-        await engine.dispose()
+def _print_demo_guide(settings: Settings, stack: DemoStack) -> None:
+    hub = f"http://{settings.host}:{settings.port}"
+    admin_key = settings.admin_key.get_secret_value() if settings.admin_key else ""
+    subdomain = stack.login.url.removeprefix("https://").split(".", 1)[0]
+    activation = json.dumps(
+        {
+            "integration": "demo-helpdesk",
+            "auth": {
+                "subdomain": subdomain,
+                "email": stack.login.email,
+                "api_token": stack.login.api_token,
+            },
+        }
+    )
+    as_account = "-H 'Authorization: Bearer ACCOUNT_KEY'"
+    console.print(
+        f"""
+[bold]bridgehub demo[/bold] at {hub}  (API docs: {hub}/docs)
+  admin key        {admin_key}
+  demo bridge      {stack.bridge_url}  (integrations demo-helpdesk and demo-crm)
+  OAuth provider   {stack.provider_url}
+
+Try it:
+  1. create an account, and keep the api_key it answers:
+     curl -s -H 'Authorization: Bearer {admin_key}' -d '{{"name": "Acme"}}' {hub}/v1/accounts
+  2. connect the demo helpdesk with its demo credentials:
+     curl -s {as_account} -d '{activation}' {hub}/v1/activations
+  3. connect the demo CRM, then open the authorize_url it answers in a browser:
+     curl -s {as_account} -d '{{"integration": "demo-crm"}}' {hub}/v1/activations
+""",
+        markup=True,
+        highlight=False,
+    )
 
 
 def _report(files: list[ConfigurationFile]) -> None:

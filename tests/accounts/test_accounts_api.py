@@ -131,3 +131,12 @@ async def test_a_malformed_id_is_a_validation_error_in_the_error_shape(
 ) -> None:
     error = assert_error(await client.get("/v1/accounts/not-a-uuid"), 422, "invalid_request")
     assert error["details"][0]["path"] == "account_id"
+
+
+async def test_bodies_sent_the_way_curl_does_by_default_are_read_as_json(
+    client: httpx.AsyncClient,
+) -> None:
+    for content_type in ("application/x-www-form-urlencoded", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = await client.post("/v1/accounts", content=b'{"name": "Acme"}', headers=headers)
+        assert response.status_code == 201, response.text

@@ -22,8 +22,8 @@ from starlette.routing import Route
 from bridgehub.activations.credentials import unseal
 from bridgehub.activations.models import Activation
 from bridgehub.demo.oauth_provider import OAuthClient, OAuthProvider, ProviderConfig
+from bridgehub.demo.serving import serve
 from tests.conftest import HUB_URL, as_account, create_account, seed_integration
-from tests.servers import serve
 
 CLIENT_SECRET = "provider-client-secret-7f3a"
 GOOD_TOKEN = "zendesk-api-token-9b1c"

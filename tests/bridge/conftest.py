@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 
 from bridgehub.bridge import BridgeClient, NetworkPolicy, RetryPolicy
+from bridgehub.demo.serving import serve
 from tests.bridge.fakes import BridgeHost, FakeBridge, Reply
-from tests.servers import serve
 
 LOCAL = NetworkPolicy(allow_private_networks=True, allow_http=True)
 """The fake bridges live on 127.0.0.1 and speak plain HTTP."""

@@ -24,10 +24,10 @@ from bridgehub.bridge import (
     check_target,
 )
 from bridgehub.bridge.guard import system_resolver
+from bridgehub.demo.serving import serve
 from tests.bridge.certificates import ServerCertificate, issue
 from tests.bridge.conftest import LOCAL, StartBridge
 from tests.bridge.fakes import AUTH, BridgeHost, FakeBridge, answer, failure
-from tests.servers import serve
 
 CREDENTIALS = StaticCredentials(AUTH)
 DEFAULT = NetworkPolicy()

@@ -51,8 +51,8 @@ from bridgehub.demo.helpdesk_data import (
     seed,
 )
 from bridgehub.demo.oauth_provider import OAuthProvider, ProviderConfig
+from bridgehub.demo.serving import serve
 from bridgehub.integrations.configuration import validate_action, validate_integration
-from tests.servers import serve
 
 CRM_TOKEN = "a-valid-crm-token"
 CALLBACK = "http://127.0.0.1:8000/oauth/callback"

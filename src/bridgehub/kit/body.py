@@ -1,5 +1,5 @@
-"""Request bodies read as JSON whatever their Content-Type, so that `curl -d @file.json`
-works, with a precise error (line and column) when they are not JSON."""
+"""Request bodies of the API are JSON whatever their Content-Type says, so that
+`curl -d @file.json` works, with a precise error (line and column) when they are not JSON."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bridgehub.kit.errors import Unprocessable
 
@@ -31,3 +32,23 @@ async def _json_body(request: Request) -> Any:
 
 
 JsonBody = Annotated[Any, Depends(_json_body)]
+
+
+_FORM = b"application/x-www-form-urlencoded"
+
+
+class JsonApiBodies:
+    """ASGI middleware: an API request sent as a form (curl's `-d` default) or without a
+    Content-Type is read as the JSON it is, instead of failing on its declared type."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/v1/") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+            declared = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+            if declared in (b"", _FORM):
+                scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+        await self.app(scope, receive, send)

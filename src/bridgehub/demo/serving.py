@@ -1,16 +1,15 @@
-"""Real HTTP servers for tests: any ASGI app, served by uvicorn on 127.0.0.1.
+"""Any ASGI app served by uvicorn on 127.0.0.1 from a background thread.
 
-For code that must be tested over the network (the bridge client, or the hub calling a
-bridge), with no mock in between::
+The demo runs its bridge and OAuth 2.0 provider this way beside the hub, and the tests
+serve the bridges they talk to over real HTTP, with no mock in between::
 
-    from tests.servers import serve
+    from bridgehub.demo.serving import serve
 
-    def test_something() -> None:
-        with serve(my_starlette_app) as url:  # "http://127.0.0.1:54321"
-            ...
+    with serve(my_starlette_app) as url:  # "http://127.0.0.1:54321"
+        ...
 
 The server runs in a background thread with its own event loop, so it works from sync and
-async tests alike, and listens on a port the system chose (no collisions between tests
+async code alike, and listens on a port the system chose (no collisions between servers
 running in parallel). Keyword arguments go to `uvicorn.Config`: `ssl_certfile` and
 `ssl_keyfile` serve HTTPS (the URL then starts with https://), `lifespan="on"` requires
 the app's startup to succeed.
@@ -45,7 +44,7 @@ def serve(app: ASGIApp, **uvicorn_options: Any) -> Iterator[str]:
     listener.bind((HOST, 0))
     port = listener.getsockname()[1]
     options: dict[str, Any] = {
-        "log_config": None,  # leave the test run's logging configuration alone
+        "log_config": None,  # leave the process's logging configuration alone
         "log_level": "warning",
         "access_log": False,
         "timeout_graceful_shutdown": 1,  # a request still running does not hold the suite
@@ -70,7 +69,7 @@ def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> Non
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while not server.started:
         if not thread.is_alive():
-            raise RuntimeError("the test server stopped while starting; see its log above")
+            raise RuntimeError("the server stopped while starting; see its log above")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the test server did not start within {STARTUP_TIMEOUT:g} s")
+            raise RuntimeError(f"the server did not start within {STARTUP_TIMEOUT:g} s")
         time.sleep(0.005)
