@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,22 @@ async def create_account(
 def as_account(key: str) -> dict[str, str]:
     """Headers that make one request act for an account instead of the admin."""
     return {"Authorization": f"Bearer {key}"}
+
+
+@dataclass
+class Tenant:
+    """One account of the hub, with a client acting for it."""
+
+    id: str
+    client: httpx.AsyncClient
+
+
+@pytest.fixture
+async def tenant(
+    client: httpx.AsyncClient, transport: httpx.ASGITransport
+) -> AsyncIterator[Tenant]:
+    account_id, key = await create_account(client)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=HUB_URL, headers=as_account(key)
+    ) as http:
+        yield Tenant(account_id, http)

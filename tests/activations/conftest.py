@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,7 +23,7 @@ from bridgehub.activations.credentials import unseal
 from bridgehub.activations.models import Activation
 from bridgehub.demo.oauth_provider import OAuthClient, OAuthProvider, ProviderConfig
 from bridgehub.demo.serving import serve
-from tests.conftest import HUB_URL, as_account, create_account, seed_integration
+from tests.conftest import HUB_URL, Tenant, seed_integration
 
 CLIENT_SECRET = "provider-client-secret-7f3a"
 GOOD_TOKEN = "zendesk-api-token-9b1c"
@@ -170,25 +170,6 @@ def oauth2_integration(bridge_url: str, provider_url: str, **oauth2: Any) -> dic
             **oauth2,
         },
     }
-
-
-@dataclass
-class Tenant:
-    """One account of the hub, with a client acting for it."""
-
-    id: str
-    client: httpx.AsyncClient
-
-
-@pytest.fixture
-async def tenant(
-    client: httpx.AsyncClient, transport: httpx.ASGITransport
-) -> AsyncIterator[Tenant]:
-    account_id, key = await create_account(client)
-    async with httpx.AsyncClient(
-        transport=transport, base_url=HUB_URL, headers=as_account(key)
-    ) as http:
-        yield Tenant(account_id, http)
 
 
 @pytest.fixture

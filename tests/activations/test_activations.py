@@ -15,14 +15,13 @@ from bridgehub.demo.oauth_provider import OAuthProvider
 from tests.activations.conftest import (
     GOOD_TOKEN,
     SteeredBridge,
-    Tenant,
     auth_field,
     authorize,
     connect_crm,
     custom_integration,
     oauth2_integration,
 )
-from tests.conftest import TableRows, as_account, create_account, seed_integration
+from tests.conftest import TableRows, Tenant, as_account, create_account, seed_integration
 from tests.integrations.test_catalog_api import assert_error
 
 GOOD_AUTH = {"account": "acme", "email": "agent@acme.example", "token": GOOD_TOKEN}

@@ -14,8 +14,8 @@ import pytest
 from bridgehub.app import create_app
 from bridgehub.settings import Settings
 from bridgehub.vault import load_keys
-from tests.activations.conftest import GOOD_TOKEN, SteeredBridge, Tenant, connect_crm
-from tests.conftest import HUB_URL, as_account
+from tests.activations.conftest import GOOD_TOKEN, SteeredBridge, connect_crm
+from tests.conftest import HUB_URL, Tenant, as_account
 
 
 def sealed_values(database_url: str) -> list[str]:

@@ -16,12 +16,12 @@ from sqlalchemy import text
 from bridgehub.logs import configure_logging
 from tests.activations.conftest import (
     SteeredBridge,
-    Tenant,
     authorize,
     custom_integration,
     distinctive,
     oauth2_integration,
 )
+from tests.conftest import Tenant
 
 
 @pytest.fixture

@@ -1,0 +1,68 @@
+"""What `make demo` runs: its bridge and provider, registered in a real hub, connected by an
+account the way a person would (typing the helpdesk login; clicking Allow at the provider)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from bridgehub.demo.stack import DemoStack, demo_stack
+from tests.conftest import HUB_URL, Tenant
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[DemoStack]:
+    with demo_stack(HUB_URL) as running:
+        yield running
+
+
+async def click_allow(consent_url: str) -> str:
+    """Open the provider's consent page, press Allow; answers where it sends the browser."""
+    async with httpx.AsyncClient() as browser:
+        page = (await browser.get(consent_url)).text
+        form = {
+            name: unescape(value)
+            for name, value in re.findall(
+                r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page
+            )
+        }
+        action = unescape(re.search(r'<form method="post" action="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+        answer = await browser.post(action, data={**form, "decision": "allow"})
+    assert answer.status_code == 302, answer.text
+    return answer.headers["location"]
+
+
+async def test_the_demo_integrations_connect_through_the_hub(
+    client: httpx.AsyncClient, tenant: Tenant, stack: DemoStack
+) -> None:
+    for document in stack.documents:
+        path = "/v1/actions" if "provider" in document else "/v1/integrations"
+        assert (await client.post(path, json=document)).status_code == 201
+
+    subdomain = urlsplit(stack.login.url).hostname.split(".")[0]  # type: ignore[union-attr]
+    auth = {"subdomain": subdomain, "email": stack.login.email, "api_token": stack.login.api_token}
+    helpdesk = await tenant.client.post(
+        "/v1/activations", json={"integration": "demo-helpdesk", "auth": auth}
+    )
+    assert helpdesk.status_code == 201, helpdesk.text
+    assert helpdesk.json()["status"] == "active"
+    assert helpdesk.json()["auth"]["subdomain"] == stack.login.url
+
+    wrong = await tenant.client.patch(
+        f"/v1/activations/{helpdesk.json()['id']}", json={"auth": {"api_token": "not-the-token"}}
+    )
+    assert wrong.json()["error"]["code"] == "credentials_rejected"
+
+    crm = await tenant.client.post("/v1/activations", json={"integration": "demo-crm"})
+    callback = urlsplit(await click_allow(crm.json()["authorize_url"]))
+    query = {key: values[0] for key, values in parse_qs(callback.query).items()}
+    page = await tenant.client.get(callback.path, params=query)
+    assert "Demo CRM is connected" in page.text
+    connected = (await tenant.client.get(f"/v1/activations/{crm.json()['id']}")).json()
+    assert connected["status"] == "active"
+    assert (await tenant.client.post(f"/v1/activations/{connected['id']}/check")).status_code == 200
