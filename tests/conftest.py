@@ -75,6 +75,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         public_url=HUB_URL,
         allow_private_networks=True,
         allow_http=True,
+        # Tests run the jobs they mean to, when they mean to (see `run_jobs`).
+        workers=0,
     )
 
 

@@ -21,11 +21,25 @@ def table_names(url: str) -> set[str]:
         engine.dispose()
 
 
+def routines(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = 'public'"
+            )
+            return {row[0] for row in rows}
+    finally:
+        engine.dispose()
+
+
 def schema_drift(url: str) -> list[object]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            options = {"compare_type": True, "include_object": migrate.owned_by_the_hub}
+            context = MigrationContext.configure(connection, opts=options)
             return list(compare_metadata(context, migrate.target_metadata))
     finally:
         engine.dispose()
@@ -44,6 +58,7 @@ def test_migrations_go_down_and_up_again(new_database: NewDatabase) -> None:
     migrate.upgrade(url)
     migrate.downgrade(url, "base")
     assert table_names(url) == {"alembic_version"}
+    assert routines(url) == set()
     migrate.upgrade(url)
     assert schema_drift(url) == []
 

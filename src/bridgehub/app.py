@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
@@ -22,9 +21,8 @@ from bridgehub.accounts.auth import ensure_admin_key
 from bridgehub.accounts.endpoints import router as accounts_router
 from bridgehub.activations.endpoints import callback_router as oauth_callback_router
 from bridgehub.activations.endpoints import router as activations_router
-from bridgehub.bridge import BridgeClient
-from bridgehub.db import migrate
-from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
+from bridgehub.agents.endpoints import router as agents_router
+from bridgehub.contacts.endpoints import router as contacts_router
 from bridgehub.db.session import DbSession
 from bridgehub.integrations.configuration import json_schemas
 from bridgehub.integrations.endpoints import router as catalog_router
@@ -32,9 +30,9 @@ from bridgehub.kit.body import JsonApiBodies
 from bridgehub.kit.errors import HubError
 from bridgehub.kit.paths import format_path
 from bridgehub.kit.redaction import known_secrets
-from bridgehub.runtime import Runtime, network_policy
+from bridgehub.runtime import open_runtime
 from bridgehub.settings import Settings, get_settings
-from bridgehub.vault import vault_from_settings
+from bridgehub.worker import background_worker
 
 log = structlog.get_logger(__name__)
 
@@ -46,26 +44,15 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            # Starting the embedded server blocks for a moment, before anything else runs.
-            url = database or stack.enter_context(database_url(settings))
-            await asyncio.to_thread(migrate.upgrade, url)
-            engine = create_engine(url)
-            stack.push_async_callback(engine.dispose)
-            bridge = await stack.enter_async_context(BridgeClient(network_policy(settings)))
-            runtime = Runtime(
-                settings=settings,
-                sessionmaker=create_sessionmaker(engine),
-                vault=vault_from_settings(settings),
-                bridge=bridge,
-            )
+        async with open_runtime(settings, database) as runtime:
             app.state.runtime = runtime
             if settings.admin_key is not None:
                 known_secrets.register(settings.admin_key.get_secret_value())
             async with runtime.sessionmaker() as session:
                 _announce_admin_key(await ensure_admin_key(session, settings))
-            log.info("hub ready", version=__version__)
-            yield
+            async with background_worker(runtime, concurrency=settings.workers):
+                log.info("hub ready", version=__version__)
+                yield
 
     app = FastAPI(
         title="bridgehub",
@@ -78,6 +65,8 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     app.include_router(accounts_router)
     app.include_router(activations_router)
     app.include_router(oauth_callback_router)
+    app.include_router(contacts_router)
+    app.include_router(agents_router)
     _install_error_handlers(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")

@@ -5,17 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bridgehub.accounts.auth import ADMIN_KEY_PREFIX, new_key
+from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
 from bridgehub.app import create_app
+from bridgehub.contacts import sync
+from bridgehub.contacts.models import SyncKind, SyncRun, SyncStatus
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.demo.stack import DemoStack, demo_stack
@@ -24,8 +31,10 @@ from bridgehub.integrations.files import ConfigurationFile, check_files, kind_of
 from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import HubError, InvalidInput
 from bridgehub.logs import configure_logging
+from bridgehub.runtime import Runtime, open_runtime
 from bridgehub.settings import Settings, get_settings
 from bridgehub.vault import KEY_FILE_NAME, Vault, add_key_to_file, vault_from_settings
+from bridgehub.worker import work
 
 app = typer.Typer(help="bridgehub: integrations hub for contact centers.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Manage the integration catalog.", no_args_is_help=True)
@@ -56,6 +65,96 @@ def serve(
         log_level=settings.log_level,
         log_config=None,  # keep our logging, which scrubs secrets
         proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 4,
+    queue: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            help="Only jobs of this queue (sync, maintenance); repeatable. All by default."
+        ),
+    ] = None,
+) -> None:
+    """Run background jobs (syncs, scheduling) alone; any number of workers, on any number
+    of machines, share the database's queue."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(_work(settings, concurrency, queue))
+
+
+async def _work(settings: Settings, concurrency: int, queues: list[str] | None) -> None:
+    async with open_runtime(settings) as runtime:
+        name = f"{socket.gethostname()}-{os.getpid()}"
+        await work(runtime, concurrency=concurrency, name=name, queues=queues)
+
+
+@app.command(name="sync")
+def sync_command(
+    activation_id: Annotated[uuid.UUID, typer.Argument(help="The activation to synchronize.")],
+    what: Annotated[SyncKind, typer.Option(help="What to synchronize.")] = SyncKind.CONTACTS,
+) -> None:
+    """Synchronize an activation now, in the foreground, with progress."""
+    settings = get_settings()
+    configure_logging("warning", settings.log_format)
+    run = asyncio.run(_sync_in_foreground(settings, activation_id, what))
+    table = Table(
+        "run", "status", "pages", "created", "updated", "unchanged", "rejected", "seconds"
+    )
+    seconds = (
+        (run.finished_at - run.started_at).total_seconds()
+        if run.finished_at and run.started_at
+        else 0.0
+    )
+    table.add_row(
+        str(run.id),
+        run.status,
+        *(str(n) for n in (run.pages, run.created, run.updated, run.unchanged, run.rejected)),
+        f"{seconds:.1f}",
+    )
+    console.print(table)
+    if run.status != SyncStatus.SUCCEEDED:
+        _fail(f"The sync failed: {run.error}")
+
+
+async def _sync_in_foreground(
+    settings: Settings, activation_id: uuid.UUID, what: SyncKind
+) -> SyncRun:
+    async with open_runtime(settings) as runtime:
+        async with runtime.sessionmaker() as session:
+            activation = await session.get(Activation, activation_id)
+            if activation is None:
+                _fail(f"No activation {activation_id}.")
+            try:
+                run = await sync.request(session, activation, what, trigger="manual")
+            except HubError as error:
+                _fail_with(error)
+            await session.commit()
+        # Carried out here; the queued job finds the run finished and does nothing.
+        carrying_out = asyncio.create_task(sync.perform(runtime, run.id))
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        ) as progress:
+            shown = progress.add_task("waiting", total=None)
+            while not carrying_out.done():
+                await asyncio.sleep(0.25)
+                progress.update(shown, description=await _progress_line(runtime, run.id))
+        await carrying_out
+        async with runtime.sessionmaker() as session:
+            return await session.get_one(SyncRun, run.id)
+
+
+async def _progress_line(runtime: Runtime, run_id: uuid.UUID) -> str:
+    async with runtime.sessionmaker() as session:
+        run = await session.get_one(SyncRun, run_id)
+    contacts = run.created + run.updated + run.unchanged
+    elapsed = (datetime.now(UTC) - run.started_at).total_seconds() if run.started_at else 0.0
+    rate = contacts / elapsed if elapsed > 0 else 0.0
+    return (
+        f"{run.status}: {run.pages} pages, {contacts} {run.kind} ({rate:,.0f}/s), "
+        f"{run.rejected} rejected"
     )
 
 

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         ge=60,
         description="How long a person has to complete an OAuth 2.0 authorization.",
     )
+    sync_max_pages: int = Field(
+        default=10_000, ge=1, description="A sync run stops with an error after this many pages."
+    )
+    workers: int = Field(
+        default=4, ge=0, description="Jobs `serve` runs at once in its own worker (0: none)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from bridgehub.app import create_app
 from bridgehub.settings import Settings
@@ -19,7 +18,7 @@ from tests.integrations.test_catalog_api import assert_error
 @pytest.fixture
 async def strict_hub(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The hub as it runs by default: no private networks, no plain HTTP."""
-    strict = Settings(home=settings.home, admin_key=SecretStr(ADMIN_KEY), public_url=HUB_URL)
+    strict = settings.model_copy(update={"allow_private_networks": False, "allow_http": False})
     app = create_app(strict, database=database_url)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -38,6 +38,8 @@ class Activation(Timestamps, Base):
     # Field values and OAuth 2.0 tokens, encrypted together (see `credentials.py`).
     sealed_credentials: Mapped[str | None] = mapped_column(Text)
     token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    contacts_checkpoint: Mapped[str | None] = mapped_column(Text)
+    """Where the next contact sync starts: the checkpoint of the last completed one."""
 
     integration: Mapped[Integration] = relationship(lazy="joined", innerjoin=True)
 

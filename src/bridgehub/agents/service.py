@@ -1,0 +1,32 @@
+"""Reading agents, scoped by the calling account."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridgehub.accounts.auth import Account
+from bridgehub.activations.models import Activation
+from bridgehub.agents.models import Agent
+from bridgehub.integrations.models import Integration
+
+
+class AgentService:
+    async def list(
+        self, session: AsyncSession, account: Account, *, email: str | None = None
+    ) -> Sequence[tuple[Agent, str]]:
+        statement = (
+            select(Agent, Integration.name)
+            .join(Activation, Activation.id == Agent.activation_id)
+            .join(Integration, Integration.id == Activation.integration_id)
+            .where(Agent.account_id == account.account_id)
+            .order_by(Agent.name, Agent.id)
+        )
+        if email:
+            statement = statement.where(Agent.email == email.strip().lower())
+        return list((await session.execute(statement)).tuples())
+
+
+agent_service = AgentService()

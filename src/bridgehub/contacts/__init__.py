@@ -1,0 +1,1 @@
+"""Contacts: the store, phone numbers, synchronization and caller-ID lookup."""

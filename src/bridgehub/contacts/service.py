@@ -1,0 +1,166 @@
+"""Reading the contact store: listing, searching, and caller-ID lookup. Every query is
+scoped by the calling account."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridgehub.accounts.auth import Account
+from bridgehub.accounts.models import Account as AccountRecord
+from bridgehub.activations.models import Activation
+from bridgehub.contacts.models import Contact, SyncRun
+from bridgehub.contacts.phones import LookupKeys, lookup_keys, normalize_email
+from bridgehub.integrations.models import Integration
+from bridgehub.kit.errors import InvalidInput, NotFound, Problem
+
+LOOKUP_LIMIT = 25
+
+ContactRow = tuple[Contact, str]
+"""A contact with the name of the integration it came from."""
+
+
+class ContactService:
+    async def list(
+        self,
+        session: AsyncSession,
+        account: Account,
+        *,
+        query: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[Sequence[ContactRow], str | None]:
+        statement = (
+            _contacts(account)
+            .order_by(Contact.updated_at.desc(), Contact.id.desc())
+            .limit(limit + 1)
+        )
+        if query:
+            statement = statement.where(_words_match(query))
+        if email:
+            statement = statement.where(
+                Contact.emails.contains([normalize_email(email) or email.lower()])
+            )
+        if phone:
+            statement = statement.where(
+                _same_line(lookup_keys(phone, await _region(session, account)))
+            )
+        if cursor:
+            updated_at, contact_id = _read_cursor(cursor)
+            statement = statement.where(
+                tuple_(Contact.updated_at, Contact.id) < (updated_at, contact_id)
+            )
+        rows = [(contact, name) for contact, name in (await session.execute(statement)).tuples()]
+        if len(rows) <= limit:
+            return rows, None
+        last = rows[limit - 1][0]
+        return rows[:limit], _write_cursor(last.updated_at, last.id)
+
+    async def get(
+        self, session: AsyncSession, account: Account, contact_id: uuid.UUID
+    ) -> ContactRow:
+        row = (
+            (await session.execute(_contacts(account).where(Contact.id == contact_id)))
+            .tuples()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"No contact {contact_id}.")
+        return row
+
+    async def lookup(
+        self, session: AsyncSession, account: Account, phone: str
+    ) -> Sequence[ContactRow]:
+        """Who is calling from `phone`: exact E.164 matches first, then the same line written
+        another way, most recently updated first within each."""
+        keys = lookup_keys(phone, await _region(session, account))
+        if keys.e164 is None and keys.match_key is None:
+            return []
+        exact = Contact.phone_e164.contains([keys.e164]) if keys.e164 else false()
+        statement = (
+            _contacts(account)
+            .where(_same_line(keys))
+            .order_by(exact.desc(), Contact.updated_at.desc())
+            .limit(LOOKUP_LIMIT)
+        )
+        return list((await session.execute(statement)).tuples())
+
+    async def run(self, session: AsyncSession, account: Account, run_id: uuid.UUID) -> SyncRun:
+        run = await session.scalar(
+            select(SyncRun).where(SyncRun.id == run_id, SyncRun.account_id == account.account_id)
+        )
+        if run is None:
+            raise NotFound(f"No sync run {run_id}.")
+        return run
+
+    async def runs(
+        self, session: AsyncSession, account: Account, activation_id: uuid.UUID | None
+    ) -> Sequence[SyncRun]:
+        statement = select(SyncRun).where(SyncRun.account_id == account.account_id)
+        if activation_id is not None:
+            statement = statement.where(SyncRun.activation_id == activation_id)
+        return (
+            await session.scalars(statement.order_by(SyncRun.created_at.desc()).limit(100))
+        ).all()
+
+
+def _contacts(account: Account) -> Select[Contact, str]:
+    return (
+        select(Contact, Integration.name)
+        .join(Activation, Activation.id == Contact.activation_id)
+        .join(Integration, Integration.id == Activation.integration_id)
+        .where(Contact.account_id == account.account_id)
+    )
+
+
+def _same_line(keys: LookupKeys) -> ColumnElement[bool]:
+    """Contacts with a phone that is this number: exactly, or written another way."""
+    conditions = []
+    if keys.e164:
+        conditions.append(Contact.phone_e164.contains([keys.e164]))
+    if keys.match_key:
+        conditions.append(Contact.phone_keys.contains([keys.match_key]))
+    return or_(*conditions) if conditions else false()
+
+
+def _words_match(query: str) -> ColumnElement[bool]:
+    # Every word typed must begin a word of the name or company: "jan do" finds "Jane Doe".
+    words = [word for word in "".join(c if c.isalnum() else " " for c in query).split() if word]
+    if not words:
+        return true()
+    terms = " & ".join(f"{word}:*" for word in words)
+    document = func.to_tsvector("simple", Contact.name + " " + func.coalesce(Contact.company, ""))
+    matched: ColumnElement[bool] = document.bool_op("@@")(func.to_tsquery("simple", terms))
+    return matched
+
+
+async def _region(session: AsyncSession, account: Account) -> str:
+    region = await session.scalar(
+        select(AccountRecord.default_region).where(AccountRecord.id == account.account_id)
+    )
+    return region or "US"
+
+
+def _write_cursor(updated_at: datetime, contact_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{updated_at.isoformat()}|{contact_id}".encode()).decode()
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        moment, _, identifier = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(moment), uuid.UUID(identifier)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidInput(
+            "The cursor is invalid.", [Problem("cursor", "is not a cursor from a previous answer")]
+        ) from error
+
+
+contact_service = ContactService()

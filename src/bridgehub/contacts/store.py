@@ -1,0 +1,138 @@
+"""Writing pages of contacts and lists of agents: one statement per page, no write for a
+contact that did not change."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, delete, literal_column
+from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridgehub.agents.models import Agent
+from bridgehub.bridge import Contact as ReceivedContact
+from bridgehub.bridge.protocol import Agent as ReceivedAgent
+from bridgehub.contacts.models import Contact
+from bridgehub.contacts.phones import normalize, normalize_email
+from bridgehub.db.base import utc_now
+
+# PostgreSQL leaves xmax at 0 on a row the statement inserted, not on one it updated.
+_INSERTED: ColumnElement[bool] = literal_column("xmax = 0", Boolean)
+
+
+@dataclass(frozen=True)
+class Written:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose contacts these are, and how to read their phone numbers."""
+
+    account_id: uuid.UUID
+    activation_id: uuid.UUID
+    default_region: str
+
+
+async def write_contacts(
+    session: AsyncSession, owner: Owner, contacts: Sequence[ReceivedContact]
+) -> Written:
+    # A bridge may send one contact twice in a page; the last one stands.
+    rows = list(
+        {row["external_id"]: row for row in (_contact_row(owner, c) for c in contacts)}.values()
+    )
+    if not rows:
+        return Written()
+    statement = insert(Contact).values(rows)
+    changed = {
+        column: statement.excluded[column]
+        for column in rows[0]
+        if column not in ("id", "account_id", "activation_id", "external_id", "created_at")
+    }
+    upsert = statement.on_conflict_do_update(
+        index_elements=[Contact.activation_id, Contact.external_id],
+        set_=changed,
+        where=Contact.content_hash != statement.excluded.content_hash,
+    ).returning(_INSERTED)
+    written = (await session.execute(upsert)).scalars().all()
+    created = sum(1 for inserted in written if inserted)
+    return Written(
+        created=created, updated=len(written) - created, unchanged=len(rows) - len(written)
+    )
+
+
+def _contact_row(owner: Owner, contact: ReceivedContact) -> dict[str, Any]:
+    phones = [normalize(raw, owner.default_region) for raw in contact.phones]
+    now = utc_now()
+    return {
+        "id": uuid.uuid4(),
+        "account_id": owner.account_id,
+        "activation_id": owner.activation_id,
+        "external_id": contact.id,
+        "name": contact.name,
+        "company": contact.company,
+        "title": contact.title,
+        "emails": [email for raw in contact.emails if (email := normalize_email(raw))],
+        "phones": [{"raw": phone.raw, "e164": phone.e164} for phone in phones],
+        "phone_e164": sorted({phone.e164 for phone in phones if phone.e164}),
+        "phone_keys": sorted({phone.match_key for phone in phones if phone.match_key}),
+        "photo_url": contact.photo_url,
+        "address": contact.address,
+        "websites": list(contact.websites),
+        "twitter": contact.twitter,
+        "content_hash": _content_hash(contact),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _content_hash(contact: ReceivedContact) -> str:
+    return hashlib.blake2b(contact.model_dump_json().encode(), digest_size=16).hexdigest()
+
+
+async def replace_agents(
+    session: AsyncSession, owner: Owner, agents: Sequence[ReceivedAgent]
+) -> Written:
+    """Agent sync answers the whole list: upsert it, and forget agents no longer in it."""
+    rows = list({a.id: _agent_row(owner, a) for a in agents}.values())
+    removed = delete(Agent).where(Agent.activation_id == owner.activation_id)
+    if rows:
+        removed = removed.where(Agent.external_id.not_in([row["external_id"] for row in rows]))
+    await session.execute(removed)
+    if not rows:
+        return Written()
+    statement = insert(Agent).values(rows)
+    upsert = statement.on_conflict_do_update(
+        index_elements=[Agent.activation_id, Agent.external_id],
+        set_={
+            "name": statement.excluded.name,
+            "email": statement.excluded.email,
+            "updated_at": utc_now(),
+        },
+        where=(Agent.name != statement.excluded.name) | (Agent.email != statement.excluded.email),
+    )
+    return await _upsert(session, upsert, len(rows))
+
+
+async def _upsert(session: AsyncSession, upsert: Insert, total: int) -> Written:
+    """Run an insert-or-update of `total` rows that skips unchanged ones; count each kind."""
+    written = (await session.execute(upsert.returning(_INSERTED))).scalars().all()
+    created = sum(1 for inserted in written if inserted)
+    return Written(created=created, updated=len(written) - created, unchanged=total - len(written))
+
+
+def _agent_row(owner: Owner, agent: ReceivedAgent) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "account_id": owner.account_id,
+        "activation_id": owner.activation_id,
+        "external_id": agent.id,
+        "name": agent.name,
+        "email": normalize_email(agent.email) or agent.email,
+    }

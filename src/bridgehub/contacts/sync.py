@@ -1,0 +1,273 @@
+"""Synchronizing an activation's contacts and agents from its bridge.
+
+A run asks page after page, from the checkpoint of the last completed run, and writes each
+page in one transaction together with how far the run got. A run that dies is resumed
+from its last written page; its checkpoint is adopted only with its last page, so a run
+that fails is repeated from the old checkpoint, never skipped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridgehub.accounts.models import Account
+from bridgehub.activations import tokens
+from bridgehub.activations.models import Activation, ActivationStatus
+from bridgehub.bridge import BridgeError, ContactPage, CredentialsRejected, Rejection
+from bridgehub.contacts.models import SyncKind, SyncRun, SyncStatus
+from bridgehub.contacts.store import Owner, Written, replace_agents, write_contacts
+from bridgehub.integrations.service import integration_service
+from bridgehub.kit.errors import Conflict
+from bridgehub.runtime import Runtime
+from bridgehub.worker import enqueue
+
+log = structlog.get_logger(__name__)
+
+_KEPT_REJECTIONS = 100
+
+
+class SyncFailed(Exception):
+    """The run cannot go on; the message is recorded on the run for a person."""
+
+
+async def request(
+    session: AsyncSession, activation: Activation, kind: SyncKind, trigger: str
+) -> SyncRun:
+    """Queue a sync of `activation`, or answer the one already queued or running."""
+    from bridgehub.contacts.tasks import run_sync  # the task module imports this one
+
+    _refuse_unsyncable(activation, kind)
+    unfinished = await _unfinished(session, activation.id, kind)
+    if unfinished is not None:
+        return unfinished
+    run = SyncRun(
+        id=uuid.uuid4(),
+        account_id=activation.account_id,
+        activation_id=activation.id,
+        kind=kind,
+        status=SyncStatus.QUEUED,
+        trigger=trigger,
+        checkpoint=activation.contacts_checkpoint if kind == SyncKind.CONTACTS else None,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(run)
+            await session.flush()
+    except IntegrityError:  # queued by a concurrent request meanwhile: join that one
+        joined = await _unfinished(session, activation.id, kind)
+        assert joined is not None
+        return joined
+    # One lock per activation: its contact and agent syncs never run at the same time.
+    await enqueue(session, run_sync, lock=f"activation:{activation.id}", run_id=str(run.id))
+    return run
+
+
+def _refuse_unsyncable(activation: Activation, kind: SyncKind) -> None:
+    configuration = integration_service.parse(activation.integration)
+    endpoint = _endpoint(configuration, kind)
+    if endpoint is None:
+        raise Conflict(f"{configuration.display_name} offers no {kind} synchronization.")
+    if activation.status != ActivationStatus.ACTIVE:
+        raise Conflict(f"The activation is {activation.status}; only an active one syncs.")
+
+
+async def _unfinished(
+    session: AsyncSession, activation_id: uuid.UUID, kind: SyncKind
+) -> SyncRun | None:
+    statement = select(SyncRun).where(
+        SyncRun.activation_id == activation_id,
+        SyncRun.kind == kind,
+        SyncRun.status.in_([SyncStatus.QUEUED, SyncStatus.RUNNING]),
+    )
+    return await session.scalar(statement)
+
+
+def _endpoint(configuration: object, kind: SyncKind) -> str | None:
+    attribute = (
+        "contact_synchronization_endpoint"
+        if kind == SyncKind.CONTACTS
+        else "agent_synchronization_endpoint"
+    )
+    endpoint: str | None = getattr(configuration, attribute)
+    return endpoint
+
+
+AGENT_SYNC_INTERVAL = timedelta(days=1)
+
+
+async def schedule_due(session: AsyncSession) -> list[SyncRun]:
+    """Queue a sync of each active activation whose interval passed since its last run:
+    contacts every `sync_interval_minutes`, agents daily."""
+    now = datetime.now(UTC)
+    queued = []
+    active = await session.scalars(
+        select(Activation).where(Activation.status == ActivationStatus.ACTIVE)
+    )
+    for activation in active.all():
+        configuration = integration_service.parse(activation.integration)
+        intervals = {
+            SyncKind.CONTACTS: timedelta(minutes=activation.sync_interval_minutes),
+            SyncKind.AGENTS: AGENT_SYNC_INTERVAL,
+        }
+        for kind, interval in intervals.items():
+            if _endpoint(configuration, kind) and not await _ran_since(
+                session, activation.id, kind, now - interval
+            ):
+                queued.append(await request(session, activation, kind, trigger="schedule"))
+    return queued
+
+
+async def _ran_since(
+    session: AsyncSession, activation_id: uuid.UUID, kind: SyncKind, moment: datetime
+) -> bool:
+    recent = exists().where(
+        SyncRun.activation_id == activation_id, SyncRun.kind == kind, SyncRun.created_at > moment
+    )
+    return bool(await session.scalar(select(recent)))
+
+
+class RunBusy(Exception):
+    """Another process is carrying out this run right now; its job tries again later."""
+
+
+async def perform(runtime: Runtime, run_id: uuid.UUID) -> None:
+    """Carry out (or resume) a run to its end; a run already finished is left alone."""
+    async with runtime.sessionmaker() as claim, claim.begin():
+        # Held for the whole run, released if this process dies: a run is carried out by
+        # one process at a time, and taken over where it stopped when that process is gone.
+        claimed = await claim.scalar(select(func.pg_try_advisory_xact_lock(_claim_key(run_id))))
+        if not claimed:
+            raise RunBusy(f"sync run {run_id} is being carried out elsewhere")
+        await _carry_out(runtime, run_id)
+
+
+def _claim_key(run_id: uuid.UUID) -> int:
+    return int.from_bytes(run_id.bytes[8:], "big", signed=True)
+
+
+async def _carry_out(runtime: Runtime, run_id: uuid.UUID) -> None:
+    async with runtime.sessionmaker() as session:
+        run = await session.get(SyncRun, run_id)
+        if run is None or run.status in (SyncStatus.SUCCEEDED, SyncStatus.FAILED):
+            return
+        activation = await session.get_one(Activation, run.activation_id)
+        owner = Owner(run.account_id, activation.id, await _region(session, run.account_id))
+        run.status = SyncStatus.RUNNING
+        run.started_at = run.started_at or datetime.now(UTC)
+        await session.commit()
+        try:
+            if activation.status != ActivationStatus.ACTIVE:
+                raise SyncFailed(f"The activation is {activation.status}.")
+            if run.kind == SyncKind.CONTACTS:
+                await _sync_contacts(session, runtime, run, activation, owner)
+            else:
+                await _sync_agents(session, runtime, run, activation, owner)
+        except CredentialsRejected:
+            await tokens.mark_rejected(runtime, activation.id)
+            await _fail(
+                session,
+                run,
+                "The bridge refused the credentials; the activation needs reauthorization.",
+            )
+        except (SyncFailed, BridgeError) as failure:
+            await _fail(session, run, str(failure))
+
+
+async def _sync_contacts(
+    session: AsyncSession, runtime: Runtime, run: SyncRun, activation: Activation, owner: Owner
+) -> None:
+    configuration = integration_service.parse(activation.integration)
+    url = configuration.contact_synchronization_endpoint
+    assert url is not None
+    credentials = await tokens.credentials_for(runtime, activation)
+    max_pages = runtime.settings.sync_max_pages
+    while True:
+        page = await runtime.bridge.fetch_contacts(
+            url, credentials, checkpoint=run.checkpoint, offset=run.next_offset
+        )
+        _refuse_bad_paging(run, page, max_pages)
+        written = await write_contacts(session, owner, page.contacts)
+        _record_page(run, written, page.rejected)
+        run.next_offset = page.next_offset
+        if page.next_offset is not None:
+            run.offsets_seen = [*run.offsets_seen, page.next_offset]
+            await session.commit()
+            continue
+        # The last page: its checkpoint becomes the activation's, in the same transaction.
+        activation.contacts_checkpoint = page.synchronization_checkpoint
+        _succeed(run)
+        await session.commit()
+        log.info(
+            "contacts synchronized",
+            run_id=str(run.id),
+            pages=run.pages,
+            created=run.created,
+            updated=run.updated,
+        )
+        return
+
+
+def _refuse_bad_paging(run: SyncRun, page: ContactPage, max_pages: int) -> None:
+    if page.next_offset is not None and page.next_offset in run.offsets_seen:
+        raise SyncFailed(
+            f'The bridge sent offset "{page.next_offset}" a second time in this run; '
+            "it would loop forever, so the run stops here."
+        )
+    if run.pages + 1 >= max_pages and page.next_offset is not None:
+        raise SyncFailed(
+            f"The run reached the limit of {max_pages} pages (BRIDGEHUB_SYNC_MAX_PAGES)."
+        )
+
+
+async def _sync_agents(
+    session: AsyncSession, runtime: Runtime, run: SyncRun, activation: Activation, owner: Owner
+) -> None:
+    configuration = integration_service.parse(activation.integration)
+    url = configuration.agent_synchronization_endpoint
+    assert url is not None
+    credentials = await tokens.credentials_for(runtime, activation)
+    answer = await runtime.bridge.fetch_agents(url, credentials)
+    written = await replace_agents(session, owner, answer.agents)
+    _record_page(run, written, answer.rejected)
+    _succeed(run)
+    await session.commit()
+
+
+def _record_page(run: SyncRun, written: Written, rejected: Sequence[Rejection]) -> None:
+    run.pages += 1
+    run.created += written.created
+    run.updated += written.updated
+    run.unchanged += written.unchanged
+    run.rejected += len(rejected)
+    room = _KEPT_REJECTIONS - len(run.rejections)
+    if room > 0 and rejected:
+        kept = [{"page": run.pages, "id": r.id, "reason": r.reason} for r in rejected[:room]]
+        run.rejections = [*run.rejections, *kept]
+
+
+def _succeed(run: SyncRun) -> None:
+    run.status = SyncStatus.SUCCEEDED
+    run.finished_at = datetime.now(UTC)
+
+
+async def _fail(session: AsyncSession, run: SyncRun, reason: str) -> None:
+    # Whatever the failed page wrote is rolled back; the pages before it stay written.
+    await session.rollback()
+    await session.refresh(run)
+    run.status = SyncStatus.FAILED
+    run.error = reason
+    run.finished_at = datetime.now(UTC)
+    await session.commit()
+    log.warning("synchronization failed", run_id=str(run.id), kind=run.kind, reason=reason)
+
+
+async def _region(session: AsyncSession, account_id: uuid.UUID) -> str:
+    region = await session.scalar(select(Account.default_region).where(Account.id == account_id))
+    return region or "US"

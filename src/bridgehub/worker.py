@@ -1,0 +1,121 @@
+"""Background work on procrastinate, a task queue kept in the hub's own PostgreSQL.
+
+Jobs are enqueued in the same transaction as the state they act on (a sync run and its
+job exist together or not at all), and any number of workers, in the `serve` process or
+started alone with `bridgehub worker`, share them through the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import procrastinate
+import structlog
+from procrastinate import PsycopgConnector
+from procrastinate.app import WorkerOptions
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from bridgehub.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+tasks = procrastinate.App(connector=PsycopgConnector())
+"""The registry of every background task (domain modules add theirs in their `tasks.py`);
+`connect_queue` gives the running hub a copy connected to its database."""
+
+SYNC_QUEUE = "sync"
+MAINTENANCE_QUEUE = "maintenance"
+"""Scheduling and recovery: periodic, light, and best kept apart from the real work."""
+
+RUNTIME = "runtime"
+"""Key of the hub's `Runtime` in each job's `additional_context`."""
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def connect_queue(database_url: str) -> procrastinate.App:
+    # Imported for their side effect: registering their tasks.
+    from bridgehub.contacts import tasks as _contacts  # noqa: F401
+
+    connector = PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=10)
+    return tasks.with_connector(connector)
+
+
+async def enqueue(
+    session: AsyncSession,
+    task: procrastinate.tasks.Task[Any, Any, Any],
+    *,
+    lock: str | None,
+    **arguments: str,
+) -> None:
+    """Defer `task` inside the session's transaction: the job exists only if the transaction
+    commits. (procrastinate's own `defer` uses a connection of its own.)"""
+    await session.execute(
+        text(
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
+            "CAST(:arguments AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
+        ),
+        {"queue": task.queue, "task": task.name, "lock": lock, "arguments": json.dumps(arguments)},
+    )
+
+
+@asynccontextmanager
+async def background_worker(runtime: Runtime, *, concurrency: int) -> AsyncIterator[None]:
+    """Run a worker beside the caller (the API process) for as long as the block runs;
+    with a concurrency of 0, none."""
+    if concurrency == 0:
+        yield
+        return
+    running = asyncio.create_task(
+        work(runtime, concurrency=concurrency, name="serve", install_signal_handlers=False)
+    )
+    try:
+        yield
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def work(
+    runtime: Runtime,
+    *,
+    concurrency: int,
+    name: str,
+    install_signal_handlers: bool = True,
+    wait: bool = True,
+    queues: list[str] | None = None,
+) -> None:
+    """Run jobs of `queues` (all when None) until stopped, or, without `wait`, until none
+    is left."""
+    options: WorkerOptions = {
+        "concurrency": concurrency,
+        "name": name,
+        "wait": wait,
+        "install_signal_handlers": install_signal_handlers,
+        "additional_context": {RUNTIME: runtime},
+        "delete_jobs": "successful",
+    }
+    if queues:  # none given: every queue
+        options["queues"] = queues
+    await runtime.queue.run_worker_async(**options)
+
+
+async def requeue_stalled(queue: procrastinate.App, *, seconds_since_heartbeat: float = 30) -> int:
+    """Put back in the queue the jobs of workers that stopped sending heartbeats (a worker
+    killed or cut off): whoever takes them resumes the work."""
+    manager = queue.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat))
+    for job in stalled:
+        log.warning("requeuing a stalled job", job_id=job.id, task=job.task_name)
+        await manager.retry_job(job)
+    return len(stalled)
