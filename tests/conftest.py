@@ -149,3 +149,17 @@ async def tenant(
         transport=transport, base_url=HUB_URL, headers=as_account(key)
     ) as http:
         yield Tenant(account_id, http)
+
+
+HubSql = Callable[[str], Awaitable[None]]
+
+
+@pytest.fixture
+def hub_sql(hub: FastAPI) -> HubSql:
+    """Run a statement on the hub's database, to put a row in a state no API call can."""
+
+    async def run(statement: str) -> None:
+        async with hub.state.runtime.sessionmaker() as session, session.begin():
+            await session.execute(text(statement))
+
+    return run

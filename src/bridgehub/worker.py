@@ -12,7 +12,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import procrastinate
 import structlog
@@ -26,9 +26,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-tasks = procrastinate.App(connector=PsycopgConnector())
-"""The registry of every background task (domain modules add theirs in their `tasks.py`);
-`connect_queue` gives the running hub a copy connected to its database."""
 
 SYNC_QUEUE = "sync"
 MAINTENANCE_QUEUE = "maintenance"
@@ -43,28 +40,27 @@ def libpq_url(sqlalchemy_url: str) -> str:
 
 
 def connect_queue(database_url: str) -> procrastinate.App:
-    # Imported for their side effect: registering their tasks.
-    from bridgehub.contacts import tasks as _contacts  # noqa: F401
+    """The task queue on the hub's database, with every domain's tasks registered."""
+    from bridgehub.contacts import tasks as contact_tasks  # the tasks import the worker
 
-    connector = PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=10)
-    return tasks.with_connector(connector)
+    queue = procrastinate.App(
+        connector=PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=10)
+    )
+    contact_tasks.register(queue)
+    return queue
 
 
 async def enqueue(
-    session: AsyncSession,
-    task: procrastinate.tasks.Task[Any, Any, Any],
-    *,
-    lock: str | None,
-    **arguments: str,
+    session: AsyncSession, task: str, *, queue: str, lock: str | None, **arguments: str
 ) -> None:
-    """Defer `task` inside the session's transaction: the job exists only if the transaction
-    commits. (procrastinate's own `defer` uses a connection of its own.)"""
+    """Defer the task named `task` inside the session's transaction: the job exists only if
+    the transaction commits. (procrastinate's own `defer` uses a connection of its own.)"""
     await session.execute(
         text(
             "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
             "CAST(:arguments AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
         ),
-        {"queue": task.queue, "task": task.name, "lock": lock, "arguments": json.dumps(arguments)},
+        {"queue": queue, "task": task, "lock": lock, "arguments": json.dumps(arguments)},
     )
 
 

@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -205,17 +204,6 @@ async def connect_crm(tenant: Tenant) -> dict[str, Any]:
         await tenant.client.get(f"/v1/activations/{created.json()['id']}")
     ).json()
     return activation
-
-
-@pytest.fixture
-def hub_sql(hub: FastAPI) -> Callable[[str], Awaitable[None]]:
-    """Run a statement on the hub's database, to put a row in a state no API call can."""
-
-    async def run(statement: str) -> None:
-        async with hub.state.runtime.sessionmaker() as session, session.begin():
-            await session.execute(text(statement))
-
-    return run
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ class AgentService:
         )
         if email:
             statement = statement.where(Agent.email == email.strip().lower())
-        return list((await session.execute(statement)).tuples())
+        return [(agent, name) for agent, name in await session.execute(statement)]
 
 
 agent_service = AgentService()

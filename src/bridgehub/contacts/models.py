@@ -43,7 +43,8 @@ class Contact(Timestamps, Base):
     title: Mapped[str | None] = mapped_column(Text)
     emails: Mapped[list[str]] = mapped_column(ARRAY(Text))
     phones: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
-    """Each phone as received (`raw`) and in E.164 when it could be read (`e164`)."""
+    """Each phone as received (`raw`), in E.164 when it could be read (`e164`), and its
+    national number (`national`), which ranks lookup candidates."""
     phone_e164: Mapped[list[str]] = mapped_column(ARRAY(Text))
     phone_keys: Mapped[list[str]] = mapped_column(ARRAY(Text))
     photo_url: Mapped[str | None] = mapped_column(Text)

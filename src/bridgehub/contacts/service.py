@@ -9,18 +9,30 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
 from bridgehub.accounts.models import Account as AccountRecord
 from bridgehub.activations.models import Activation
 from bridgehub.contacts.models import Contact, SyncRun
-from bridgehub.contacts.phones import LookupKeys, lookup_keys, normalize_email
+from bridgehub.contacts.phones import LookupKeys, Match, lookup_keys, match_rank, normalize_email
 from bridgehub.integrations.models import Integration
 from bridgehub.kit.errors import InvalidInput, NotFound, Problem
 
 LOOKUP_LIMIT = 25
+# Candidates share the last digits of the number; ranking drops other lines with the same
+# ending, so it looks at more of them than it answers.
+LOOKUP_CANDIDATES = 200
 
 ContactRow = tuple[Contact, str]
 """A contact with the name of the integration it came from."""
@@ -58,7 +70,7 @@ class ContactService:
             statement = statement.where(
                 tuple_(Contact.updated_at, Contact.id) < (updated_at, contact_id)
             )
-        rows = [(contact, name) for contact, name in (await session.execute(statement)).tuples()]
+        rows = [(contact, name) for contact, name in await session.execute(statement)]
         if len(rows) <= limit:
             return rows, None
         last = rows[limit - 1][0]
@@ -67,31 +79,29 @@ class ContactService:
     async def get(
         self, session: AsyncSession, account: Account, contact_id: uuid.UUID
     ) -> ContactRow:
-        row = (
-            (await session.execute(_contacts(account).where(Contact.id == contact_id)))
-            .tuples()
-            .first()
-        )
+        row = (await session.execute(_contacts(account).where(Contact.id == contact_id))).first()
         if row is None:
             raise NotFound(f"No contact {contact_id}.")
-        return row
+        contact, integration = row
+        return contact, integration
 
     async def lookup(
         self, session: AsyncSession, account: Account, phone: str
     ) -> Sequence[ContactRow]:
-        """Who is calling from `phone`: exact E.164 matches first, then the same line written
-        another way, most recently updated first within each."""
+        """Who is calling from `phone`: every contact with that line, surest match first (the
+        same E.164, then the same national number, then one ending the other), most recently
+        updated first among equals."""
         keys = lookup_keys(phone, await _region(session, account))
         if keys.e164 is None and keys.match_key is None:
             return []
-        exact = Contact.phone_e164.contains([keys.e164]) if keys.e164 else false()
-        statement = (
-            _contacts(account)
-            .where(_same_line(keys))
-            .order_by(exact.desc(), Contact.updated_at.desc())
-            .limit(LOOKUP_LIMIT)
-        )
-        return list((await session.execute(statement)).tuples())
+        statement = _contacts(account).where(_same_line(keys)).limit(LOOKUP_CANDIDATES)
+        ranked = [
+            (rank, contact, name)
+            for contact, name in await session.execute(statement)
+            if (rank := _best_match(contact, keys)) is not Match.NONE
+        ]
+        ranked.sort(key=lambda found: (found[0], found[1].updated_at), reverse=True)
+        return [(contact, name) for _, contact, name in ranked[:LOOKUP_LIMIT]]
 
     async def run(self, session: AsyncSession, account: Account, run_id: uuid.UUID) -> SyncRun:
         run = await session.scalar(
@@ -119,6 +129,11 @@ def _contacts(account: Account) -> Select[Contact, str]:
         .join(Integration, Integration.id == Activation.integration_id)
         .where(Contact.account_id == account.account_id)
     )
+
+
+def _best_match(contact: Contact, incoming: LookupKeys) -> Match:
+    stored = (LookupKeys(e164=p["e164"], national_number=p.get("national")) for p in contact.phones)
+    return max((match_rank(phone, incoming) for phone in stored), default=Match.NONE)
 
 
 def _same_line(keys: LookupKeys) -> ColumnElement[bool]:

@@ -79,7 +79,10 @@ def _contact_row(owner: Owner, contact: ReceivedContact) -> dict[str, Any]:
         "company": contact.company,
         "title": contact.title,
         "emails": [email for raw in contact.emails if (email := normalize_email(raw))],
-        "phones": [{"raw": phone.raw, "e164": phone.e164} for phone in phones],
+        "phones": [
+            {"raw": phone.raw, "e164": phone.e164, "national": phone.national_number}
+            for phone in phones
+        ],
         "phone_e164": sorted({phone.e164 for phone in phones if phone.e164}),
         "phone_keys": sorted({phone.match_key for phone in phones if phone.match_key}),
         "photo_url": contact.photo_url,

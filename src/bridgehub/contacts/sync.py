@@ -26,11 +26,12 @@ from bridgehub.contacts.store import Owner, Written, replace_agents, write_conta
 from bridgehub.integrations.service import integration_service
 from bridgehub.kit.errors import Conflict
 from bridgehub.runtime import Runtime
-from bridgehub.worker import enqueue
+from bridgehub.worker import SYNC_QUEUE, enqueue
 
 log = structlog.get_logger(__name__)
 
 _KEPT_REJECTIONS = 100
+SYNC_TASK = "contacts.sync"
 
 
 class SyncFailed(Exception):
@@ -41,8 +42,6 @@ async def request(
     session: AsyncSession, activation: Activation, kind: SyncKind, trigger: str
 ) -> SyncRun:
     """Queue a sync of `activation`, or answer the one already queued or running."""
-    from bridgehub.contacts.tasks import run_sync  # the task module imports this one
-
     _refuse_unsyncable(activation, kind)
     unfinished = await _unfinished(session, activation.id, kind)
     if unfinished is not None:
@@ -65,7 +64,9 @@ async def request(
         assert joined is not None
         return joined
     # One lock per activation: its contact and agent syncs never run at the same time.
-    await enqueue(session, run_sync, lock=f"activation:{activation.id}", run_id=str(run.id))
+    await enqueue(
+        session, SYNC_TASK, queue=SYNC_QUEUE, lock=f"activation:{activation.id}", run_id=str(run.id)
+    )
     return run
 
 

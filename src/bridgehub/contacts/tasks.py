@@ -5,14 +5,41 @@ from __future__ import annotations
 
 import uuid
 
-import structlog
+import procrastinate
 from procrastinate import JobContext, RetryStrategy
 
 from bridgehub.contacts import sync
 from bridgehub.runtime import Runtime
-from bridgehub.worker import MAINTENANCE_QUEUE, RUNTIME, SYNC_QUEUE, requeue_stalled, tasks
+from bridgehub.worker import MAINTENANCE_QUEUE, RUNTIME, SYNC_QUEUE, requeue_stalled
 
-log = structlog.get_logger(__name__)
+EVERY_MINUTE = "* * * * *"
+
+
+def register(queue: procrastinate.App) -> None:
+    # Retried when the job itself breaks (database gone, run claimed elsewhere): the run
+    # resumes from its last written page. A failing bridge ends the run, recorded on it.
+    queue.task(
+        name=sync.SYNC_TASK,
+        queue=SYNC_QUEUE,
+        pass_context=True,
+        retry=RetryStrategy(max_attempts=5, exponential_wait=2),
+    )(run_sync)
+    queue.periodic(cron=EVERY_MINUTE)(
+        queue.task(
+            name="contacts.schedule_syncs",
+            queue=MAINTENANCE_QUEUE,
+            pass_context=True,
+            queueing_lock="contacts.schedule_syncs",
+        )(schedule_syncs)
+    )
+    queue.periodic(cron=EVERY_MINUTE)(
+        queue.task(
+            name="worker.recover_stalled_jobs",
+            queue=MAINTENANCE_QUEUE,
+            pass_context=True,
+            queueing_lock="worker.recover_stalled_jobs",
+        )(recover_stalled_jobs)
+    )
 
 
 def _runtime(context: JobContext) -> Runtime:
@@ -20,25 +47,10 @@ def _runtime(context: JobContext) -> Runtime:
     return runtime
 
 
-# Retried when the job itself breaks (database gone, worker killed): the run resumes from
-# its last written page. Failures of the bridge end the run instead, recorded on it.
-@tasks.task(
-    name="sync",
-    queue=SYNC_QUEUE,
-    pass_context=True,
-    retry=RetryStrategy(max_attempts=5, exponential_wait=2),
-)
 async def run_sync(context: JobContext, run_id: str) -> None:
     await sync.perform(_runtime(context), uuid.UUID(run_id))
 
 
-@tasks.periodic(cron="* * * * *")
-@tasks.task(
-    name="schedule_syncs",
-    queue=MAINTENANCE_QUEUE,
-    pass_context=True,
-    queueing_lock="schedule_syncs",
-)
 async def schedule_syncs(context: JobContext, timestamp: int) -> None:
     """Queue a sync for every active activation whose interval has passed."""
     del timestamp
@@ -47,13 +59,6 @@ async def schedule_syncs(context: JobContext, timestamp: int) -> None:
         await session.commit()
 
 
-@tasks.periodic(cron="* * * * *")
-@tasks.task(
-    name="recover_stalled_jobs",
-    queue=MAINTENANCE_QUEUE,
-    pass_context=True,
-    queueing_lock="recover_stalled_jobs",
-)
 async def recover_stalled_jobs(context: JobContext, timestamp: int) -> None:
     del timestamp
     await requeue_stalled(context.app)

@@ -1,0 +1,159 @@
+"""Synchronization against the demo helpdesk bridge, served over real HTTP, and jobs run by
+a real procrastinate worker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bridgehub.demo.helpdesk import HELPDESK, HelpdeskBridge, configurations
+from bridgehub.demo.helpdesk_data import HelpdeskDatabase, seed
+from bridgehub.demo.serving import serve
+from bridgehub.worker import SYNC_QUEUE, work
+from tests.conftest import Tenant
+
+PAGE_SIZE = 10
+CONTACTS = 60
+
+
+@dataclass
+class PageControl:
+    """ASGI middleware around a bridge: slows contact pages down, or breaks every page
+    request from the `failing_from`-th on, to stage failures and kills mid-run."""
+
+    app: ASGIApp
+    delay: float = 0.0
+    failing_from: int | None = None
+    requests: int = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("contact_sync"):
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        self.requests += 1
+        await asyncio.sleep(self.delay)
+        if self.failing_from is not None and self.requests >= self.failing_from:
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+@dataclass
+class Helpdesk:
+    database: HelpdeskDatabase
+    bridge: HelpdeskBridge
+    control: PageControl
+    url: str
+
+
+@pytest.fixture
+def helpdesk() -> Iterator[Helpdesk]:
+    database = HelpdeskDatabase()
+    seed(database, count_contacts=CONTACTS, count_agents=5, interactions_per_contact=0)
+    bridge = HelpdeskBridge(database, token_is_valid=lambda _: False, page_size=PAGE_SIZE)
+    control = PageControl(bridge.app)
+    with serve(control) as url:
+        yield Helpdesk(database, bridge, control, url)
+
+
+@pytest.fixture
+async def connected(client: httpx.AsyncClient, tenant: Tenant, helpdesk: Helpdesk) -> str:
+    """The tenant's activation of the demo helpdesk; answers its id."""
+    for document in configurations(helpdesk.url, "http://127.0.0.1:9", "unused", "unused"):
+        if document.get("name") == HELPDESK or document.get("provider") == HELPDESK:
+            path = "/v1/actions" if "provider" in document else "/v1/integrations"
+            assert (await client.post(path, json=document)).status_code == 201
+    login = helpdesk.database.accounts()[0]
+    auth = {"subdomain": login.url, "email": login.email, "api_token": login.api_token}
+    created = await tenant.client.post(
+        "/v1/activations", json={"integration": HELPDESK, "auth": auth}
+    )
+    assert created.status_code == 201, created.text
+    activation_id: str = created.json()["id"]
+    return activation_id
+
+
+RunJobs = Callable[[], Awaitable[None]]
+
+
+@pytest.fixture
+def run_jobs(hub: FastAPI, empty_queue: None) -> RunJobs:
+    """Run every queued sync job with a real worker, until none is left."""
+
+    async def run() -> None:
+        await work(
+            hub.state.runtime,
+            concurrency=1,
+            name="tests",
+            wait=False,
+            install_signal_handlers=False,
+            queues=[SYNC_QUEUE],
+        )
+
+    return run
+
+
+SyncNow = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def sync_now(tenant: Tenant, run_jobs: RunJobs) -> SyncNow:
+    """Ask for a sync through the API, run the jobs, answer the finished run."""
+
+    async def sync(activation_id: str, what: str = "contacts") -> dict[str, Any]:
+        started = await tenant.client.post(
+            f"/v1/activations/{activation_id}/sync", json={"what": what}
+        )
+        assert started.status_code == 202, started.text
+        await run_jobs()
+        run: dict[str, Any] = (
+            await tenant.client.get(f"/v1/sync-runs/{started.json()['run_id']}")
+        ).json()
+        return run
+
+    return sync
+
+
+async def all_contacts(tenant: Tenant, **filters: str) -> list[dict[str, Any]]:
+    """Every contact the tenant sees, following the cursor to the end."""
+    contacts: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params = {**filters, "limit": "25", **({"cursor": cursor} if cursor else {})}
+        page = (await tenant.client.get("/v1/contacts", params=params)).json()
+        contacts.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return contacts
+
+
+@pytest.fixture
+async def empty_queue(hub: FastAPI) -> AsyncIterator[None]:
+    """Jobs left by one test are not run by the next."""
+    yield
+    async with hub.state.runtime.sessionmaker() as session, session.begin():
+        await session.execute(text("TRUNCATE procrastinate_jobs CASCADE"))
