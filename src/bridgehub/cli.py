@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
+from urllib.parse import quote
 
 import typer
 import uvicorn
@@ -25,7 +26,7 @@ from bridgehub.contacts import sync
 from bridgehub.contacts.models import SyncKind, SyncRun, SyncStatus
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
-from bridgehub.demo.stack import DemoStack, demo_stack
+from bridgehub.demo.stack import DemoStack, connect_demo_account, demo_stack
 from bridgehub.integrations.configuration import json_schemas
 from bridgehub.integrations.files import ConfigurationFile, check_files, kind_of
 from bridgehub.integrations.service import action_service, integration_service
@@ -294,8 +295,31 @@ def demo(
         files = _valid_files([catalog])
         stack_documents = [(f"demo bridge {stack.bridge_url}", d) for d in stack.documents]
         _register([(str(f.path), f.document) for f in files] + stack_documents)
-        _print_demo_guide(settings, stack)
+        account_key = _demo_account(settings, stack)
+        _print_demo_guide(settings, stack, account_key)
         serve(host=None, port=None)
+
+
+def _demo_account(settings: Settings, stack: DemoStack) -> str:
+    """The demo account's key, kept in the data folder so the account outlives restarts."""
+    key_file = settings.home / "demo-account-key"
+    known = key_file.read_text().strip() if key_file.exists() else None
+    key = asyncio.run(_connect_demo_account(settings, stack, known))
+    if key != known:
+        _write_private(key_file, key)
+    return key
+
+
+async def _connect_demo_account(settings: Settings, stack: DemoStack, known: str | None) -> str:
+    async with open_runtime(settings) as runtime:
+        return await connect_demo_account(runtime, stack, known)
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
 
 
 def _demo_settings() -> Settings:
@@ -306,45 +330,32 @@ def _demo_settings() -> Settings:
     home = get_settings().home
     key_file = home / "demo-admin-key"
     if "BRIDGEHUB_ADMIN_KEY" not in os.environ:
-        home.mkdir(parents=True, exist_ok=True)
         if not key_file.exists():
-            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(new_key(ADMIN_KEY_PREFIX))
+            _write_private(key_file, new_key(ADMIN_KEY_PREFIX))
         os.environ["BRIDGEHUB_ADMIN_KEY"] = key_file.read_text().strip()
     get_settings.cache_clear()
     return get_settings()
 
 
-def _print_demo_guide(settings: Settings, stack: DemoStack) -> None:
+def _print_demo_guide(settings: Settings, stack: DemoStack, account_key: str) -> None:
     hub = f"http://{settings.host}:{settings.port}"
     admin_key = settings.admin_key.get_secret_value() if settings.admin_key else ""
-    subdomain = stack.login.url.removeprefix("https://").split(".", 1)[0]
-    activation = json.dumps(
-        {
-            "integration": "demo-helpdesk",
-            "auth": {
-                "subdomain": subdomain,
-                "email": stack.login.email,
-                "api_token": stack.login.api_token,
-            },
-        }
-    )
-    as_account = "-H 'Authorization: Bearer ACCOUNT_KEY'"
+    as_account = f"-H 'Authorization: Bearer {account_key}'"
     console.print(
         f"""
 [bold]bridgehub demo[/bold] at {hub}  (API docs: {hub}/docs)
   admin key        {admin_key}
+  demo account     {account_key}
+                   (the demo helpdesk is connected; its contacts and agents sync now)
   demo bridge      {stack.bridge_url}  (integrations demo-helpdesk and demo-crm)
   OAuth provider   {stack.provider_url}
 
 Try it:
-  1. create an account, and keep the api_key it answers:
-     curl -s -H 'Authorization: Bearer {admin_key}' -d '{{"name": "Acme"}}' {hub}/v1/accounts
-  2. connect the demo helpdesk with its demo credentials:
-     curl -s {as_account} -d '{activation}' {hub}/v1/activations
-  3. connect the demo CRM, then open the authorize_url it answers in a browser:
-     curl -s {as_account} -d '{{"integration": "demo-crm"}}' {hub}/v1/activations
+  who is calling?  curl -s {as_account} '{hub}/v1/lookup?phone={quote(stack.caller)}'
+  contacts         curl -s {as_account} '{hub}/v1/contacts?limit=5'
+  sync runs        curl -s {as_account} {hub}/v1/sync-runs
+  connect the CRM, then open the authorize_url it answers in a browser:
+                   curl -s {as_account} -d '{{"integration": "demo-crm"}}' {hub}/v1/activations
 """,
         markup=True,
         highlight=False,

@@ -9,8 +9,16 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from bridgehub.accounts.auth import Account, identify
+from bridgehub.accounts.schemas import AccountCreate
+from bridgehub.accounts.service import account_service
+from bridgehub.activations.schemas import ActivationCreate
+from bridgehub.activations.service import activation_service
+from bridgehub.contacts import sync
+from bridgehub.contacts.models import SyncKind
 from bridgehub.demo.helpdesk import (
     CRM_INSTANCE_URL,
+    HELPDESK,
     HelpdeskBridge,
     configurations,
     crm_oauth_client,
@@ -18,6 +26,7 @@ from bridgehub.demo.helpdesk import (
 from bridgehub.demo.helpdesk_data import HelpdeskAccount, HelpdeskDatabase, seed
 from bridgehub.demo.oauth_provider import OAuthProvider, ProviderConfig
 from bridgehub.demo.serving import serve
+from bridgehub.runtime import Runtime
 
 CLIENT_ID = "bridgehub-demo"
 
@@ -30,6 +39,17 @@ class DemoStack:
     """Integration and action configurations for the catalog, pointing at this stack."""
     login: HelpdeskAccount
     """Credentials that open the demo helpdesk, for a person to type."""
+    caller: str
+    """A phone number of one of the helpdesk's contacts, as a call would bring it."""
+
+    @property
+    def helpdesk_auth(self) -> dict[str, str]:
+        subdomain = self.login.url.removeprefix("https://").split(".", 1)[0]
+        return {
+            "subdomain": subdomain,
+            "email": self.login.email,
+            "api_token": self.login.api_token,
+        }
 
 
 @contextmanager
@@ -55,4 +75,27 @@ def demo_stack(public_url: str) -> Iterator[DemoStack]:
             provider_url=provider_url,
             documents=configurations(bridge_url, provider_url, CLIENT_ID, client_secret),
             login=database.accounts()[0],
+            caller=next(c.details.phones[0] for c in database.contacts() if c.details.phones),
         )
+
+
+async def connect_demo_account(runtime: Runtime, stack: DemoStack, known_key: str | None) -> str:
+    """A demo account with the helpdesk connected and a sync of its contacts and agents
+    queued; `known_key` names the account of an earlier run. Answers the account's key."""
+    async with runtime.sessionmaker() as session:
+        caller = await identify(session, runtime.settings, known_key) if known_key else None
+        key = known_key or ""
+        if not isinstance(caller, Account):
+            account, key = await account_service.create(
+                session, AccountCreate(name="Demo Contact Center")
+            )
+            caller = Account(account.id)
+        connected = {a.integration.name: a for a in await activation_service.list(session, caller)}
+        helpdesk = connected.get(HELPDESK)
+        if helpdesk is None:
+            request = ActivationCreate(integration=HELPDESK, auth=stack.helpdesk_auth)
+            helpdesk, _ = await activation_service.create(session, runtime, caller, request)
+        for kind in SyncKind:
+            await sync.request(session, helpdesk, kind, trigger="manual")
+        await session.commit()
+    return key

@@ -1,0 +1,45 @@
+"""Periodic synchronization: contacts every `sync_interval_minutes`, agents daily, never a
+second run while one is unfinished."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+
+from bridgehub.contacts.sync import schedule_due
+from tests.conftest import HubSql, Tenant
+from tests.contacts.conftest import RunJobs
+
+
+async def schedule(hub: FastAPI) -> list[str]:
+    async with hub.state.runtime.sessionmaker() as session:
+        runs = await schedule_due(session)
+        await session.commit()
+        return sorted(run.kind for run in runs)
+
+
+@pytest.mark.usefixtures("connected")
+async def test_due_activations_are_synced_on_schedule(
+    hub: FastAPI, tenant: Tenant, run_jobs: RunJobs, hub_sql: HubSql
+) -> None:
+    assert await schedule(hub) == ["agents", "contacts"]
+    # Queued runs are not queued again.
+    assert await schedule(hub) == []
+    await run_jobs()
+    runs = (await tenant.client.get("/v1/sync-runs")).json()["items"]
+    assert sorted((r["what"], r["status"], r["trigger"]) for r in runs) == [
+        ("agents", "succeeded", "schedule"),
+        ("contacts", "succeeded", "schedule"),
+    ]
+    # Nothing is due right after a run...
+    assert await schedule(hub) == []
+    # ...contacts are once their interval has passed, agents only daily.
+    await hub_sql("UPDATE sync_runs SET created_at = created_at - interval '16 minutes'")
+    assert await schedule(hub) == ["contacts"]
+
+
+async def test_disabled_activations_are_not_scheduled(
+    hub: FastAPI, tenant: Tenant, connected: str
+) -> None:
+    await tenant.client.patch(f"/v1/activations/{connected}", json={"status": "disabled"})
+    assert await schedule(hub) == []

@@ -1,0 +1,92 @@
+"""A worker process killed in the middle of a sync: its job goes back to the queue, and the
+run resumes from its last written page, losing and duplicating nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from fastapi import FastAPI
+
+from bridgehub.settings import Settings
+from bridgehub.worker import SYNC_QUEUE, requeue_stalled
+from tests.conftest import Tenant
+from tests.contacts.conftest import CONTACTS, PAGE_SIZE, Helpdesk, RunJobs, all_contacts
+
+
+def start_worker(settings: Settings, database_url: str) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BRIDGEHUB_HOME": str(settings.home),
+        "BRIDGEHUB_ALLOW_PRIVATE_NETWORKS": "true",
+        "BRIDGEHUB_ALLOW_HTTP": "true",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bridgehub", "worker", "--concurrency", "1", "--queue", SYNC_QUEUE],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def pages_written(tenant: Tenant, run_id: str) -> int:
+    pages: int = (await tenant.client.get(f"/v1/sync-runs/{run_id}")).json()["pages"]
+    return pages
+
+
+async def test_a_killed_worker_s_run_resumes_without_loss_or_duplicates(
+    hub: FastAPI,
+    settings: Settings,
+    database_url: str,
+    tenant: Tenant,
+    connected: str,
+    helpdesk: Helpdesk,
+    run_jobs: RunJobs,
+) -> None:
+    helpdesk.control.delay = 0.3  # slow pages, so that the kill lands mid-run
+    started = await tenant.client.post(
+        f"/v1/activations/{connected}/sync", json={"what": "contacts"}
+    )
+    run_id = started.json()["run_id"]
+    worker = start_worker(settings, database_url)
+    try:
+        deadline = time.monotonic() + 60
+        while await pages_written(tenant, run_id) < 2:
+            assert time.monotonic() < deadline, "the worker wrote no pages"
+            assert worker.poll() is None, "the worker exited on its own"
+            await asyncio.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    interrupted = (await tenant.client.get(f"/v1/sync-runs/{run_id}")).json()
+    assert interrupted["status"] == "running"
+    assert 2 <= interrupted["pages"] < CONTACTS // PAGE_SIZE
+
+    # Once its heartbeat is overdue, the dead worker's job goes back to the queue...
+    await asyncio.sleep(1.5)
+    assert await requeue_stalled(hub.state.runtime.queue, seconds_since_heartbeat=1) == 1
+    helpdesk.control.delay = 0.0
+    await run_jobs()
+
+    # ...and the run resumes where it stopped.
+    finished = (await tenant.client.get(f"/v1/sync-runs/{run_id}")).json()
+    assert finished["status"] == "succeeded", finished
+    assert finished["pages"] == CONTACTS // PAGE_SIZE
+    assert finished["created"] == CONTACTS
+    contacts = await all_contacts(tenant)
+    assert len(contacts) == CONTACTS
+    assert len({c["external_id"] for c in contacts}) == CONTACTS
+    offsets = [
+        r.json()["meta"].get("offset") for r in helpdesk.bridge.received("/helpdesk/contact_sync")
+    ]
+    # Nothing was asked twice but the page the kill interrupted.
+    assert len(offsets) - len(set(offsets)) <= 1
+
+
+pytestmark = pytest.mark.usefixtures("empty_queue")
