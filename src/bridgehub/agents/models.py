@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy import ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridgehub.db.base import Base, Timestamps
+from bridgehub.db.base import Base, SyncedRecord
 
 
-class Agent(Timestamps, Base):
+class Agent(SyncedRecord, Base):
     __tablename__ = "agents"
     __table_args__ = (
         UniqueConstraint("activation_id", "external_id"),
@@ -16,11 +14,4 @@ class Agent(Timestamps, Base):
         Index("ix_agents_account_email", "account_id", "email"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    activation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("activations.id", ondelete="CASCADE")
-    )
-    external_id: Mapped[str] = mapped_column(Text)
-    name: Mapped[str] = mapped_column(Text)
     email: Mapped[str] = mapped_column(Text)

@@ -9,10 +9,10 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, Uniqu
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridgehub.db.base import Base, Timestamps, utc_now
+from bridgehub.db.base import Base, SyncedRecord, utc_now
 
 
-class Contact(Timestamps, Base):
+class Contact(SyncedRecord, Base):
     """A contact as a bridge delivered it, with its phones prepared for caller-ID lookup."""
 
     __tablename__ = "contacts"
@@ -31,14 +31,6 @@ class Contact(Timestamps, Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    # Repeated from the activation so that every query scopes by tenant on one table.
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    activation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("activations.id", ondelete="CASCADE")
-    )
-    external_id: Mapped[str] = mapped_column(Text)
-    name: Mapped[str] = mapped_column(Text)
     company: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     emails: Mapped[list[str]] = mapped_column(ARRAY(Text))

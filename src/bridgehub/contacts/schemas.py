@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,7 +61,7 @@ class SyncRunRead(BaseModel):
     activation_id: uuid.UUID
     what: SyncKind = Field(validation_alias="kind")
     status: SyncStatus
-    trigger: Literal["manual", "schedule"] | str
+    trigger: str = Field(description="`manual` (asked for) or `schedule` (periodic).")
     pages: int
     created: int
     updated: int

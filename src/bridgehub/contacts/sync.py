@@ -184,10 +184,7 @@ async def _carry_out(runtime: Runtime, run_id: uuid.UUID) -> None:
 async def _sync_contacts(
     session: AsyncSession, runtime: Runtime, run: SyncRun, activation: Activation, owner: Owner
 ) -> None:
-    configuration = integration_service.parse(activation.integration)
-    url = configuration.contact_synchronization_endpoint
-    assert url is not None
-    credentials = await tokens.credentials_for(runtime, activation)
+    url, credentials = await _endpoint_and_credentials(runtime, activation, SyncKind.CONTACTS)
     max_pages = runtime.settings.sync_max_pages
     while True:
         page = await runtime.bridge.fetch_contacts(
@@ -230,15 +227,21 @@ def _refuse_bad_paging(run: SyncRun, page: ContactPage, max_pages: int) -> None:
 async def _sync_agents(
     session: AsyncSession, runtime: Runtime, run: SyncRun, activation: Activation, owner: Owner
 ) -> None:
-    configuration = integration_service.parse(activation.integration)
-    url = configuration.agent_synchronization_endpoint
-    assert url is not None
-    credentials = await tokens.credentials_for(runtime, activation)
+    url, credentials = await _endpoint_and_credentials(runtime, activation, SyncKind.AGENTS)
     answer = await runtime.bridge.fetch_agents(url, credentials)
     written = await replace_agents(session, owner, answer.agents)
     _record_page(run, written, answer.rejected)
     _succeed(run)
     await session.commit()
+
+
+async def _endpoint_and_credentials(
+    runtime: Runtime, activation: Activation, kind: SyncKind
+) -> tuple[str, tokens.ActivationCredentials]:
+    url = _endpoint(integration_service.parse(activation.integration), kind)
+    if url is None:  # the integration was changed since the run was asked for
+        raise SyncFailed(f"The integration no longer offers {kind} synchronization.")
+    return url, await tokens.credentials_for(runtime, activation)
 
 
 def _record_page(run: SyncRun, written: Written, rejected: Sequence[Rejection]) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, ForeignKey, MetaData, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints keep migrations reproducible: PostgreSQL's generated names differ
@@ -35,3 +36,17 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utc_now, server_default=func.now(), onupdate=utc_now
     )
+
+
+class SyncedRecord(Timestamps):
+    """A record an activation's bridge delivers (a contact, an agent): one row per
+    activation and external id."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # Repeated from the activation so that every query scopes by tenant on one table.
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    activation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("activations.id", ondelete="CASCADE")
+    )
+    external_id: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
