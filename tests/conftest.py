@@ -19,6 +19,9 @@ from bridgehub.db import migrate
 from bridgehub.db.embedded import EmbeddedServer, create_database, start_embedded_postgres
 from bridgehub.settings import Settings
 
+# Fixtures shared by the contact, sync and interaction tests.
+pytest_plugins = ["tests.helpdesk_fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "examples" / "catalog"
 ADMIN_KEY = "bh_admin_test-key"
@@ -77,6 +80,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         allow_http=True,
         # Tests run the jobs they mean to, when they mean to (see `run_jobs`).
         workers=0,
+        # A bridge that is too slow fails fast.
+        interactions_timeout_seconds=1.0,
     )
 
 

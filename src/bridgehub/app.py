@@ -26,6 +26,7 @@ from bridgehub.contacts.endpoints import router as contacts_router
 from bridgehub.db.session import DbSession
 from bridgehub.integrations.configuration import json_schemas
 from bridgehub.integrations.endpoints import router as catalog_router
+from bridgehub.interactions.endpoints import router as interactions_router
 from bridgehub.kit.body import JsonApiBodies
 from bridgehub.kit.errors import HubError
 from bridgehub.kit.paths import format_path
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     app.include_router(oauth_callback_router)
     app.include_router(contacts_router)
     app.include_router(agents_router)
+    app.include_router(interactions_router)
     _install_error_handlers(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bridgehub.bridge import BridgeClient, NetworkPolicy
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
+from bridgehub.interactions.cache import InteractionCache
 from bridgehub.settings import Settings
 from bridgehub.vault import Vault, vault_from_settings
 from bridgehub.worker import connect_queue
@@ -27,6 +28,7 @@ class Runtime:
     vault: Vault
     bridge: BridgeClient
     queue: procrastinate.App
+    interactions: InteractionCache
 
     @property
     def network_policy(self) -> NetworkPolicy:
@@ -57,6 +59,7 @@ async def open_runtime(settings: Settings, database: str | None = None) -> Async
             vault=vault_from_settings(settings),
             bridge=await stack.enter_async_context(BridgeClient(network_policy(settings))),
             queue=queue,
+            interactions=InteractionCache(ttl=settings.interactions_cache_seconds),
         )
 
 

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=4, ge=0, description="Jobs `serve` runs at once in its own worker (0: none)."
     )
+    interactions_timeout_seconds: float = Field(
+        default=4.0,
+        gt=0,
+        description="How long each bridge has to answer a contact's interactions.",
+    )
+    interactions_cache_seconds: float = Field(
+        default=30.0, ge=0, description="How long a contact's interactions are reused (0: never)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

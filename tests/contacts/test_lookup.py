@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from bridgehub.demo.serving import serve
 from tests.conftest import Tenant, seed_integration
-from tests.contacts.conftest import SyncNow
+from tests.helpdesk_fixtures import SyncNow
 from tests.integrations.test_catalog_api import assert_error
 
 # As CRMs hand them out: numeric ids, and phones written every which way.

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from bridgehub.contacts.sync import schedule_due
 from tests.conftest import HubSql, Tenant
-from tests.contacts.conftest import RunJobs
+from tests.helpdesk_fixtures import RunJobs
 
 
 async def schedule(hub: FastAPI) -> list[str]:

@@ -9,7 +9,7 @@ import httpx
 
 from bridgehub.demo.helpdesk_data import ContactDetails
 from tests.conftest import HubSql, Tenant, as_account, create_account
-from tests.contacts.conftest import CONTACTS, PAGE_SIZE, Helpdesk, RunJobs, SyncNow, all_contacts
+from tests.helpdesk_fixtures import CONTACTS, PAGE_SIZE, Helpdesk, RunJobs, SyncNow, all_contacts
 from tests.integrations.test_catalog_api import assert_error
 
 

@@ -9,7 +9,7 @@ import sys
 
 from bridgehub.settings import Settings
 from tests.conftest import Tenant
-from tests.contacts.conftest import CONTACTS, all_contacts
+from tests.helpdesk_fixtures import CONTACTS, all_contacts
 
 
 def run_command(

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from bridgehub.settings import Settings
 from bridgehub.worker import SYNC_QUEUE, requeue_stalled
 from tests.conftest import Tenant
-from tests.contacts.conftest import CONTACTS, PAGE_SIZE, Helpdesk, RunJobs, all_contacts
+from tests.helpdesk_fixtures import CONTACTS, PAGE_SIZE, Helpdesk, RunJobs, all_contacts
 
 
 def start_worker(settings: Settings, database_url: str) -> subprocess.Popen[bytes]:

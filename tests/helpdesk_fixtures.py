@@ -1,5 +1,5 @@
-"""Synchronization against the demo helpdesk bridge, served over real HTTP, and jobs run by
-a real procrastinate worker."""
+"""Fixtures for synchronization and interactions: the demo helpdesk bridge served over real
+HTTP, and jobs run by a real procrastinate worker."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ class Helpdesk:
 @pytest.fixture
 def helpdesk() -> Iterator[Helpdesk]:
     database = HelpdeskDatabase()
-    seed(database, count_contacts=CONTACTS, count_agents=5, interactions_per_contact=0)
+    seed(database, count_contacts=CONTACTS, count_agents=5, interactions_per_contact=3)
     bridge = HelpdeskBridge(database, token_is_valid=lambda _: False, page_size=PAGE_SIZE)
     control = PageControl(bridge.app)
     with serve(control) as url:

@@ -1,0 +1,1 @@
+"""Interactions: a contact's history, asked of every connected system at once."""
