@@ -24,6 +24,7 @@ from bridgehub.activations.endpoints import router as activations_router
 from bridgehub.agents.endpoints import router as agents_router
 from bridgehub.contacts.endpoints import router as contacts_router
 from bridgehub.db.session import DbSession
+from bridgehub.executions.endpoints import router as executions_router
 from bridgehub.integrations.configuration import json_schemas
 from bridgehub.integrations.endpoints import router as catalog_router
 from bridgehub.interactions.endpoints import router as interactions_router
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     app.include_router(contacts_router)
     app.include_router(agents_router)
     app.include_router(interactions_router)
+    app.include_router(executions_router)
     _install_error_handlers(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")

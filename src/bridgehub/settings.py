@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     interactions_cache_seconds: float = Field(
         default=30.0, ge=0, description="How long a contact's interactions are reused (0: never)."
     )
+    execution_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts of an action on transient failures before it fails."
+    )
+    execution_retry_seconds: float = Field(
+        default=2.0, gt=0, description="First pause before an action is tried again; it doubles."
+    )
+    integration_concurrency: int = Field(
+        default=4, ge=1, description="Actions run at once against one integration's bridge."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -12,6 +12,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import procrastinate
@@ -28,6 +29,7 @@ log = structlog.get_logger(__name__)
 
 
 SYNC_QUEUE = "sync"
+ACTIONS_QUEUE = "actions"
 MAINTENANCE_QUEUE = "maintenance"
 """Scheduling and recovery: periodic, light, and best kept apart from the real work."""
 
@@ -41,26 +43,35 @@ def libpq_url(sqlalchemy_url: str) -> str:
 
 def connect_queue(database_url: str) -> procrastinate.App:
     """The task queue on the hub's database, with every domain's tasks registered."""
-    from bridgehub.contacts import tasks as contact_tasks  # the tasks import the worker
+    # Imported here: the task modules import this one.
+    from bridgehub.contacts import tasks as contact_tasks
+    from bridgehub.executions import tasks as execution_tasks
 
     queue = procrastinate.App(
         connector=PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=10)
     )
     contact_tasks.register(queue)
+    execution_tasks.register(queue)
     return queue
 
 
 async def enqueue(
-    session: AsyncSession, task: str, *, queue: str, lock: str | None, **arguments: str
+    session: AsyncSession,
+    task: str,
+    *,
+    queue: str,
+    lock: str | None,
+    at: datetime | None = None,
+    **arguments: str,
 ) -> None:
     """Defer the task named `task` inside the session's transaction: the job exists only if
     the transaction commits. (procrastinate's own `defer` uses a connection of its own.)"""
     await session.execute(
         text(
             "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
-            "CAST(:arguments AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
+            "CAST(:arguments AS jsonb), CAST(:at AS timestamptz))::procrastinate_job_to_defer_v1])"
         ),
-        {"queue": queue, "task": task, "lock": lock, "arguments": json.dumps(arguments)},
+        {"queue": queue, "task": task, "lock": lock, "arguments": json.dumps(arguments), "at": at},
     )
 
 

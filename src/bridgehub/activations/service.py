@@ -24,6 +24,7 @@ from bridgehub.activations.models import Activation, ActivationStatus, OAuthAuth
 from bridgehub.activations.oauth import OAuthFailure
 from bridgehub.activations.schemas import ActivationCreate, ActivationUpdate
 from bridgehub.bridge import BridgeError, CredentialsRejected, StaticCredentials
+from bridgehub.executions.service import resume_held
 from bridgehub.integrations.configuration import IntegrationConfiguration
 from bridgehub.integrations.models import Integration
 from bridgehub.integrations.service import integration_service
@@ -115,6 +116,7 @@ class ActivationService:
         data: ActivationUpdate,
     ) -> Activation:
         activation = await self.get(session, account, activation_id)
+        was_active = activation.status == ActivationStatus.ACTIVE
         configuration = integration_service.parse(activation.integration)
         interaction_types = (
             None
@@ -129,6 +131,8 @@ class ActivationService:
             activation.sync_interval_minutes = data.sync_interval_minutes
         if data.status is not None:
             _change_status(activation, data.status)
+        if activation.status == ActivationStatus.ACTIVE and not was_active:
+            await resume_held(session, activation.id)
         await session.flush()
         return activation
 
@@ -208,6 +212,7 @@ class ActivationService:
                     f"The provider did not authorize the connection ({error or 'no code'})."
                 )
             await self._finish_authorization(runtime, activation, code, verifier)
+            await resume_held(session, activation.id)
         except HubError as failure:
             activation.status_reason = failure.message
             await session.commit()

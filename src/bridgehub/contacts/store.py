@@ -4,13 +4,16 @@ contact that did not change."""
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, delete, literal_column
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy import Boolean, ColumnElement, Text, bindparam, cast, delete, func, literal_column
+from sqlalchemy import select as select_
+from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.agents.models import Agent
@@ -49,31 +52,78 @@ async def write_contacts(
     )
     if not rows:
         return Written()
-    statement = insert(Contact).values(rows)
-    changed = {
-        column: statement.excluded[column]
-        for column in rows[0]
-        if column not in ("id", "account_id", "activation_id", "external_id", "created_at")
-    }
-    upsert = statement.on_conflict_do_update(
-        index_elements=[Contact.activation_id, Contact.external_id],
-        set_=changed,
-        where=Contact.content_hash != statement.excluded.content_hash,
-    ).returning(_INSERTED)
-    written = (await session.execute(upsert)).scalars().all()
+    document = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    written = (await session.execute(_UPSERT_CONTACTS, {"rows": document})).scalars().all()
     created = sum(1 for inserted in written if inserted)
     return Written(
         created=created, updated=len(written) - created, unchanged=len(rows) - len(written)
     )
 
 
+_CONTACT_COLUMNS = (
+    "id",
+    "account_id",
+    "activation_id",
+    "external_id",
+    "name",
+    "company",
+    "title",
+    "emails",
+    "phones",
+    "phone_e164",
+    "phone_keys",
+    "photo_url",
+    "address",
+    "websites",
+    "twitter",
+    "content_hash",
+    "created_at",
+    "updated_at",
+)
+_KEPT_ON_UPDATE = ("id", "account_id", "activation_id", "external_id", "created_at")
+
+
+def _upsert_contacts() -> ReturningInsert[tuple[bool]]:
+    """Insert a page of contacts, or update those whose content changed; returns, for each
+    row written, whether it was inserted.
+
+    The page travels as one JSON array, read back as rows of the table's own type by
+    `jsonb_populate_recordset`: one parameter instead of one per value. (A page of 1,000
+    contacts as `VALUES` has 18,000 placeholders, and building, rendering and parsing them
+    cost several times more than everything else a sync does.)"""
+    received = (
+        func.jsonb_populate_recordset(
+            literal_column(f"NULL::{Contact.__tablename__}"),
+            cast(bindparam("rows", type_=Text), JSONB),
+        )
+        .table_valued(*_CONTACT_COLUMNS)
+        .alias("received")
+    )
+    statement = insert(Contact).from_select(
+        list(_CONTACT_COLUMNS), select_(*(received.c[name] for name in _CONTACT_COLUMNS))
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[Contact.activation_id, Contact.external_id],
+        set_={
+            name: statement.excluded[name]
+            for name in _CONTACT_COLUMNS
+            if name not in _KEPT_ON_UPDATE
+        },
+        where=Contact.content_hash != statement.excluded.content_hash,
+    ).returning(_INSERTED)
+
+
+_UPSERT_CONTACTS = _upsert_contacts()
+
+
 def _contact_row(owner: Owner, contact: ReceivedContact) -> dict[str, Any]:
+    """A row of `contacts` as JSON (see `_upsert_contacts`)."""
     phones = [normalize(raw, owner.default_region) for raw in contact.phones]
-    now = utc_now()
+    now = utc_now().isoformat()
     return {
-        "id": uuid.uuid4(),
-        "account_id": owner.account_id,
-        "activation_id": owner.activation_id,
+        "id": str(uuid.uuid4()),
+        "account_id": str(owner.account_id),
+        "activation_id": str(owner.activation_id),
         "external_id": contact.id,
         "name": contact.name,
         "company": contact.company,

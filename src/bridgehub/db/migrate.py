@@ -18,6 +18,7 @@ from bridgehub.activations import models as _activations  # noqa: F401  (registe
 from bridgehub.agents import models as _agents  # noqa: F401  (registers tables)
 from bridgehub.contacts import models as _contacts  # noqa: F401  (registers tables)
 from bridgehub.db.base import Base
+from bridgehub.executions import models as _executions  # noqa: F401  (registers tables)
 from bridgehub.integrations import models as _integrations  # noqa: F401  (registers tables)
 
 target_metadata = Base.metadata

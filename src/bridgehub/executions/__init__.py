@@ -1,0 +1,1 @@
+"""Executions: actions run in external systems, by hand or by automations, with retries."""

@@ -1,0 +1,82 @@
+"""HTTP layer of executions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from bridgehub.accounts.auth import AccountCaller
+from bridgehub.db.session import DbSession
+from bridgehub.executions.models import ExecutionStatus
+from bridgehub.executions.schemas import (
+    AttemptRead,
+    ExecutionCreate,
+    ExecutionList,
+    ExecutionQueued,
+    ExecutionRead,
+)
+from bridgehub.executions.service import execution_service
+from bridgehub.kit.schemas import error_responses
+
+router = APIRouter(prefix="/v1/executions", tags=["executions"])
+
+
+@router.post(
+    "",
+    summary="Run an action by hand",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(401, 403, 409, 422),
+)
+async def create_execution(
+    data: ExecutionCreate, account: AccountCaller, session: DbSession
+) -> ExecutionQueued:
+    execution = await execution_service.create(
+        session,
+        account,
+        action=data.action,
+        data=data.data,
+        contact_id=data.contact_id,
+        agent_email=data.agent_email,
+    )
+    return ExecutionQueued(id=execution.id, status=execution.status)
+
+
+@router.get("", summary="Recent executions, newest first", responses=error_responses(401, 403))
+async def list_executions(
+    account: AccountCaller,
+    session: DbSession,
+    status: ExecutionStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ExecutionList:
+    executions = await execution_service.list(session, account, status=status, limit=limit)
+    return ExecutionList(items=[ExecutionRead.model_validate(e) for e in executions])
+
+
+@router.get(
+    "/{execution_id}",
+    summary="An execution with every attempt",
+    responses=error_responses(401, 403, 404),
+)
+async def get_execution(
+    execution_id: uuid.UUID, account: AccountCaller, session: DbSession
+) -> ExecutionRead:
+    execution = await execution_service.get(session, account, execution_id)
+    attempts = await execution_service.attempts(session, execution)
+    read = ExecutionRead.model_validate(execution)
+    read.history = [AttemptRead.model_validate(attempt) for attempt in attempts]
+    return read
+
+
+@router.post(
+    "/{execution_id}/retry",
+    summary="Queue a failed or held execution again",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(401, 403, 404, 409),
+)
+async def retry_execution(
+    execution_id: uuid.UUID, account: AccountCaller, session: DbSession
+) -> ExecutionQueued:
+    execution = await execution_service.retry(session, account, execution_id)
+    return ExecutionQueued(id=execution.id, status=execution.status)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridgehub.db.base import Base, Timestamps, utc_now
+
+
+class ExecutionStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    HELD = "held"
+    """Waiting for a person to reauthorize the activation; resumes by itself afterwards."""
+
+
+class Execution(Timestamps, Base):
+    """One run of an action for an account, with everything needed to repeat it."""
+
+    __tablename__ = "executions"
+    __table_args__ = (
+        Index("ix_executions_account_recent", "account_id", text("created_at DESC")),
+        Index("ix_executions_activation_status", "activation_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    activation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("activations.id", ondelete="CASCADE")
+    )
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(Text)
+    """`provider/name`, as the caller named it."""
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    agent_email: Mapped[str | None] = mapped_column(Text)
+    event_id: Mapped[str | None] = mapped_column(Text)
+    automation_id: Mapped[uuid.UUID | None] = mapped_column()
+    status: Mapped[ExecutionStatus] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ExecutionAttempt(Base):
+    """One request to the bridge for an execution, kept for a person to read."""
+
+    __tablename__ = "execution_attempts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    execution_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("executions.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,71 @@
+"""API shapes of executions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridgehub.executions.models import ExecutionStatus
+
+
+class ExecutionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(description="`provider/name`, e.g. `zendesk/create_ticket`.")
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="Values of the action's inputs, by key."
+    )
+    contact_id: uuid.UUID | None = Field(
+        default=None, description="The contact the action is about."
+    )
+    agent_email: str | None = Field(
+        default=None, description="The agent acting, matched to the system's agents."
+    )
+
+
+class ExecutionQueued(BaseModel):
+    id: uuid.UUID
+    status: ExecutionStatus
+
+
+class AttemptRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    outcome: str
+    message: str | None
+
+
+class ExecutionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    activation_id: uuid.UUID
+    action: str
+    data: dict[str, Any]
+    contact_id: uuid.UUID | None
+    agent_email: str | None
+    status: ExecutionStatus
+    attempts: int
+    response: dict[str, Any] | None = Field(
+        description="What the bridge answered: message, external_id, ..."
+    )
+    error: str | None
+    event_id: str | None
+    automation_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    history: list[AttemptRead] = Field(
+        default_factory=list, description="Every attempt, oldest first."
+    )
+
+
+class ExecutionList(BaseModel):
+    items: list[ExecutionRead]
