@@ -80,8 +80,10 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         allow_http=True,
         # Tests run the jobs they mean to, when they mean to (see `run_jobs`).
         workers=0,
-        # A bridge that is too slow fails fast.
+        # A bridge that is too slow fails fast, and actions are tried again quickly.
         interactions_timeout_seconds=1.0,
+        execution_retry_seconds=0.05,
+        execution_max_attempts=3,
     )
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Boolean, ColumnElement, Text, bindparam, cast, delete, func, literal_column
 from sqlalchemy import select as select_
 from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
-from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bridgehub.agents.models import Agent
 from bridgehub.bridge import Contact as ReceivedContact
@@ -83,7 +83,7 @@ _CONTACT_COLUMNS = (
 _KEPT_ON_UPDATE = ("id", "account_id", "activation_id", "external_id", "created_at")
 
 
-def _upsert_contacts() -> ReturningInsert[tuple[bool]]:
+def _upsert_contacts() -> ReturningInsert[bool]:
     """Insert a page of contacts, or update those whose content changed; returns, for each
     row written, whether it was inserted.
 
@@ -99,17 +99,19 @@ def _upsert_contacts() -> ReturningInsert[tuple[bool]]:
         .table_valued(*_CONTACT_COLUMNS)
         .alias("received")
     )
-    statement = insert(Contact).from_select(
-        list(_CONTACT_COLUMNS), select_(*(received.c[name] for name in _CONTACT_COLUMNS))
+    table = Contact.metadata.tables[Contact.__tablename__]
+    statement = insert(table).from_select(
+        [table.c[name] for name in _CONTACT_COLUMNS],
+        select_(*(received.c[name] for name in _CONTACT_COLUMNS)),
     )
     return statement.on_conflict_do_update(
-        index_elements=[Contact.activation_id, Contact.external_id],
+        index_elements=[table.c.activation_id, table.c.external_id],
         set_={
             name: statement.excluded[name]
             for name in _CONTACT_COLUMNS
             if name not in _KEPT_ON_UPDATE
         },
-        where=Contact.content_hash != statement.excluded.content_hash,
+        where=table.c.content_hash != statement.excluded.content_hash,
     ).returning(_INSERTED)
 
 

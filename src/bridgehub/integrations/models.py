@@ -42,6 +42,6 @@ class Action(Timestamps, Base):
     configuration: Mapped[dict[str, Any]] = mapped_column(JSON)
     revision: Mapped[int] = mapped_column(default=1)
 
-    integration: Mapped[Integration] = relationship(back_populates="actions")
+    integration: Mapped[Integration] = relationship(back_populates="actions", lazy="joined")
 
     __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012  (read once by the mapper)
