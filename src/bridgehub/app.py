@@ -22,6 +22,7 @@ from bridgehub.accounts.endpoints import router as accounts_router
 from bridgehub.activations.endpoints import callback_router as oauth_callback_router
 from bridgehub.activations.endpoints import router as activations_router
 from bridgehub.agents.endpoints import router as agents_router
+from bridgehub.automations.endpoints import router as automations_router
 from bridgehub.contacts.endpoints import router as contacts_router
 from bridgehub.db.session import DbSession
 from bridgehub.executions.endpoints import router as executions_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     app.include_router(agents_router)
     app.include_router(interactions_router)
     app.include_router(executions_router)
+    app.include_router(automations_router)
     _install_error_handlers(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from bridgehub.accounts import models as _accounts  # noqa: F401  (registers tables)
 from bridgehub.activations import models as _activations  # noqa: F401  (registers tables)
 from bridgehub.agents import models as _agents  # noqa: F401  (registers tables)
+from bridgehub.automations import models as _automations  # noqa: F401  (registers tables)
 from bridgehub.contacts import models as _contacts  # noqa: F401  (registers tables)
 from bridgehub.db.base import Base
 from bridgehub.executions import models as _executions  # noqa: F401  (registers tables)

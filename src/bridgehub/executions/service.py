@@ -47,7 +47,7 @@ class ExecutionService:
         automation_id: uuid.UUID | None = None,
     ) -> Execution:
         """Record an execution and queue it, in the caller's transaction."""
-        found = await _action(session, action)
+        found = await find_action(session, action)
         check_inputs(ActionConfiguration.model_validate(found.configuration), data)
         activation = await _activation_for(session, account, found)
         if contact_id is not None:
@@ -145,7 +145,8 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-async def _action(session: AsyncSession, name: str) -> Action:
+async def find_action(session: AsyncSession, name: str) -> Action:
+    """The action named `provider/name`, or a 422 on path `action`."""
     provider, _, action = name.partition("/")
     found = await action_service.find(session, provider, action) if action else None
     if found is None:

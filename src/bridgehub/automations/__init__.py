@@ -1,0 +1,1 @@
+"""Automations: "when a call is missed, then create a ticket", run from contact-center events."""

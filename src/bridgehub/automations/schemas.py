@@ -1,0 +1,102 @@
+"""API shapes of automations and events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TRIGGERS = {
+    "call.started": "When a call starts",
+    "call.answered": "When a call is answered",
+    "call.finished": "When a call ends",
+    "call.missed": "When a call is missed",
+    "voicemail.left": "When a voicemail is left",
+}
+"""Event types, and how a summary sentence begins for each."""
+
+Trigger = Literal["call.started", "call.answered", "call.finished", "call.missed", "voicemail.left"]
+
+
+class Conditions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_duration_seconds: int | None = Field(
+        default=None, ge=0, description="Only calls at least this long."
+    )
+    to: str | None = Field(default=None, description="Only calls to this number.")
+
+
+class AutomationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trigger: Trigger
+    action: str = Field(description="`provider/name` of the action to run.")
+    inputs: dict[str, str] = Field(
+        description="A template for each input, e.g. `Missed call from {{contact.name}}`; every "
+        "mandatory input must be mapped."
+    )
+    conditions: Conditions = Field(default_factory=Conditions)
+    enabled: bool = True
+
+
+class AutomationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trigger: Trigger | None = None
+    inputs: dict[str, str] | None = None
+    conditions: Conditions | None = None
+    enabled: bool | None = None
+
+
+class AutomationRead(BaseModel):
+    id: uuid.UUID
+    trigger: str
+    action: str
+    inputs: dict[str, str]
+    conditions: Conditions
+    enabled: bool
+    summary: str = Field(description='"When a call is missed, then create a ticket"')
+    created_at: datetime
+    updated_at: datetime
+
+
+class AutomationList(BaseModel):
+    items: list[AutomationRead]
+
+
+class Call(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    caller: str | None = Field(default=None, alias="from", description="The caller's number.")
+    to: str | None = None
+    agent_email: str | None = None
+    duration_seconds: int | None = Field(default=None, ge=0)
+
+
+class EventCreate(BaseModel):
+    id: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The event's own id: posting it again does nothing.",
+    )
+    type: Trigger
+    occurred_at: datetime | None = None
+    call: Call | None = None
+
+
+class Skipped(BaseModel):
+    automation_id: uuid.UUID
+    reason: str
+
+
+class EventAccepted(BaseModel):
+    id: str
+    duplicate: bool = Field(
+        description="True when this event id was posted before; nothing new was done."
+    )
+    contact_id: uuid.UUID | None = Field(description="The caller, when the lookup found them.")
+    executions: list[uuid.UUID]
+    skipped: list[Skipped]

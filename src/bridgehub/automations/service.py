@@ -1,0 +1,274 @@
+"""Automations and the events that fire them.
+
+An event is recorded once per account and id: posting it again, even at the same moment,
+creates nothing new. Recording it, looking the caller up, and queueing one execution per
+matching automation happen in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridgehub.accounts.auth import Account
+from bridgehub.agents.models import Agent
+from bridgehub.automations import templates
+from bridgehub.automations.models import Automation, Event
+from bridgehub.automations.schemas import (
+    TRIGGERS,
+    AutomationCreate,
+    AutomationUpdate,
+    Conditions,
+    EventCreate,
+)
+from bridgehub.contacts.models import Contact
+from bridgehub.contacts.service import contact_service
+from bridgehub.executions.service import execution_service, find_action
+from bridgehub.integrations.configuration import ActionConfiguration
+from bridgehub.kit.errors import HubError, InvalidInput, NotFound, Problem
+
+log = structlog.get_logger(__name__)
+
+
+class AutomationService:
+    async def create(
+        self, session: AsyncSession, account: Account, data: AutomationCreate
+    ) -> Automation:
+        action = await find_action(session, data.action)
+        _check_inputs(ActionConfiguration.model_validate(action.configuration), data.inputs)
+        automation = Automation(
+            account_id=account.account_id,
+            trigger=data.trigger,
+            action_id=action.id,
+            action=data.action,
+            inputs=data.inputs,
+            conditions=data.conditions.model_dump(exclude_none=True),
+            enabled=data.enabled,
+        )
+        session.add(automation)
+        await session.flush()
+        return automation
+
+    async def list(self, session: AsyncSession, account: Account) -> Sequence[Automation]:
+        statement = select(Automation).where(Automation.account_id == account.account_id)
+        return (await session.scalars(statement.order_by(Automation.created_at))).all()
+
+    async def get(
+        self, session: AsyncSession, account: Account, automation_id: uuid.UUID
+    ) -> Automation:
+        automation = await session.scalar(
+            select(Automation).where(
+                Automation.id == automation_id, Automation.account_id == account.account_id
+            )
+        )
+        if automation is None:
+            raise NotFound(f"No automation {automation_id}.")
+        return automation
+
+    async def update(
+        self,
+        session: AsyncSession,
+        account: Account,
+        automation_id: uuid.UUID,
+        data: AutomationUpdate,
+    ) -> Automation:
+        automation = await self.get(session, account, automation_id)
+        if data.inputs is not None:
+            action = await find_action(session, automation.action)
+            _check_inputs(ActionConfiguration.model_validate(action.configuration), data.inputs)
+            automation.inputs = data.inputs
+        if data.trigger is not None:
+            automation.trigger = data.trigger
+        if data.enabled is not None:
+            automation.enabled = data.enabled
+        if data.conditions is not None:
+            automation.conditions = data.conditions.model_dump(exclude_none=True)
+        await session.flush()
+        return automation
+
+    async def delete(
+        self, session: AsyncSession, account: Account, automation_id: uuid.UUID
+    ) -> None:
+        await session.delete(await self.get(session, account, automation_id))
+        await session.flush()
+
+    async def summary(self, session: AsyncSession, automation: Automation) -> str:
+        """ "When a call is missed, then create a ticket": why actions' `display` is lower-case."""
+        action = await find_action(session, automation.action)
+        return f"{TRIGGERS[automation.trigger]}, then {action.configuration['display']}"
+
+
+class EventService:
+    async def receive(
+        self, session: AsyncSession, account: Account, data: EventCreate
+    ) -> tuple[Event, bool]:
+        """Record the event and act on it; answers it and whether it was new."""
+        recorded = await session.scalar(
+            insert(Event)
+            .values(
+                id=uuid.uuid4(),
+                account_id=account.account_id,
+                external_id=data.id,
+                type=data.type,
+                occurred_at=data.occurred_at,
+                payload=data.model_dump(mode="json"),
+                outcome={},
+            )
+            .on_conflict_do_nothing(index_elements=[Event.account_id, Event.external_id])
+            .returning(Event.id)
+        )
+        if recorded is None:  # posted before: the first post acted on it
+            existing = await session.scalar(
+                select(Event).where(
+                    Event.account_id == account.account_id, Event.external_id == data.id
+                )
+            )
+            assert existing is not None
+            return existing, False
+        event = await session.get_one(Event, recorded)
+        await self._act(session, account, event, data)
+        return event, True
+
+    async def _act(
+        self, session: AsyncSession, account: Account, event: Event, data: EventCreate
+    ) -> None:
+        contact = await self._caller(session, account, data)
+        event.contact_id = contact.id if contact is not None else None
+        values = await _values(session, account, data, contact)
+        automations = await session.scalars(
+            select(Automation).where(
+                Automation.account_id == account.account_id,
+                Automation.trigger == data.type,
+                Automation.enabled.is_(True),
+            )
+        )
+        queued, skipped = [], []
+        for automation in automations.all():
+            reason = _unmet(Conditions.model_validate(automation.conditions), data)
+            if reason is None:
+                try:
+                    execution = await execution_service.create(
+                        session,
+                        account,
+                        action=automation.action,
+                        data={
+                            key: templates.render(t, values) for key, t in automation.inputs.items()
+                        },
+                        contact_id=event.contact_id,
+                        agent_email=data.call.agent_email if data.call else None,
+                        event_id=data.id,
+                        automation_id=automation.id,
+                    )
+                    queued.append(str(execution.id))
+                    continue
+                except HubError as refusal:
+                    reason = _refusal_text(refusal)
+            skipped.append({"automation_id": str(automation.id), "reason": reason})
+        event.outcome = {"executions": queued, "skipped": skipped}
+        log.info(
+            "event received",
+            event_id=data.id,
+            type=data.type,
+            executions=len(queued),
+            skipped=len(skipped),
+        )
+
+    async def _caller(
+        self, session: AsyncSession, account: Account, data: EventCreate
+    ) -> Contact | None:
+        number = data.call.caller if data.call else None
+        if not number:
+            return None
+        matches = await contact_service.lookup(session, account, number)
+        return matches[0][0] if matches else None
+
+
+async def _values(
+    session: AsyncSession, account: Account, data: EventCreate, contact: Contact | None
+) -> dict[str, dict[str, str]]:
+    values: dict[str, dict[str, str]] = {
+        "event": {
+            "id": data.id,
+            "type": data.type,
+            "occurred_at": data.occurred_at.isoformat() if data.occurred_at else "",
+        },
+        "call": {},
+        "contact": {},
+        "agent": {},
+    }
+    if data.call is not None:
+        values["call"] = {
+            key: str(value)
+            for key, value in data.call.model_dump(by_alias=True).items()
+            if value is not None
+        }
+    if contact is not None:
+        values["contact"] = {
+            "id": str(contact.id),
+            "external_id": contact.external_id,
+            "name": contact.name,
+            "company": contact.company or "",
+            "title": contact.title or "",
+            "email": contact.emails[0] if contact.emails else "",
+            "phone": next((p["e164"] or p["raw"] for p in contact.phones), ""),
+        }
+    if data.call is not None and data.call.agent_email:
+        agent = await session.scalar(
+            select(Agent).where(
+                Agent.account_id == account.account_id, Agent.email == data.call.agent_email.lower()
+            )
+        )
+        values["agent"] = {"email": data.call.agent_email}
+        if agent is not None:
+            values["agent"] |= {"name": agent.name, "external_id": agent.external_id}
+    return values
+
+
+def _check_inputs(action: ActionConfiguration, inputs: Mapping[str, str]) -> None:
+    """Every mandatory input mapped, only the action's inputs, templates that can render."""
+    keys = {field.key for field in action.inputs}
+    problems = [
+        Problem(
+            f"inputs.{key}",
+            f"is not an input of {action.provider}/{action.name}; inputs: {', '.join(keys)}",
+        )
+        for key in inputs
+        if key not in keys
+    ]
+    problems += [
+        Problem(f"inputs.{field.key}", f'"{field.name}" is mandatory and must be mapped')
+        for field in action.inputs
+        if field.mandatory and not inputs.get(field.key, "").strip()
+    ]
+    problems += [
+        Problem(f"inputs.{key}", problem)
+        for key, template in inputs.items()
+        for problem in templates.problems(template)
+    ]
+    if problems:
+        raise InvalidInput("The automation is invalid.", problems)
+
+
+def _unmet(conditions: Conditions, data: EventCreate) -> str | None:
+    call = data.call
+    if conditions.min_duration_seconds is not None:
+        duration = call.duration_seconds if call else None
+        if duration is None or duration < conditions.min_duration_seconds:
+            return f"the call lasted less than {conditions.min_duration_seconds} s"
+    if conditions.to is not None and (call is None or call.to != conditions.to):
+        return f"the call was not to {conditions.to}"
+    return None
+
+
+def _refusal_text(refusal: HubError) -> str:
+    details = "; ".join(f"{d['path']}: {d['message']}" for d in refusal.details)
+    return f"{refusal.message} {details}".strip()
+
+
+automation_service = AutomationService()
+event_service = EventService()
