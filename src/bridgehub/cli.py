@@ -341,6 +341,13 @@ def _print_demo_guide(settings: Settings, stack: DemoStack, account_key: str) ->
     hub = f"http://{settings.host}:{settings.port}"
     admin_key = settings.admin_key.get_secret_value() if settings.admin_key else ""
     as_account = f"-H 'Authorization: Bearer {account_key}'"
+    missed_call = json.dumps(
+        {
+            "id": f"demo-{uuid.uuid4().hex[:8]}",
+            "type": "call.missed",
+            "call": {"from": stack.caller, "to": "+15555550100"},
+        }
+    )
     console.print(
         f"""
 [bold]bridgehub demo[/bold] at {hub}  (API docs: {hub}/docs)
@@ -354,6 +361,9 @@ Try it:
   who is calling?  curl -s {as_account} '{hub}/v1/lookup?phone={quote(stack.caller)}'
   contacts         curl -s {as_account} '{hub}/v1/contacts?limit=5'
   sync runs        curl -s {as_account} {hub}/v1/sync-runs
+  a missed call    curl -s {as_account} -d '{missed_call}' {hub}/v1/events
+                   (the "missed call → create a ticket" automation runs; see the ticket's
+                   execution at {hub}/v1/executions)
   connect the CRM, then open the authorize_url it answers in a browser:
                    curl -s {as_account} -d '{{"integration": "demo-crm"}}' {hub}/v1/activations
 """,

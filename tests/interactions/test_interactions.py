@@ -210,3 +210,22 @@ async def test_another_account_cannot_read_a_contact_s_interactions(
         f"/v1/contacts/{both_connected['id']}/interactions", headers=as_account(key)
     )
     assert_error(response, 404, "not_found")
+
+
+async def test_a_lookup_with_one_match_prefetches_the_interactions(
+    tenant: Tenant, both_connected: dict[str, Any], crm: OtherSystem
+) -> None:
+    crm.answer = [deal(1, "2030-01-01T00:00:00Z")]
+    contact, matches = None, []
+    for candidate in await all_contacts(tenant):
+        if candidate["phones"]:
+            lookup = await tenant.client.get("/v1/lookup", params={"phone": candidate["phones"][0]})
+            contact, matches = candidate, lookup.json()["matches"]
+            if len(matches) == 1:
+                break
+    assert contact is not None
+    assert len(matches) == 1
+    assert len(crm.received) == 1  # asked while the lookup answered
+    crm.answer = []
+    shown = await interactions(tenant, contact)
+    assert [item["id"] for item in shown["items"] if item["integration"] == "crm"] == ["1"]

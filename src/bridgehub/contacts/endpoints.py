@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, BackgroundTasks, Query, status
 
 from bridgehub.accounts.auth import AccountCaller
 from bridgehub.activations.service import activation_service
@@ -21,7 +21,9 @@ from bridgehub.contacts.schemas import (
 )
 from bridgehub.contacts.service import ContactRow, contact_service
 from bridgehub.db.session import DbSession
+from bridgehub.interactions.service import interaction_service
 from bridgehub.kit.schemas import error_responses
+from bridgehub.runtime import HubRuntime
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 
@@ -122,10 +124,14 @@ async def get_contact(
 async def lookup(
     account: AccountCaller,
     session: DbSession,
+    runtime: HubRuntime,
+    background: BackgroundTasks,
     phone: Annotated[
         str, Query(min_length=1, description="The caller's number, written any usual way.")
     ],
 ) -> LookupAnswer:
-    return LookupAnswer(
-        matches=[_read(row) for row in await contact_service.lookup(session, account, phone)]
-    )
+    matches = await contact_service.lookup(session, account, phone)
+    if len(matches) == 1:
+        # One caller: fetch their history now, so the screen pop shows it at once.
+        background.add_task(interaction_service.prefetch, runtime, account, matches[0][0].id)
+    return LookupAnswer(matches=[_read(row) for row in matches])

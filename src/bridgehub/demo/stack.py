@@ -14,6 +14,8 @@ from bridgehub.accounts.schemas import AccountCreate
 from bridgehub.accounts.service import account_service
 from bridgehub.activations.schemas import ActivationCreate
 from bridgehub.activations.service import activation_service
+from bridgehub.automations.schemas import AutomationCreate
+from bridgehub.automations.service import automation_service
 from bridgehub.contacts import sync
 from bridgehub.contacts.models import SyncKind
 from bridgehub.demo.helpdesk import (
@@ -97,5 +99,20 @@ async def connect_demo_account(runtime: Runtime, stack: DemoStack, known_key: st
             helpdesk, _ = await activation_service.create(session, runtime, caller, request)
         for kind in SyncKind:
             await sync.request(session, helpdesk, kind, trigger="manual")
+        if not await automation_service.list(session, caller):
+            await automation_service.create(session, caller, MISSED_CALL_TICKET)
         await session.commit()
     return key
+
+
+MISSED_CALL_TICKET = AutomationCreate(
+    trigger="call.missed",
+    action=f"{HELPDESK}/create_ticket",
+    inputs={
+        "subject": "Missed call from {{contact.name}}",
+        "description": "{{contact.name}} ({{contact.company}}) called {{call.to}} from "
+        "{{call.from}} at {{event.occurred_at}} and nobody answered.",
+        "priority": "high",
+    },
+)
+"""The demo's automation: when a call is missed, then create a ticket."""

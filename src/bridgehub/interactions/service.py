@@ -57,6 +57,11 @@ class InteractionService:
         runtime.interactions.put(contact.id, answer)
         return answer
 
+    async def prefetch(self, runtime: Runtime, account: Account, contact_id: uuid.UUID) -> None:
+        """Warm the cache for a contact about to be shown (a screen pop with one match)."""
+        async with runtime.sessionmaker() as session:
+            await self.for_contact(session, runtime, account, contact_id)
+
     async def _ask(self, runtime: Runtime, asked: _Asked, contact: Contact) -> InteractionsAnswer:
         about = InteractionContact(
             # The bridge knows the contact by id only when the contact came from it.
