@@ -8,6 +8,7 @@ matching automation happen in one transaction.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from collections.abc import Mapping, Sequence
 
 import structlog
@@ -108,6 +109,8 @@ class EventService:
         self, session: AsyncSession, account: Account, data: EventCreate
     ) -> tuple[Event, bool]:
         """Record the event and act on it; answers it and whether it was new."""
+        if data.occurred_at is None:  # the telephony side did not say: it happened now
+            data = data.model_copy(update={"occurred_at": datetime.now(UTC)})
         recorded = await session.scalar(
             insert(Event)
             .values(
