@@ -8,8 +8,8 @@ matching automation happen in one transaction.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import select
