@@ -131,6 +131,9 @@ async def lookup(
     ],
 ) -> LookupAnswer:
     matches = await contact_service.lookup(session, account, phone)
+    # Give the connection back now: background tasks run before the request's session
+    # closes, and a prefetch holding a second connection per lookup exhausts the pool.
+    await session.commit()
     if len(matches) == 1:
         # One caller: fetch their history now, so the screen pop shows it at once.
         background.add_task(interaction_service.prefetch, runtime, account, matches[0][0].id)

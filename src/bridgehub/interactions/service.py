@@ -58,9 +58,13 @@ class InteractionService:
         return answer
 
     async def prefetch(self, runtime: Runtime, account: Account, contact_id: uuid.UUID) -> None:
-        """Warm the cache for a contact about to be shown (a screen pop with one match)."""
-        async with runtime.sessionmaker() as session:
-            await self.for_contact(session, runtime, account, contact_id)
+        """Warm the cache for a contact about to be shown (a screen pop with one match); a
+        failure only means the screen pop asks again itself."""
+        try:
+            async with runtime.sessionmaker() as session:
+                await self.for_contact(session, runtime, account, contact_id)
+        except Exception:  # a background task: nobody awaits it to see an error
+            log.exception("prefetching interactions failed", contact_id=str(contact_id))
 
     async def _ask(self, runtime: Runtime, asked: _Asked, contact: Contact) -> InteractionsAnswer:
         about = InteractionContact(
