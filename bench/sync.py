@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -137,8 +139,12 @@ async def floor(bridge: str, database: str, contacts: int) -> Measured:
 # The hub ---------------------------------------------------------------------------------
 
 
-async def hub_sync(hub: Hub, activation_id: str, name: str, expected: int) -> Measured:
-    """Ask for a contact sync through the API and let a real worker carry it out."""
+async def hub_sync(
+    hub: Hub, activation_id: str, name: str, expected: int, profile: Path | None = None
+) -> Measured:
+    """Ask for a contact sync through the API and let a real worker carry it out; with
+    `profile`, write cProfile's statistics of this process during the run there."""
+    profiler = cProfile.Profile() if profile else None
     started, cpu = time.perf_counter(), cpu_seconds()
     asked = await hub.account.post(
         f"/v1/activations/{activation_id}/sync", json={"what": "contacts"}
@@ -148,6 +154,8 @@ async def hub_sync(hub: Hub, activation_id: str, name: str, expected: int) -> Me
     samples: list[tuple[float, int]] = []
     sampler = asyncio.create_task(_sample(hub, run_id, expected, samples))
     try:
+        if profiler:
+            profiler.enable()
         await work(
             hub.runtime,
             concurrency=1,
@@ -159,6 +167,9 @@ async def hub_sync(hub: Hub, activation_id: str, name: str, expected: int) -> Me
     finally:
         sampler.cancel()
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    if profiler and profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
     samples.append((1.0, rss_bytes()))
     run = (await hub.account.get(f"/v1/sync-runs/{run_id}")).json()
     _check(run["status"] == "succeeded", f"the run did not succeed: {run}")
@@ -195,7 +206,7 @@ async def forget_checkpoint(hub: Hub, activation_id: str) -> None:
 # Running and reporting -------------------------------------------------------------------
 
 
-async def run(contacts: int, keep: bool) -> None:
+async def run(contacts: int, keep: bool, profile: Path | None) -> None:
     configure_logging("warning")
     print(f"bridgehub sync benchmark: {contacts:,} contacts in pages of {PAGE_SIZE:,}")
     print(f"machine: {machine()}\n", flush=True)
@@ -214,7 +225,9 @@ async def run(contacts: int, keep: bool) -> None:
         async with hub_in_process(settings, _sqlalchemy(hub_database)) as hub:
             activation_id = await connect_crm(hub, bridge)
             rss_hub = rss_bytes()
-            initial = await hub_sync(hub, activation_id, "hub: initial full sync", contacts)
+            initial = await hub_sync(
+                hub, activation_id, "hub: initial full sync", contacts, profile
+            )
             _print(initial, measured_floor)
             _check(await count_contacts(hub) == contacts, "the store lacks contacts")
             incremental = await hub_sync(hub, activation_id, "hub: incremental, nothing changed", 0)
@@ -314,9 +327,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (database) afterwards"
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write cProfile statistics of the hub during its initial sync to this file",
+    )
     options = parser.parse_args(argv)
     try:
-        asyncio.run(run(options.contacts, options.keep))
+        asyncio.run(run(options.contacts, options.keep, options.profile))
     except Broken as broken:
         raise SystemExit(f"benchmark broken: {broken}") from None
 

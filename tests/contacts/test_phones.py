@@ -278,21 +278,60 @@ def test_any_text_is_read_without_raising(text: str, region: str) -> None:
     assert number.raw == text.strip()
 
 
+GROUPINGS = st.lists(st.sampled_from([" ", ".", "-", "(", ")"]), max_size=4)
+
+
+def _grouped(digits: str, separators: list[str], cuts: list[int]) -> str:
+    pieces, start = [], 0
+    for separator, cut in zip(separators, sorted(cuts), strict=False):
+        pieces += [digits[start:cut], separator]
+        start = cut
+    return "".join(pieces) + digits[start:]
+
+
+# Slashes are punctuation to libphonenumber, like spaces, dots, dashes and parentheses,
+# but keep a writing off the fast path for grouped digits: parse reads it.
 @settings(max_examples=500, database=None)
-@given(country_code=COUNTRY_CODES, national=st.text(alphabet="0123456789", min_size=4, max_size=13))
+@given(
+    country_code=COUNTRY_CODES,
+    national=st.text(alphabet="0123456789", min_size=4, max_size=13),
+    separators=GROUPINGS,
+    cuts=st.lists(st.integers(min_value=1, max_value=12), max_size=4),
+    scheme=st.sampled_from(["", "tel:"]),
+)
 # Parse strips a trunk prefix even after a country code, and keeps Italian leading zeros.
-@example(country_code=1, national="14155550042")
-@example(country_code=7, national="89161234567")
-@example(country_code=44, national="02079460018")
-@example(country_code=39, national="0612345678")
-def test_e164_written_plainly_reads_as_libphonenumber_parses_it(
-    country_code: int, national: str
+@example(country_code=1, national="14155550042", separators=[" "], cuts=[3], scheme="")
+@example(country_code=7, national="89161234567", separators=[], cuts=[], scheme="tel:")
+@example(country_code=44, national="02079460018", separators=["(", ")"], cuts=[1, 1], scheme="")
+@example(country_code=39, national="0612345678", separators=[], cuts=[], scheme="")
+def test_international_digits_read_as_libphonenumber_parses_them(
+    country_code: int, national: str, separators: list[str], cuts: list[int], scheme: str
 ) -> None:
-    # A space keeps the second writing off the fast path for E.164 input: parse reads it.
-    plain, spaced = f"+{country_code}{national}", f"+{country_code} {national}"
+    grouped = f"{scheme}+{country_code} {_grouped(national, separators, cuts)}"
+    parsed_by_libphonenumber = f"+{country_code}/{national}"
     for region in ("US", "ZZ"):
-        fast, parsed = normalize(plain, region), normalize(spaced, region)
+        fast, parsed = normalize(grouped, region), normalize(parsed_by_libphonenumber, region)
         assert (fast.e164, fast.national_number) == (parsed.e164, parsed.national_number)
+
+
+@settings(max_examples=500, database=None)
+@given(
+    region=REGIONS,
+    # Writings starting with 0 (a trunk or international prefix) are all left to parse.
+    national=st.from_regex(r"[1-9][0-9]{3,14}", fullmatch=True),
+    separators=GROUPINGS,
+    cuts=st.lists(st.integers(min_value=1, max_value=14), max_size=4),
+)
+# What parse strips from a national writing: a trunk prefix, the region's own country code.
+@example(region="US", national="14155550042", separators=[], cuts=[])
+@example(region="FR", national="33123456789", separators=[" "], cuts=[2])
+@example(region="GB", national="2079460018", separators=["(", ")"], cuts=[1, 3])
+def test_national_digits_read_as_libphonenumber_parses_them(
+    region: str, national: str, separators: list[str], cuts: list[int]
+) -> None:
+    fast = normalize(_grouped(national, separators, cuts), region)
+    parsed = normalize("/".join(national), region)
+    assert (fast.e164, fast.national_number) == (parsed.e164, parsed.national_number)
 
 
 def test_a_rank_is_the_same_both_ways() -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import phonenumbers
@@ -55,7 +55,10 @@ _CACHED_NUMBERS = 16_384
 """Numbers repeat: a company's switchboard on many contacts, regular callers, the same
 contacts at every incremental sync. Each cached number costs about 400 bytes."""
 
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_PLAIN = re.compile(r"\+?[(0-9][0-9 .\-()]*")
+_GROUPING = re.compile(r"[ .\-()]")
+_NATIONAL_DIGITS = re.compile(r"[1-9][0-9]{3,13}")
+"""A national number E.164 can hold, without the leading zero parse would keep apart."""
 _EXPLICIT_COUNTRY = (
     CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN,
     CountryCodeSource.FROM_NUMBER_WITH_IDD,
@@ -145,7 +148,7 @@ class _Reading(NamedTuple):
 @lru_cache(maxsize=_CACHED_NUMBERS)
 def _normalize(raw: str, region: str) -> PhoneNumber:
     written = raw.strip()
-    reading = _read_e164(written) or _read(written, region)
+    reading = _read_plainly(written, region) or _read(written, region)
     if reading is None or not _is_matchable(reading):
         return PhoneNumber(e164=None, national_number=None, raw=written)
     return PhoneNumber(e164=reading.e164, national_number=reading.national_number, raw=written)
@@ -155,36 +158,97 @@ def _is_matchable(reading: _Reading) -> bool:
     """Not a placeholder (`0000000000`, `9999999999`: what forms hold when there is no
     number, and some networks send for a withheld one), and either a whole number or one long
     enough for its key not to be a mere local number's."""
-    if len(set(reading.national_number)) == 1:
+    digits = reading.national_number
+    if digits == digits[0] * len(digits):
         return False
     return reading.e164 is not None or len(reading.national_number) >= MATCH_KEY_DIGITS
 
 
-def _read_e164(written: str) -> _Reading | None:
-    """A number already written in E.164, the way most systems store it, read without
-    libphonenumber's parse (the main cost of a sync).
+def _read_plainly(written: str, region: str) -> _Reading | None:
+    """A number written as digits grouped by spaces, dots, dashes or parentheses, after a
+    `+` and its country code (`+14155550042`, `+1 (415) 555-0042`, `tel:+33-1-23-45-67-89`)
+    or nationally (`(415) 555-0042`), read without libphonenumber's parse: the main cost of a
+    sync, for the writings most systems hold.
 
-    None, leaving it to `_read`, when parse could read it differently: a country code it does
-    not know, or a national number with leading zeros or starting with what the country's
-    trunk prefix could be (parse strips one even after a country code: `+1 1 415...`)."""
-    if not _E164.fullmatch(written):
+    None, leaving it to `_read`, when parse could read it differently: other characters
+    (an extension, a `tel:` URI's parameters), a country code it does not know, or a number
+    that could start with a prefix parse would strip (a trunk prefix, even after a country
+    code: `+1 1 415`; an international prefix; the region's own country code; a leading
+    zero)."""
+    plain = written.removeprefix("tel:")  # a URI without parameters holds just the number
+    if not _PLAIN.fullmatch(plain):
         return None
-    split = _split_country_code(written[1:])
-    if split is None:
+    digits = _GROUPING.sub("", plain)
+    if digits.startswith("+"):
+        split = _split_country_code(digits[1:])
+        if split is None:
+            return None
+        country_code, national_number = split
+        return _read_digits(_plan_of_country(country_code), national_number, explicit=True)
+    plan = _plan_of_region(region)
+    if plan is None or (plan.international_prefix and plan.international_prefix.match(digits)):
         return None
-    country_code, national_number = split
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(
-        country_code, phonenumbers.region_code_for_country_code(country_code)
+    if digits.startswith(str(plan.country_code)):
+        return None
+    return _read_digits(plan, digits, explicit=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What reading digits without parse needs to know of a numbering plan."""
+
+    country_code: int
+    trunk_prefix: re.Pattern[str] | None
+    international_prefix: re.Pattern[str] | None
+
+
+def _read_digits(plan: _Plan | None, national_number: str, explicit: bool) -> _Reading | None:
+    if plan is None or not _NATIONAL_DIGITS.fullmatch(national_number):
+        return None
+    if plan.trunk_prefix and plan.trunk_prefix.match(national_number):
+        return None
+    whole = _is_possible_length(plan.country_code, len(national_number)) and (
+        explicit
+        or phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(
+                country_code=plan.country_code, national_number=int(national_number)
+            )
+        )
     )
-    if metadata is None or national_number.startswith("0"):
+    return _Reading(national_number, f"+{plan.country_code}{national_number}" if whole else None)
+
+
+@cache
+def _plan_of_country(country_code: int) -> _Plan | None:
+    region = phonenumbers.region_code_for_country_code(country_code)
+    return _plan(PhoneMetadata.metadata_for_region_or_calling_code(country_code, region))
+
+
+@cache
+def _plan_of_region(region: str) -> _Plan | None:
+    return _plan(PhoneMetadata.metadata_for_region(region))
+
+
+def _plan(metadata: PhoneMetadata | None) -> _Plan | None:
+    if metadata is None or metadata.country_code is None:
         return None
-    trunk_prefix = metadata.national_prefix_for_parsing
-    if trunk_prefix and re.match(trunk_prefix, national_number):
-        return None
-    number = phonenumbers.PhoneNumber(
-        country_code=country_code, national_number=int(national_number)
+    return _Plan(
+        country_code=metadata.country_code,
+        trunk_prefix=_pattern(metadata.national_prefix_for_parsing),
+        international_prefix=_pattern(metadata.international_prefix),
     )
-    return _Reading(national_number, written if _is_possible(number) else None)
+
+
+def _pattern(expression: str | None) -> re.Pattern[str] | None:
+    return re.compile(expression) if expression else None
+
+
+@cache
+def _is_possible_length(country_code: int, length: int) -> bool:
+    # libphonenumber tells a possible number by its plan's lengths alone.
+    return _is_possible(
+        phonenumbers.PhoneNumber(country_code=country_code, national_number=int("1" * length))
+    )
 
 
 def _split_country_code(digits: str) -> tuple[int, str] | None:

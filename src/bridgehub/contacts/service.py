@@ -7,6 +7,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridgehub.accounts.auth import Account
 from bridgehub.accounts.models import Account as AccountRecord
 from bridgehub.activations.models import Activation
-from bridgehub.contacts.models import Contact, SyncRun
+from bridgehub.contacts.models import Contact, SyncKind, SyncRun, SyncStatus
 from bridgehub.contacts.phones import LookupKeys, Match, lookup_keys, match_rank, normalize_email
 from bridgehub.integrations.models import Integration
 from bridgehub.kit.errors import InvalidInput, NotFound, Problem
@@ -36,6 +37,35 @@ LOOKUP_CANDIDATES = 200
 
 ContactRow = tuple[Contact, str]
 """A contact with the name of the integration it came from."""
+
+
+@dataclass(frozen=True)
+class CallerMatch:
+    """A contact a caller-ID lookup found, and how surely it is the caller."""
+
+    contact: Contact
+    integration: str
+    match: Match
+
+
+@dataclass(frozen=True)
+class CallerId:
+    """A caller-ID lookup's answer: the number as read in the account's region, and the
+    contacts with that line, surest first."""
+
+    number: LookupKeys
+    callers: list[CallerMatch]
+
+
+@dataclass(frozen=True)
+class SyncRunFilter:
+    """Which sync runs to list; each criterion left as None matches everything."""
+
+    status: SyncStatus | None = None
+    activation_id: uuid.UUID | None = None
+    kind: SyncKind | None = None
+    since: datetime | None = None
+    """Created at or after this moment."""
 
 
 class ContactService:
@@ -91,17 +121,22 @@ class ContactService:
         """Who is calling from `phone`: every contact with that line, surest match first (the
         same E.164, then the same national number, then one ending the other), most recently
         updated first among equals."""
+        found = await self.identify(session, account, phone)
+        return [(caller.contact, caller.integration) for caller in found.callers]
+
+    async def identify(self, session: AsyncSession, account: Account, phone: str) -> CallerId:
+        """`lookup`, saying how each contact matched and how the number was read."""
         keys = lookup_keys(phone, await _region(session, account))
         if keys.e164 is None and keys.match_key is None:
-            return []
+            return CallerId(keys, [])
         statement = _contacts(account).where(_same_line(keys)).limit(LOOKUP_CANDIDATES)
         ranked = [
-            (rank, contact, name)
+            CallerMatch(contact, name, match)
             for contact, name in await session.execute(statement)
-            if (rank := _best_match(contact, keys)) is not Match.NONE
+            if (match := _best_match(contact, keys)) is not Match.NONE
         ]
-        ranked.sort(key=lambda found: (found[0], found[1].updated_at), reverse=True)
-        return [(contact, name) for _, contact, name in ranked[:LOOKUP_LIMIT]]
+        ranked.sort(key=lambda caller: (caller.match, caller.contact.updated_at), reverse=True)
+        return CallerId(keys, ranked[:LOOKUP_LIMIT])
 
     async def run(self, session: AsyncSession, account: Account, run_id: uuid.UUID) -> SyncRun:
         run = await session.scalar(
@@ -120,6 +155,64 @@ class ContactService:
         return (
             await session.scalars(statement.order_by(SyncRun.created_at.desc()).limit(100))
         ).all()
+
+    async def search_runs(
+        self,
+        session: AsyncSession,
+        account: Account,
+        criteria: SyncRunFilter,
+        *,
+        limit: int,
+        offset: int = 0,
+    ) -> Sequence[SyncRun]:
+        """The sync runs matching `criteria`, newest first, `limit` of them after `offset`."""
+        statement = select(SyncRun).where(SyncRun.account_id == account.account_id)
+        if criteria.status is not None:
+            statement = statement.where(SyncRun.status == criteria.status)
+        if criteria.activation_id is not None:
+            statement = statement.where(SyncRun.activation_id == criteria.activation_id)
+        if criteria.kind is not None:
+            statement = statement.where(SyncRun.kind == criteria.kind)
+        if criteria.since is not None:
+            statement = statement.where(SyncRun.created_at >= criteria.since)
+        ordered = statement.order_by(SyncRun.created_at.desc(), SyncRun.id.desc())
+        return (await session.scalars(ordered.limit(limit).offset(offset))).all()
+
+    async def latest_runs(
+        self, session: AsyncSession, account: Account, kind: SyncKind
+    ) -> dict[uuid.UUID, SyncRun]:
+        """Each activation's most recent run of `kind`, by activation id."""
+        statement = (
+            select(SyncRun)
+            .where(SyncRun.account_id == account.account_id, SyncRun.kind == kind)
+            .distinct(SyncRun.activation_id)
+            .order_by(SyncRun.activation_id, SyncRun.created_at.desc())
+        )
+        return {run.activation_id: run for run in await session.scalars(statement)}
+
+    async def failed_runs_since(
+        self, session: AsyncSession, account: Account, since: datetime
+    ) -> dict[uuid.UUID, int]:
+        """How many runs created since `since` failed, per activation (none: left out)."""
+        statement = (
+            select(SyncRun.activation_id, func.count())
+            .where(
+                SyncRun.account_id == account.account_id,
+                SyncRun.status == SyncStatus.FAILED,
+                SyncRun.created_at >= since,
+            )
+            .group_by(SyncRun.activation_id)
+        )
+        return dict((await session.execute(statement)).tuples().all())
+
+    async def counts(self, session: AsyncSession, account: Account) -> dict[uuid.UUID, int]:
+        """How many contacts each activation has synced (none: left out)."""
+        statement = (
+            select(Contact.activation_id, func.count())
+            .where(Contact.account_id == account.account_id)
+            .group_by(Contact.activation_id)
+        )
+        return dict((await session.execute(statement)).tuples().all())
 
 
 def _contacts(account: Account) -> Select[Contact, str]:

@@ -4,18 +4,17 @@ a write for a contact that did not change."""
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import (
     Boolean,
     ColumnElement,
     Text,
     Uuid,
-    any_,
     bindparam,
     cast,
     delete,
@@ -23,8 +22,9 @@ from sqlalchemy import (
     literal_column,
 )
 from sqlalchemy import select as select_
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert, insert
+from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import ReturningInsert
 
 from bridgehub.agents.models import Agent
@@ -54,29 +54,45 @@ class Owner:
     default_region: str
 
 
-async def write_contacts(
+@dataclass(frozen=True)
+class PreparedContacts:
+    """A page of contacts made ready to write: the rows of those that changed."""
+
+    rows: list[dict[str, Any]]
+    unchanged: int
+
+
+async def prepare_contacts(
     session: AsyncSession, owner: Owner, contacts: Sequence[ReceivedContact]
-) -> Written:
+) -> PreparedContacts:
+    """The rows to write for a page: only of contacts whose content differs from what is
+    stored. Needs no transaction of its own: `write_contacts` compares again."""
     # A bridge may send one contact twice in a page; the last one stands.
     received = {contact.id: contact for contact in contacts}
     if not received:
-        return Written()
+        return PreparedContacts(rows=[], unchanged=0)
     hashes = {external_id: _content_hash(contact) for external_id, contact in received.items()}
     # Contacts stored with the same content are left alone before any work is spent on
     # them (reading phone numbers is most of a sync's cost), so a full sync of a bridge
-    # whose contacts did not change costs little more than fetching them. The upsert below
-    # still compares hashes, so a row changed meanwhile is never overwritten blindly.
+    # whose contacts did not change costs little more than fetching them.
     stored = await _stored_hashes(session, owner, list(hashes))
     rows = [
         _contact_row(owner, received[external_id], content_hash)
         for external_id, content_hash in hashes.items()
         if stored.get(external_id) != content_hash
     ]
-    unchanged = len(hashes) - len(rows)
-    if not rows:
-        return Written(unchanged=unchanged)
+    return PreparedContacts(rows=rows, unchanged=len(hashes) - len(rows))
+
+
+async def write_contacts(
+    session: AsyncSession, owner: Owner, prepared: PreparedContacts
+) -> Written:
+    """Write a prepared page in the session's transaction. The upsert compares hashes
+    again, so a row changed since the page was prepared is never overwritten blindly."""
+    if not prepared.rows:
+        return Written(unchanged=prepared.unchanged)
     parameters = {
-        "rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+        "rows": to_json(prepared.rows).decode(),
         "account_id": owner.account_id,
         "activation_id": owner.activation_id,
     }
@@ -85,24 +101,36 @@ async def write_contacts(
     return Written(
         created=created,
         updated=len(written) - created,
-        unchanged=unchanged + len(rows) - len(written),
+        unchanged=prepared.unchanged + len(prepared.rows) - len(written),
     )
 
 
 async def _stored_hashes(
     session: AsyncSession, owner: Owner, external_ids: list[str]
 ) -> dict[str, str]:
-    # `= ANY(array)`: one parameter, where `IN (...)` would take one per contact.
-    statement = select_(Contact.external_id, Contact.content_hash).where(
-        Contact.activation_id == owner.activation_id,
-        Contact.external_id == any_(bindparam("external_ids", type_=ARRAY(Text))),
+    found = await session.execute(
+        _STORED_HASHES,
+        {"activation_id": owner.activation_id, "external_ids": to_json(external_ids).decode()},
     )
-    found = await session.execute(statement, {"external_ids": external_ids})
-    return dict(found.all())
+    return {external_id: content_hash for external_id, content_hash in found.all()}
 
+
+def _stored_hashes_statement() -> Select[str, str]:
+    # The ids travel as one JSON array: one parameter, where `IN (...)` takes one per
+    # contact, and cheaper to send than an array, which the driver builds item by item.
+    external_ids = func.jsonb_array_elements_text(
+        cast(bindparam("external_ids", type_=Text), JSONB)
+    ).table_valued("value")
+    return select_(Contact.external_id, Contact.content_hash).where(
+        Contact.activation_id == bindparam("activation_id", type_=Uuid),
+        Contact.external_id.in_(select_(external_ids.c.value)),
+    )
+
+
+_STORED_HASHES = _stored_hashes_statement()
 
 _RECEIVED_COLUMNS = (
-    "external_id",
+    "external_id",  # first: the one column an update keeps
     "name",
     "company",
     "title",
@@ -115,10 +143,7 @@ _RECEIVED_COLUMNS = (
     "websites",
     "twitter",
     "content_hash",
-    "created_at",
-    "updated_at",
 )
-_KEPT_ON_UPDATE = ("external_id", "created_at")
 
 
 def _upsert_contacts() -> ReturningInsert[bool]:
@@ -128,8 +153,8 @@ def _upsert_contacts() -> ReturningInsert[bool]:
     The page travels as one JSON array, read back as rows of the table's own type by
     `jsonb_populate_recordset`: one parameter instead of one per value. (A page of 1,000
     contacts as `VALUES` has 18,000 placeholders, and building, rendering and parsing them
-    cost several times more than everything else a sync does.) Ids are drawn by
-    PostgreSQL, and the owner is given once for the page."""
+    cost several times more than everything else a sync does.) Ids and timestamps are
+    drawn by PostgreSQL, and the owner is given once for the page."""
     received = (
         func.jsonb_populate_recordset(
             literal_column(f"NULL::{Contact.__tablename__}"),
@@ -144,15 +169,16 @@ def _upsert_contacts() -> ReturningInsert[bool]:
         bindparam("account_id", type_=Uuid),
         bindparam("activation_id", type_=Uuid),
         *(received.c[name] for name in _RECEIVED_COLUMNS),
+        func.now(),
+        func.now(),
     )
-    columns = ["id", "account_id", "activation_id", *_RECEIVED_COLUMNS]
+    columns = ["id", "account_id", "activation_id", *_RECEIVED_COLUMNS, "created_at", "updated_at"]
     statement = insert(table).from_select([table.c[name] for name in columns], rows)
     return statement.on_conflict_do_update(
         index_elements=[table.c.activation_id, table.c.external_id],
         set_={
-            name: statement.excluded[name]
-            for name in _RECEIVED_COLUMNS
-            if name not in _KEPT_ON_UPDATE
+            **{name: statement.excluded[name] for name in _RECEIVED_COLUMNS[1:]},
+            "updated_at": statement.excluded.updated_at,
         },
         where=table.c.content_hash != statement.excluded.content_hash,
     ).returning(_INSERTED)
@@ -164,7 +190,7 @@ _UPSERT_CONTACTS = _upsert_contacts()
 def _contact_row(owner: Owner, contact: ReceivedContact, content_hash: str) -> dict[str, Any]:
     """A contact as a row of `_RECEIVED_COLUMNS`, in JSON (see `_upsert_contacts`)."""
     phones = [normalize(raw, owner.default_region) for raw in contact.phones]
-    now = utc_now().isoformat()
+    keys = [phone.match_key for phone in phones]
     return {
         "external_id": contact.id,
         "name": contact.name,
@@ -176,14 +202,12 @@ def _contact_row(owner: Owner, contact: ReceivedContact, content_hash: str) -> d
             for phone in phones
         ],
         "phone_e164": sorted({phone.e164 for phone in phones if phone.e164}),
-        "phone_keys": sorted({phone.match_key for phone in phones if phone.match_key}),
+        "phone_keys": sorted({key for key in keys if key}),
         "photo_url": contact.photo_url,
         "address": contact.address,
         "websites": list(contact.websites),
         "twitter": contact.twitter,
         "content_hash": content_hash,
-        "created_at": now,
-        "updated_at": now,
     }
 
 

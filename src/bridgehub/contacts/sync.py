@@ -8,9 +8,11 @@ that fails is repeated from the old checkpoint, never skipped.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import exists, func, select
@@ -22,7 +24,14 @@ from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.bridge import BridgeError, ContactPage, CredentialsRejected, Rejection
 from bridgehub.contacts.models import SyncKind, SyncRun, SyncStatus
-from bridgehub.contacts.store import Owner, Written, replace_agents, write_contacts
+from bridgehub.contacts.store import (
+    Owner,
+    PreparedContacts,
+    Written,
+    prepare_contacts,
+    replace_agents,
+    write_contacts,
+)
 from bridgehub.integrations.service import integration_service
 from bridgehub.kit.errors import Conflict
 from bridgehub.runtime import Runtime
@@ -186,30 +195,52 @@ async def _sync_contacts(
 ) -> None:
     url, credentials = await _endpoint_and_credentials(runtime, activation, SyncKind.CONTACTS)
     max_pages = runtime.settings.sync_max_pages
-    while True:
+
+    async def read(offset: str | None) -> tuple[ContactPage, PreparedContacts]:
         page = await runtime.bridge.fetch_contacts(
-            url, credentials, checkpoint=run.checkpoint, offset=run.next_offset
+            url, credentials, checkpoint=run.checkpoint, offset=offset
         )
-        _refuse_bad_paging(run, page, max_pages)
-        written = await write_contacts(session, owner, page.contacts)
-        _record_page(run, written, page.rejected)
-        run.next_offset = page.next_offset
-        if page.next_offset is not None:
-            run.offsets_seen = [*run.offsets_seen, page.next_offset]
+        async with runtime.sessionmaker() as lookup:
+            return page, await prepare_contacts(lookup, owner, page.contacts)
+
+    upcoming = asyncio.create_task(read(run.next_offset))
+    try:
+        while True:
+            page, prepared = await upcoming
+            _refuse_bad_paging(run, page, max_pages)
+            if page.next_offset is not None:
+                # The next page is fetched and made ready (its phone numbers read) while
+                # this one is written: the hub's work overlaps PostgreSQL's and the bridge's.
+                upcoming = asyncio.create_task(read(page.next_offset))
+            written = await write_contacts(session, owner, prepared)
+            _record_page(run, written, page.rejected)
+            run.next_offset = page.next_offset
+            if page.next_offset is not None:
+                run.offsets_seen = [*run.offsets_seen, page.next_offset]
+                await session.commit()
+                continue
+            # The last page: its checkpoint becomes the activation's, in the same transaction.
+            activation.contacts_checkpoint = page.synchronization_checkpoint
+            _succeed(run)
             await session.commit()
-            continue
-        # The last page: its checkpoint becomes the activation's, in the same transaction.
-        activation.contacts_checkpoint = page.synchronization_checkpoint
-        _succeed(run)
-        await session.commit()
-        log.info(
-            "contacts synchronized",
-            run_id=str(run.id),
-            pages=run.pages,
-            created=run.created,
-            updated=run.updated,
-        )
-        return
+            log.info(
+                "contacts synchronized",
+                run_id=str(run.id),
+                pages=run.pages,
+                created=run.created,
+                updated=run.updated,
+            )
+            return
+    finally:
+        await _abandon(upcoming)
+
+
+async def _abandon(task: asyncio.Task[Any]) -> None:
+    """Stop asking for a page the run will not write; whatever became of it is moot."""
+    task.cancel()
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()  # retrieved, or asyncio would report it as never retrieved
 
 
 def _refuse_bad_paging(run: SyncRun, page: ContactPage, max_pages: int) -> None:
