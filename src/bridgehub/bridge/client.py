@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import textwrap
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -152,6 +152,8 @@ class _Answer:
 
 Result = TypeVar("Result")
 MakeRequest = Callable[[dict[str, Any]], BridgeRequest]
+AnswerHook = Callable[[httpx.Response], Awaitable[None]]
+"""Sees each answer's status and headers before its body is read; it must not read the body."""
 
 
 class BridgeClient:
@@ -165,6 +167,7 @@ class BridgeClient:
         retry: RetryPolicy = RetryPolicy(),
         timeouts: Timeouts = Timeouts(),
         max_response_bytes: int = 10 * MiB,
+        answer_hooks: Sequence[AnswerHook] = (),
     ) -> None:
         self._policy = policy
         self._resolver = resolver
@@ -177,6 +180,7 @@ class BridgeClient:
             follow_redirects=False,
             # No proxy or .netrc from the environment: connections go where the guard said.
             trust_env=False,
+            event_hooks={"response": list(answer_hooks)},
             headers={
                 "User-Agent": f"bridgehub/{__version__}",
                 "Accept": "application/json",
