@@ -22,6 +22,17 @@ from bridgehub.accounts.auth import ADMIN_KEY_PREFIX, new_key
 from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
 from bridgehub.app import create_app
+from bridgehub.bridge import NetworkPolicy
+from bridgehub.conformance import (
+    DEFAULT_MAX_PAGES,
+    RULES,
+    UnusableFile,
+    check_bridge,
+    load_actions,
+    load_activation,
+    load_integration,
+)
+from bridgehub.conformance.report import report_table, rules_table, summary
 from bridgehub.contacts import sync
 from bridgehub.contacts.models import SyncKind, SyncRun, SyncStatus
 from bridgehub.db import migrate
@@ -33,6 +44,7 @@ from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import HubError, InvalidInput
 from bridgehub.logs import configure_logging
 from bridgehub.runtime import Runtime, open_runtime
+from bridgehub.sdk.cli import BridgeNotFound, dumps, load_bridge, write_configuration_files
 from bridgehub.settings import Settings, get_settings
 from bridgehub.vault import KEY_FILE_NAME, Vault, add_key_to_file, vault_from_settings
 from bridgehub.worker import work
@@ -186,6 +198,31 @@ def schema(
     print(json.dumps(schemas[kind] if kind else schemas, indent=2))
 
 
+@app.command(name="bridge-config")
+def bridge_config(
+    target: Annotated[
+        str, typer.Argument(help="The bridge, as module:attribute (e.g. desk:bridge).")
+    ],
+    base_url: Annotated[str, typer.Option(help="Where the bridge is served.")],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045 (Typer reads the annotation at run time)
+        typer.Option(help="Write one file per configuration here instead of printing them."),
+    ] = None,
+) -> None:
+    """Generate the integration and action configurations of a bridge built with
+    bridgehub.sdk, from its own declarations."""
+    try:
+        bridge = load_bridge(target)
+        if out is None:
+            print(dumps(bridge.configurations(base_url)), end="")
+            return
+        written = write_configuration_files(bridge, base_url, out)
+    except (BridgeNotFound, ValueError) as error:  # ValueError: a bad URL or declaration
+        _fail(str(error))
+    for path in written:
+        console.print(f"[green]✓[/green] {path}")
+
+
 @app.command(name="migrate")
 def migrate_command() -> None:
     """Apply database migrations and exit (the hub also applies them on start)."""
@@ -252,6 +289,98 @@ async def _save(url: str, vault: Vault, documents: list[tuple[str, Any]]) -> lis
             return [outcomes[index] for index in range(len(documents))]
     finally:
         await engine.dispose()
+
+
+@app.command(name="check-bridge")
+def check_bridge_command(
+    config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(
+            help="The integration configuration (JSON).", metavar="CONFIG", show_default=False
+        ),
+    ] = None,
+    credentials: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="The test credentials (JSON, see above).", show_default=False),
+    ] = None,
+    actions: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="Action samples (JSON, see above); without it actions are not called.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    allow_private_networks: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-networks",
+            help="Let the bridge be on loopback or a private network, over plain HTTP too.",
+        ),
+    ] = False,
+    max_pages: Annotated[
+        int, typer.Option(min=1, help="Pages a contact sync run may take before it fails.")
+    ] = DEFAULT_MAX_PAGES,
+    list_rules: Annotated[
+        bool, typer.Option("--list-rules", help="List the rules checked, and exit.")
+    ] = False,
+) -> None:
+    """Check a bridge against the bridge protocol, as the hub would call it.
+
+    Every endpoint of CONFIG is called with the auth object an activation made with the
+    test credentials would send, and every rule is judged (see --list-rules). Exit code 0:
+    the bridge conforms; 1: some rule failed; 2: the input files cannot be used.
+
+    CREDENTIALS file: {"fields": {...}, "oauth": {...}}. "fields" holds what a person
+    types in the activation form, by field name (formats and defaults apply as in the
+    hub). "oauth", for oauth2 integrations only, holds the token answer: "access_token"
+    and any extra values (such as "instance_url") filling the type-oauth fields of the
+    same name; "code" for a bridge that exchanges the authorization code itself.
+
+    ACTIONS file: {"actions": [{"configuration": "create_ticket.action.json", "valid":
+    [{"data": {...}, "contact_external_id": "1", "agent_external_id": "7"}], "invalid":
+    [{"data": {...}}]}]}. "configuration" is the action configuration or its path
+    (relative to the file). Valid samples must be carried out (2xx), invalid ones refused
+    (400 with a message): they change the external system, so use a test account.
+    """
+    if list_rules:
+        if as_json:
+            print(json.dumps([{"id": r.id, "description": r.description} for r in RULES], indent=2))
+        else:
+            console.print(rules_table())
+        return
+    if config is None or credentials is None:
+        errors.print("Give CONFIG and --credentials CREDS.json (or --list-rules).")
+        raise typer.Exit(2)
+    # Bridge calls log to stderr only, so that --json stays clean.
+    configure_logging("error", "console")
+    try:
+        integration = load_integration(config)
+        activation = load_activation(credentials, integration)
+        samples = None if actions is None else load_actions(actions, integration)
+    except UnusableFile as error:
+        errors.print(
+            "\n".join(
+                [
+                    error.message,
+                    *(f"    {p.path or '(document)'}: {p.message}" for p in error.problems),
+                ]
+            ),
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
+    policy = NetworkPolicy(
+        allow_private_networks=allow_private_networks, allow_http=allow_private_networks
+    )
+    report = asyncio.run(check_bridge(activation, samples, policy=policy, max_pages=max_pages))
+    if as_json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        console.print(report_table(report))
+        console.print(summary(report))
+    if not report.conforms:
+        raise typer.Exit(1)
 
 
 @keys_app.command("rotate")
