@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck format
+.PHONY: setup demo test lint typecheck format browser
 
 setup: $(STAMP)
 
@@ -20,15 +20,22 @@ demo: setup
 	$(BIN)/bridgehub demo
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples conftest.py
+	$(BIN)/ruff format --check src tests bench examples conftest.py
 
 typecheck: setup
 	$(BIN)/mypy
 
 format: setup
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench examples conftest.py
+	$(BIN)/ruff check --fix src tests bench examples conftest.py
 
-test: lint typecheck
-	$(BIN)/pytest
+# The UI tests drive Debian's Chromium (never a browser downloaded by Playwright).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	test -x $(CHROMIUM) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+test: lint typecheck browser
+	BRIDGEHUB_REQUIRE_BROWSER=1 $(BIN)/pytest

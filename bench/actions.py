@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import os
 import resource
@@ -64,6 +65,17 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import text
 from starlette.types import Receive, Scope, Send
+
+from harness import (
+    OTHER,
+    CpuMeter,
+    compact_json,
+    isolate_from_shell,
+    percentile,
+    postgres_cpu,
+    process_cpu,
+    respond,
+)
 
 ADMIN_KEY = "bh_admin_bench-actions"
 HUB_URL = "http://hub.bench"
@@ -114,10 +126,10 @@ class Bridge:
             {"id": f"agent-{index}", "name": f"Agent {index}", "email": agent_email(index)}
             for index in range(AGENTS)
         ]
-        self._contacts = _json(
+        self._contacts = compact_json(
             {"contacts": contacts, "next_offset": None, "synchronization_checkpoint": "v1"}
         )
-        self._agents = _json({"agents": agents})
+        self._agents = compact_json({"agents": agents})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
@@ -129,20 +141,17 @@ class Bridge:
         path = scope["path"]
         if path == "/actions/create_ticket":
             self.tickets += 1
-            status, body = 201, _json({"message": "Ticket created", "external_id": self.tickets})
+            status, body = (
+                201,
+                compact_json({"message": "Ticket created", "external_id": self.tickets}),
+            )
         elif path == "/contact_sync":
             status, body = 200, self._contacts
         elif path == "/agent_sync":
             status, body = 200, self._agents
         else:  # auth validation
             status, body = 204, b""
-        headers = [(b"content-type", b"application/json")] if body else []
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+        await respond(send, status, body)
 
 
 def run_bridge() -> None:
@@ -199,91 +208,6 @@ def bridge_process() -> Iterator[BridgeProcess]:
             bridge.report = json.loads(lines[-1])
 
 
-# CPU of each process ------------------------------------------------------------------------
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            text = stat.read()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split()  # fields from the state on (field 3)
-
-
-def process_cpu(pid: int, *, children: bool = False) -> float:
-    """CPU seconds of a live process; with `children`, also those of its reaped children."""
-    fields = _stat(pid)
-    if fields is None:
-        return 0.0
-    # utime, stime, cutime, cstime are fields 14-17: 11-14 from the state on.
-    ticks = int(fields[11]) + int(fields[12])
-    if children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / _TICK
-
-
-def postgres_cpu(postmaster: int) -> float:
-    """CPU seconds of the server: the postmaster, its reaped children, its live children."""
-    total = process_cpu(postmaster, children=True)
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = _stat(int(entry))
-            if fields is not None and int(fields[1]) == postmaster:
-                total += process_cpu(int(entry))
-    return total
-
-
-def machine_busy() -> float:
-    """Busy CPU seconds of every core since boot."""
-    with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:8]]
-    return (sum(values) - values[3] - values[4]) / _TICK  # all but idle and iowait
-
-
-@dataclass
-class CpuMeter:
-    """CPU seconds spent by the hub (this process), PostgreSQL, the bridge and the rest of
-    the machine (other programs) between `start()` and `stop()`."""
-
-    postmaster: int
-    bridge: int
-    spent: dict[str, float] = field(default_factory=dict)
-    wall: float = 0.0
-    _start: dict[str, float] = field(default_factory=dict)
-
-    def _now(self) -> dict[str, float]:
-        return {
-            "hub": process_cpu(os.getpid()),
-            "postgres": postgres_cpu(self.postmaster),
-            "bridge": process_cpu(self.bridge),
-            "machine": machine_busy(),
-            "wall": time.monotonic(),
-        }
-
-    def start(self) -> None:
-        self._start = self._now()
-
-    def stop(self) -> None:
-        end = self._now()
-        spent = {key: end[key] - self._start[key] for key in end}
-        self.wall = spent.pop("wall")
-        machine = spent.pop("machine")
-        spent["other"] = max(0.0, machine - sum(spent.values()))
-        self.spent = spent
-
-    def per(self, count: int, name: str) -> float:
-        """Milliseconds of `name`'s CPU per unit of work."""
-        return self.spent[name] / count * 1000
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 # The hub ------------------------------------------------------------------------------------
 
 
@@ -296,6 +220,16 @@ class Hub:
     activation_id: str = ""
     bridge_pid: int = 0
     noops: Noops = field(default_factory=lambda: Noops())
+
+
+def _meter(hub: Hub) -> CpuMeter:
+    return CpuMeter(
+        {
+            "hub": lambda: process_cpu(os.getpid()),
+            "postgres": lambda: postgres_cpu(hub.postmaster),
+            "bridge": lambda: process_cpu(hub.bridge_pid),
+        }
+    )
 
 
 def _expect(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -506,7 +440,7 @@ async def floor(hub: Hub, count: int, concurrency: int, posters: int) -> Result:
     from bridgehub.worker import enqueue
 
     hub.noops.expect(count)
-    cpu = CpuMeter(hub.postmaster, hub.bridge_pid)
+    cpu = _meter(hub)
     async with worker(hub, concurrency, NOOP_QUEUE):
         cpu.start()
         started = time.perf_counter()
@@ -568,7 +502,7 @@ async def pipeline(hub: Hub, run: str, count: int, concurrency: int, posters: in
     """Events posted while the worker runs: from the first post to the last success."""
     from bridgehub.worker import ACTIONS_QUEUE
 
-    cpu = CpuMeter(hub.postmaster, hub.bridge_pid)
+    cpu = _meter(hub)
     async with worker(hub, concurrency, ACTIONS_QUEUE):
         cpu.start()
         since = datetime.now(UTC)
@@ -579,26 +513,44 @@ async def pipeline(hub: Hub, run: str, count: int, concurrency: int, posters: in
 
 
 async def phases(
-    hub: Hub, run: str, count: int, concurrency: int, posters: int
+    hub: Hub, run: str, count: int, concurrency: int, posters: int, profile: Path | None
 ) -> tuple[Result, Result]:
     """The same work in two phases: every event posted with no worker running, then the
-    worker running every execution."""
+    worker running every execution. With `profile`, cProfile's statistics of this process
+    in each phase are written to `post.prof` and `execute.prof` in that folder."""
     from bridgehub.worker import ACTIONS_QUEUE
 
-    api = CpuMeter(hub.postmaster, hub.bridge_pid)
+    api = _meter(hub)
     api.start()
     since = datetime.now(UTC)
     started = time.perf_counter()
-    latencies = await post_events(hub, run, count, posters)
+    with _profiled(profile, "post.prof"):
+        latencies = await post_events(hub, run, count, posters)
     api.stop()
     posting = Result(count, time.perf_counter() - started, api, latencies)
-    jobs = CpuMeter(hub.postmaster, hub.bridge_pid)
+    jobs = _meter(hub)
     async with worker(hub, concurrency, ACTIONS_QUEUE):
         jobs.start()
         started_at = datetime.now(UTC)
-        last = await executions_finished(hub, count, since)
+        with _profiled(profile, "execute.prof"):
+            last = await executions_finished(hub, count, since)
         jobs.stop()
     return posting, Result(count, (last - started_at).total_seconds(), jobs)
+
+
+@contextlib.contextmanager
+def _profiled(folder: Path | None, name: str) -> Iterator[None]:
+    if folder is None:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        folder.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(folder / name)
 
 
 # Report -------------------------------------------------------------------------------------
@@ -646,7 +598,7 @@ def report(
             f"{each.hub.rate / each.floor.rate:>6.2f} {each.hub.seconds:>7.1f} "
             f"{_ms(each.hub.post_latencies, 0.5) + '/' + _ms(each.hub.post_latencies, 0.99):>16} "
             f"{cpu.per(each.hub.count, 'hub'):>6.1f} {cpu.per(each.hub.count, 'postgres'):>9.1f} "
-            f"{cpu.per(each.hub.count, 'bridge'):>7.1f} {cpu.per(each.hub.count, 'other'):>6.1f} "
+            f"{cpu.per(each.hub.count, 'bridge'):>7.1f} {cpu.per(each.hub.count, OTHER):>6.1f} "
             f"{busy:>6.0%}"
         )
     print()
@@ -673,8 +625,8 @@ def report(
     meters = [m for r in rounds for m in (r.floor.cpu, r.hub.cpu)]
     if split is not None:
         meters += [split[1].cpu, split[2].cpu]
-    other = max(m.spent["other"] / m.wall for m in meters)
-    if other > 0.05:
+    other = max(m.others_share for m in meters)
+    if other > 0.1:
         print(
             f"WARNING: other programs kept up to {other:.0%} of a core busy during the "
             "measurements; these figures are not reliable. Run again on a quiet machine."
@@ -713,7 +665,9 @@ async def measure(args: argparse.Namespace) -> None:
                     concurrency = args.concurrency[0]
                     split = (
                         concurrency,
-                        *await phases(hub, "split", args.events, concurrency, args.posters),
+                        *await phases(
+                            hub, "split", args.events, concurrency, args.posters, args.profile
+                        ),
                     )
                     expected += args.events
         tickets = bridge.report.get("tickets")
@@ -745,14 +699,17 @@ def main() -> None:
     parser.add_argument(
         "--no-split", action="store_true", help="skip the two-phase run (where the time goes)"
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write cProfile statistics of the two-phase run's phases to this folder",
+    )
     parser.add_argument("--bridge", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bridge:
         run_bridge()
         return
-    for name in list(os.environ):  # the hub's settings are the benchmark's, not the shell's
-        if name.startswith("BRIDGEHUB_") or name == "DATABASE_URL":
-            del os.environ[name]
+    isolate_from_shell()
     asyncio.run(measure(args))
 
 

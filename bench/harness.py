@@ -1,22 +1,26 @@
-"""What both benchmarks share: an embedded PostgreSQL in a temporary folder, the fake CRM
+"""What the benchmarks share: an embedded PostgreSQL in a temporary folder, the fake CRM
 bridge in its own process, a hub connected to it through its API, and memory figures."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
+from starlette.types import Send
 
 from bridgehub.app import create_app
 from bridgehub.db.embedded import EmbeddedServer, create_database, start_embedded_postgres
@@ -58,6 +62,119 @@ def machine() -> str:
 
 def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:,.0f}/s" if seconds > 0 else "-"
+
+
+# CPU of each process ----------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # fields from the state on (field 3)
+
+
+def process_cpu(pid: int, *, children: bool = False) -> float:
+    """CPU seconds of a live process; with `children`, also those of its reaped children."""
+    fields = _stat(pid)
+    if fields is None:
+        return 0.0
+    # utime, stime, cutime, cstime are fields 14-17: 11-14 from the state on.
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _TICK
+
+
+def postgres_cpu(postmaster: int) -> float:
+    """CPU seconds of the server: the postmaster, its reaped children, its live children."""
+    total = process_cpu(postmaster, children=True)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields is not None and int(fields[1]) == postmaster:
+                total += process_cpu(int(entry))
+    return total
+
+
+def machine_busy() -> float:
+    """Busy CPU seconds of every core since boot."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:8]]
+    return (sum(values) - values[3] - values[4]) / _TICK  # all but idle and iowait
+
+
+OTHER = "other programs"
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds spent by each of `processes` (a name, and how to read its CPU seconds)
+    and by the rest of the machine (`OTHER`) between `start()` and `stop()`."""
+
+    processes: dict[str, Callable[[], float]]
+    spent: dict[str, float] = field(default_factory=dict)
+    wall: float = 0.0
+    _start: dict[str, float] = field(default_factory=dict)
+
+    def _now(self) -> dict[str, float]:
+        now = {name: read() for name, read in self.processes.items()}
+        return {**now, "machine": machine_busy(), "wall": time.monotonic()}
+
+    def start(self) -> None:
+        self._start = self._now()
+
+    def stop(self) -> None:
+        end = self._now()
+        spent = {key: end[key] - self._start[key] for key in end}
+        self.wall = spent.pop("wall")
+        machine = spent.pop("machine")
+        spent[OTHER] = max(0.0, machine - sum(spent.values()))
+        self.spent = spent
+
+    def per(self, count: int, name: str) -> float:
+        """Milliseconds of `name`'s CPU per unit of work."""
+        return self.spent[name] / count * 1000
+
+    @property
+    def others_share(self) -> float:
+        """How much of a core other programs kept busy: above a few percent, the figures
+        measured meanwhile are not reliable."""
+        return self.spent[OTHER] / self.wall if self.wall else 0.0
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def isolate_from_shell() -> None:
+    """Make Ctrl+C and `kill` both unwind the run, so that PostgreSQL is stopped and the
+    folder removed (even when started from a shell that ignores SIGINT in background jobs),
+    and give the hub the benchmark's settings, not the shell's."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    for name in list(os.environ):
+        if name.startswith("BRIDGEHUB_") or name == "DATABASE_URL":
+            del os.environ[name]
+
+
+# Fake bridges ------------------------------------------------------------------------------
+
+
+def compact_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+async def respond(send: Send, status: int, body: bytes) -> None:
+    """Answer a fake bridge's request: JSON when there is a body."""
+    headers = [(b"content-type", b"application/json")] if body else []
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 # Processes -------------------------------------------------------------------------------

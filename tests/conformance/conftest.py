@@ -18,7 +18,7 @@ from bridgehub.demo.serving import serve
 from bridgehub.demo.stack import DemoStack, demo_stack
 from tests.conformance.bridges import Proxy, by_name, write
 from tests.conftest import HUB_URL
-from tests.demo.test_demo_stack import click_allow
+from tests.demo.consent import click_allow
 
 
 @pytest.fixture(scope="package")

@@ -3,9 +3,7 @@ account the way a person would (typing the helpdesk login; clicking Allow at the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -13,28 +11,13 @@ import pytest
 
 from bridgehub.demo.stack import DemoStack, demo_stack
 from tests.conftest import HUB_URL, Tenant
+from tests.demo.consent import click_allow
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[DemoStack]:
     with demo_stack(HUB_URL) as running:
         yield running
-
-
-async def click_allow(consent_url: str) -> str:
-    """Open the provider's consent page, press Allow; answers where it sends the browser."""
-    async with httpx.AsyncClient() as browser:
-        page = (await browser.get(consent_url)).text
-        form = {
-            name: unescape(value)
-            for name, value in re.findall(
-                r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page
-            )
-        }
-        action = unescape(re.search(r'<form method="post" action="([^"]+)"', page).group(1))  # type: ignore[union-attr]
-        answer = await browser.post(action, data={**form, "decision": "allow"})
-    assert answer.status_code == 302, answer.text
-    return answer.headers["location"]
 
 
 async def test_the_demo_integrations_connect_through_the_hub(

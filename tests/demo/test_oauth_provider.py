@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +20,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from starlette.types import ASGIApp
 
 from bridgehub.demo.oauth_provider import OAuthClient, OAuthProvider, ProviderConfig
+from tests.demo.consent import ConsentForm, consent_form
 
 CALLBACK = "http://127.0.0.1:8000/oauth/callback"
 SCOPES = ("contacts.read", "tickets.write")
@@ -123,36 +123,6 @@ async def signed_in(running: Running, browser: httpx.AsyncClient, **options: Any
             running.token_url, authorization_response=redirect
         )
         return token
-
-
-class ConsentForm(HTMLParser):
-    """The consent page's form, as a browser reads it."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.action = ""
-        self.fields: dict[str, str] = {}
-        self.decisions: list[str] = []
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self.action = attributes["action"]
-        elif tag == "input":
-            self.fields[attributes["name"]] = attributes["value"]
-        elif tag == "button":
-            self.decisions.append(attributes["value"])
-
-    async def submit(self, browser: httpx.AsyncClient, decision: str) -> httpx.Response:
-        return await browser.post(self.action, data={**self.fields, "decision": decision})
-
-
-async def consent_form(browser: httpx.AsyncClient, authorization_url: str) -> ConsentForm:
-    page = await browser.get(authorization_url)
-    assert page.status_code == 200, page.text
-    assert page.headers["x-frame-options"] == "DENY"
-    return ConsentForm(page.text)
 
 
 async def test_public_client_completes_the_code_flow_with_s256_pkce_through_the_consent_page(

@@ -525,6 +525,38 @@ async def test_a_bridge_mounted_under_a_path_serves_and_configures_there(served:
     )
 
 
+async def test_an_endpoint_served_at_a_chosen_path_is_configured_there(served: Plug) -> None:
+    bridge = new_bridge(interaction_types=["ticket"])
+
+    @bridge.interactions(path="/interaction_update")
+    def tickets(request: InteractionRequest) -> list[Interaction]:
+        check(request.auth)
+        return []
+
+    running = served(bridge)
+    configuration = bridge.integration_configuration(running.url)
+
+    assert bridge.endpoints == ("/interaction_update",)
+    assert configuration["interaction_retrieval_endpoint"] == running.endpoint(
+        "/interaction_update"
+    )
+    found = await running.hub.fetch_interactions(
+        configuration["interaction_retrieval_endpoint"],
+        CREDENTIALS,
+        interaction_types=["ticket"],
+        contact=JANE,
+    )
+    assert found.interactions == ()
+
+
+def test_an_endpoint_path_starts_with_a_slash() -> None:
+    bridge = new_bridge()
+
+    with pytest.raises(ValueError, match='must start with "/"; found "agents"'):
+        bridge.agents(path="agents")(lambda request: [])
+    assert bridge.endpoints == ()
+
+
 def test_an_endpoint_is_registered_once() -> None:
     bridge = new_bridge()
     bridge.agents(lambda request: [])

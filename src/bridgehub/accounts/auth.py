@@ -80,6 +80,9 @@ async def _is_admin_key(session: AsyncSession, settings: Settings, key: str) -> 
     if settings.admin_key is not None:
         # When the environment names the admin key, it is the only one.
         return hmac.compare_digest(key.encode(), settings.admin_key.get_secret_value().encode())
+    # Every stored admin key starts with the prefix: other keys are spared the query.
+    if not key.startswith(ADMIN_KEY_PREFIX):
+        return False
     found = await session.scalar(select(exists().where(AdminKey.digest == digest(key))))
     return bool(found)
 

@@ -6,7 +6,7 @@ import html
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from bridgehub.accounts.auth import AccountCaller
@@ -23,6 +23,8 @@ from bridgehub.kit.errors import HubError
 from bridgehub.kit.pages import standalone_page
 from bridgehub.kit.schemas import error_responses
 from bridgehub.runtime import HubRuntime, Runtime
+from bridgehub.web.oauth_return import back_to_ui
+from bridgehub.web.templating import Flash
 
 router = APIRouter(prefix="/v1/activations", tags=["activations"])
 callback_router = APIRouter(tags=["activations"])
@@ -138,20 +140,25 @@ async def check_activation(
     include_in_schema=True,
 )
 async def oauth_callback(
+    request: Request,
     session: DbSession,
     runtime: HubRuntime,
     state: Annotated[str, Query()] = "",
     code: Annotated[str | None, Query()] = None,
     error: Annotated[str | None, Query()] = None,
-) -> HTMLResponse:
+) -> Response:
     try:
         activation = await activation_service.complete_authorization(
             session, runtime, state, code, error
         )
     except HubError as failure:  # a person reads this page: say what happened in words
-        return _page("Not connected", failure.message, failure.status_code)
+        return back_to_ui(request, state, Flash("error", failure.message)) or _page(
+            "Not connected", failure.message, failure.status_code
+        )
     name = activation.integration.configuration.get("display_name", activation.integration.name)
-    return _page(
+    # The UI's page reads the activation as soon as the browser follows the redirect.
+    await session.commit()
+    return back_to_ui(request, state, Flash("success", f"{name} is connected.")) or _page(
         "Connected", f"{name} is connected. You can close this window.", status.HTTP_200_OK
     )
 

@@ -12,11 +12,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from bridgehub.accounts.auth import Account
+from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.agents.models import Agent
 from bridgehub.automations import templates
 from bridgehub.automations.models import Automation, Event
@@ -29,8 +31,10 @@ from bridgehub.automations.schemas import (
 )
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.service import contact_service
-from bridgehub.executions.service import execution_service, find_action
+from bridgehub.executions.models import Execution
+from bridgehub.executions.service import execution_service, find_action, new_execution
 from bridgehub.integrations.configuration import ActionConfiguration
+from bridgehub.integrations.models import Action, Integration
 from bridgehub.kit.errors import HubError, InvalidInput, NotFound, Problem
 
 log = structlog.get_logger(__name__)
@@ -98,6 +102,21 @@ class AutomationService:
         await session.delete(await self.get(session, account, automation_id))
         await session.flush()
 
+    async def available_actions(self, session: AsyncSession, account: Account) -> Sequence[Action]:
+        """The actions an automation of this account can run: those of its active
+        integrations, by integration and action name."""
+        statement = (
+            select(Action)
+            .join(Action.integration)
+            .join(Activation, Activation.integration_id == Integration.id)
+            .where(
+                Activation.account_id == account.account_id,
+                Activation.status == ActivationStatus.ACTIVE,
+            )
+            .order_by(Integration.name, Action.name)
+        )
+        return (await session.scalars(statement)).all()
+
     async def summary(self, session: AsyncSession, automation: Automation) -> str:
         """ "When a call is missed, then create a ticket": why actions' `display` is lower-case."""
         action = await find_action(session, automation.action)
@@ -111,7 +130,11 @@ class EventService:
         """Record the event and act on it; answers it and whether it was new."""
         if data.occurred_at is None:  # the telephony side did not say: it happened now
             data = data.model_copy(update={"occurred_at": datetime.now(UTC)})
-        recorded = await session.scalar(
+        # What the event calls for is worked out before it is recorded, so that one statement
+        # records it with its outcome; a duplicate only finds out then, and drops that work.
+        contact = await self._caller(session, account, data)
+        executions, skipped = await self._plan(session, account, data, contact)
+        event = await session.scalar(
             insert(Event)
             .values(
                 id=uuid.uuid4(),
@@ -120,12 +143,13 @@ class EventService:
                 type=data.type,
                 occurred_at=data.occurred_at,
                 payload=data.model_dump(mode="json"),
-                outcome={},
+                contact_id=contact.id if contact is not None else None,
+                outcome={"executions": [str(e.id) for e in executions], "skipped": skipped},
             )
             .on_conflict_do_nothing(index_elements=[Event.account_id, Event.external_id])
-            .returning(Event.id)
+            .returning(Event)
         )
-        if recorded is None:  # posted before: the first post acted on it
+        if event is None:  # posted before: the first post acted on it
             existing = await session.scalar(
                 select(Event).where(
                     Event.account_id == account.account_id, Event.external_id == data.id
@@ -133,53 +157,45 @@ class EventService:
             )
             assert existing is not None
             return existing, False
-        event = await session.get_one(Event, recorded)
-        await self._act(session, account, event, data)
-        return event, True
-
-    async def _act(
-        self, session: AsyncSession, account: Account, event: Event, data: EventCreate
-    ) -> None:
-        contact = await self._caller(session, account, data)
-        event.contact_id = contact.id if contact is not None else None
-        values = await _values(session, account, data, contact)
-        automations = await session.scalars(
-            select(Automation).where(
-                Automation.account_id == account.account_id,
-                Automation.trigger == data.type,
-                Automation.enabled.is_(True),
-            )
-        )
-        queued, skipped = [], []
-        for automation in automations.all():
-            reason = _unmet(Conditions.model_validate(automation.conditions), data)
-            if reason is None:
-                try:
-                    execution = await execution_service.create(
-                        session,
-                        account,
-                        action=automation.action,
-                        data={
-                            key: templates.render(t, values) for key, t in automation.inputs.items()
-                        },
-                        contact_id=event.contact_id,
-                        agent_email=data.call.agent_email if data.call else None,
-                        event_id=data.id,
-                        automation_id=automation.id,
-                    )
-                    queued.append(str(execution.id))
-                    continue
-                except HubError as refusal:
-                    reason = _refusal_text(refusal)
-            skipped.append({"automation_id": str(automation.id), "reason": reason})
-        event.outcome = {"executions": queued, "skipped": skipped}
+        await execution_service.record(session, executions)
         log.info(
             "event received",
             event_id=data.id,
             type=data.type,
-            executions=len(queued),
+            executions=len(executions),
             skipped=len(skipped),
         )
+        return event, True
+
+    async def _plan(
+        self, session: AsyncSession, account: Account, data: EventCreate, contact: Contact | None
+    ) -> tuple[list[Execution], list[dict[str, str]]]:
+        """The executions the account's automations of this trigger call for, not recorded
+        yet, and the automations skipped, with why."""
+        values = await _values(session, account, data, contact)
+        executions, skipped = [], []
+        for automation, action, activation in await session.execute(
+            _AUTOMATIONS_OF, {"account_id": account.account_id, "trigger": data.type}
+        ):
+            reason = _unmet(Conditions.model_validate(automation.conditions), data)
+            if reason is None:
+                try:
+                    execution = new_execution(
+                        account,
+                        action,
+                        activation,
+                        {key: templates.render(t, values) for key, t in automation.inputs.items()},
+                        contact_id=contact.id if contact is not None else None,
+                        agent_email=data.call.agent_email if data.call else None,
+                        event_id=data.id,
+                        automation_id=automation.id,
+                    )
+                    executions.append(execution)
+                    continue
+                except HubError as refusal:
+                    reason = _refusal_text(refusal)
+            skipped.append({"automation_id": str(automation.id), "reason": reason})
+        return executions, skipped
 
     async def _caller(
         self, session: AsyncSession, account: Account, data: EventCreate
@@ -221,15 +237,42 @@ async def _values(
             "phone": next((p["e164"] or p["raw"] for p in contact.phones), ""),
         }
     if data.call is not None and data.call.agent_email:
-        agent = await session.scalar(
-            select(Agent).where(
-                Agent.account_id == account.account_id, Agent.email == data.call.agent_email.lower()
+        agent = (
+            await session.execute(
+                select(Agent.name, Agent.external_id).where(
+                    Agent.account_id == account.account_id,
+                    Agent.email == data.call.agent_email.lower(),
+                )
             )
-        )
+        ).first()
         values["agent"] = {"email": data.call.agent_email}
         if agent is not None:
             values["agent"] |= {"name": agent.name, "external_id": agent.external_id}
     return values
+
+
+# The enabled automations of an account (`account_id`) and trigger (`trigger`), each with
+# its action and the account's activation of the action's integration (None when it has
+# none). Built once, as every event runs it: building a statement costs more than running it.
+_AUTOMATIONS_OF = (
+    select(Automation, Action, Activation)
+    .join(Action, Action.id == Automation.action_id)
+    .outerjoin(
+        Activation,
+        and_(
+            Activation.account_id == Automation.account_id,
+            Activation.integration_id == Action.integration_id,
+        ),
+    )
+    .where(
+        Automation.account_id == bindparam("account_id"),
+        Automation.trigger == bindparam("trigger"),
+        Automation.enabled.is_(True),
+    )
+    # Its integration is the action's, loaded with the action; joining it (inner) again
+    # would drop the automations whose integration the account has not connected.
+    .options(raiseload(Activation.integration))
+)
 
 
 def _check_inputs(action: ActionConfiguration, inputs: Mapping[str, str]) -> None:

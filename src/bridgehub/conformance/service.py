@@ -314,6 +314,13 @@ class _Check:
             self._ledger.passed(r.AUTH_ACCEPTS_VALID, endpoint, "accepted the test credentials")
         return answer
 
+    async def _answer(self, endpoint: _Endpoint, call: Awaitable[Answer], shape: Rule) -> Answer:
+        """One call whose error ends the check of `endpoint` (see `_stop`)."""
+        answer = await self._ask(endpoint, call)
+        if isinstance(answer, BridgeError):
+            raise self._stop(endpoint, answer, shape)
+        return answer
+
     def _judge_heads(self, endpoint: _Endpoint, heads: list[_AnswerHead]) -> None:
         for head in heads:
             self._ledger.passed(r.HTTP_AVAILABLE, endpoint, "answered every request")
@@ -468,14 +475,13 @@ class _Check:
         rejected = 0
         offset: str | None = None
         for number in range(1, self._max_pages + 1):
-            page = await self._ask(
+            page = await self._answer(
                 endpoint,
                 self._bridges.fetch_contacts(
                     endpoint.url, credentials, checkpoint=checkpoint, offset=offset
                 ),
+                r.CONTACTS_PAGE_SHAPE,
             )
-            if isinstance(page, BridgeError):
-                raise self._stop(endpoint, page, r.CONTACTS_PAGE_SHAPE)
             rejected += len(page.rejected)
             for rejection in page.rejected:
                 self._ledger.fail(
@@ -534,14 +540,13 @@ class _Check:
         seen = 0
         for contact in asked_about:
             for selection in selections:
-                result = await self._ask(
+                result = await self._answer(
                     endpoint,
                     self._bridges.fetch_interactions(
                         endpoint.url, credentials, interaction_types=selection, contact=contact
                     ),
+                    r.INTERACTIONS_ARRAY,
                 )
-                if isinstance(result, BridgeError):
-                    raise self._stop(endpoint, result, r.INTERACTIONS_ARRAY)
                 seen += self._judge_interactions(endpoint, contact, selection, result)
         about = f"{_count(seen, 'interaction')} for {_count(len(asked_about), 'contact')}"
         self._ledger.passed(r.INTERACTIONS_ARRAY, endpoint, f"every answer was an array ({about})")
@@ -567,9 +572,9 @@ class _Check:
         await self._refuses_made_up(
             endpoint, None if made_up is None else self._bridges.fetch_agents(endpoint.url, made_up)
         )
-        answer = await self._ask(endpoint, self._bridges.fetch_agents(endpoint.url, credentials))
-        if isinstance(answer, BridgeError):
-            raise self._stop(endpoint, answer, r.AGENTS_LIST_SHAPE)
+        answer = await self._answer(
+            endpoint, self._bridges.fetch_agents(endpoint.url, credentials), r.AGENTS_LIST_SHAPE
+        )
         for rejection in answer.rejected:
             self._ledger.fail(r.AGENTS_REQUIRED_FIELDS, endpoint, _item(rejection, "agent"))
         count = len(answer.agents) + len(answer.rejected)

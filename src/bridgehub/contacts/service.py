@@ -20,6 +20,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
@@ -185,7 +186,7 @@ class ContactService:
         statement = (
             select(SyncRun)
             .where(SyncRun.account_id == account.account_id, SyncRun.kind == kind)
-            .distinct(SyncRun.activation_id)
+            .ext(distinct_on(SyncRun.activation_id))
             .order_by(SyncRun.activation_id, SyncRun.created_at.desc())
         )
         return {run.activation_id: run for run in await session.scalars(statement)}
@@ -203,7 +204,7 @@ class ContactService:
             )
             .group_by(SyncRun.activation_id)
         )
-        return dict((await session.execute(statement)).tuples().all())
+        return dict((await session.execute(statement)).all())
 
     async def counts(self, session: AsyncSession, account: Account) -> dict[uuid.UUID, int]:
         """How many contacts each activation has synced (none: left out)."""
@@ -212,7 +213,7 @@ class ContactService:
             .where(Contact.account_id == account.account_id)
             .group_by(Contact.activation_id)
         )
-        return dict((await session.execute(statement)).tuples().all())
+        return dict((await session.execute(statement)).all())
 
 
 def _contacts(account: Account) -> Select[Contact, str]:

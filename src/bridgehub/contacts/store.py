@@ -112,7 +112,7 @@ async def _stored_hashes(
         _STORED_HASHES,
         {"activation_id": owner.activation_id, "external_ids": to_json(external_ids).decode()},
     )
-    return {external_id: content_hash for external_id, content_hash in found.all()}
+    return {row.external_id: row.content_hash for row in found}
 
 
 def _stored_hashes_statement() -> Select[str, str]:

@@ -21,6 +21,7 @@ from bridgehub.contacts import models as _contacts  # noqa: F401  (registers tab
 from bridgehub.db.base import Base
 from bridgehub.executions import models as _executions  # noqa: F401  (registers tables)
 from bridgehub.integrations import models as _integrations  # noqa: F401  (registers tables)
+from bridgehub.web import models as _web  # noqa: F401  (registers tables)
 
 target_metadata = Base.metadata
 

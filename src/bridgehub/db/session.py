@@ -1,4 +1,4 @@
-"""The request-scoped database session: one transaction per API call."""
+"""The request-scoped database session: one transaction per API call or page."""
 
 from __future__ import annotations
 
@@ -15,4 +15,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.commit()
 
 
-DbSession = Annotated[AsyncSession, Depends(_session)]
+# Committed before the answer leaves: a client that reads right after a write (the account
+# it just created, the run it just asked for) must find it, and so must a browser following
+# the redirect after a form.
+DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]

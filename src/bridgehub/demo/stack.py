@@ -43,6 +43,8 @@ class DemoStack:
     """Credentials that open the demo helpdesk, for a person to type."""
     caller: str
     """A phone number of one of the helpdesk's contacts, as a call would bring it."""
+    bridge: HelpdeskBridge
+    """Steers the running bridge (planned failures, what arrived), for tests."""
 
     @property
     def helpdesk_auth(self) -> dict[str, str]:
@@ -78,6 +80,7 @@ def demo_stack(public_url: str) -> Iterator[DemoStack]:
             documents=configurations(bridge_url, provider_url, CLIENT_ID, client_secret),
             login=database.accounts()[0],
             caller=next(c.details.phones[0] for c in database.contacts() if c.details.phones),
+            bridge=bridge,
         )
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
@@ -33,6 +34,26 @@ EXECUTE_TASK = "executions.execute"
 _WAIT_FOR_A_SLOT = timedelta(seconds=1)
 
 
+@dataclass(frozen=True)
+class ExecutionFilter:
+    """Which executions to list; each criterion left as None matches everything."""
+
+    status: ExecutionStatus | None = None
+    activation_id: uuid.UUID | None = None
+    action: str | None = None
+    """`provider/name`."""
+    since: datetime | None = None
+    """Created at or after this moment."""
+
+
+@dataclass(frozen=True)
+class HourlyCount:
+    hour: datetime
+    """The hour's start, in UTC."""
+    status: ExecutionStatus
+    count: int
+
+
 class ExecutionService:
     async def create(
         self,
@@ -48,27 +69,34 @@ class ExecutionService:
     ) -> Execution:
         """Record an execution and queue it, in the caller's transaction."""
         found = await find_action(session, action)
-        check_inputs(ActionConfiguration.model_validate(found.configuration), data)
-        activation = await _activation_for(session, account, found)
-        if contact_id is not None:
-            await _require_contact(session, account, contact_id)
-        execution = Execution(
-            id=uuid.uuid4(),
-            account_id=account.account_id,
-            activation_id=activation.id,
-            action_id=found.id,
-            action=action,
-            data=dict(data),
+        activation = await session.scalar(
+            select(Activation).where(
+                Activation.account_id == account.account_id,
+                Activation.integration_id == found.integration_id,
+            )
+        )
+        execution = new_execution(
+            account,
+            found,
+            activation,
+            data,
             contact_id=contact_id,
-            agent_email=agent_email.strip().lower() if agent_email else None,
+            agent_email=agent_email,
             event_id=event_id,
             automation_id=automation_id,
-            status=ExecutionStatus.QUEUED,
         )
-        session.add(execution)
-        await session.flush()
-        await _queue(session, execution)
+        if contact_id is not None:
+            await _require_contact(session, account, contact_id)
+        await self.record(session, [execution])
         return execution
+
+    async def record(self, session: AsyncSession, executions: Sequence[Execution]) -> None:
+        """Record executions made by `new_execution` and queue them, in the caller's
+        transaction."""
+        session.add_all(executions)
+        await session.flush()
+        for execution in executions:
+            await _queue(session, execution.id)
 
     async def list(
         self,
@@ -84,6 +112,59 @@ class ExecutionService:
         return (
             await session.scalars(statement.order_by(Execution.created_at.desc()).limit(limit))
         ).all()
+
+    async def search(
+        self,
+        session: AsyncSession,
+        account: Account,
+        criteria: ExecutionFilter,
+        *,
+        limit: int,
+        offset: int = 0,
+    ) -> Sequence[Execution]:
+        """The executions matching `criteria`, newest first, `limit` of them after `offset`."""
+        statement = select(Execution).where(Execution.account_id == account.account_id)
+        if criteria.status is not None:
+            statement = statement.where(Execution.status == criteria.status)
+        if criteria.activation_id is not None:
+            statement = statement.where(Execution.activation_id == criteria.activation_id)
+        if criteria.action is not None:
+            statement = statement.where(Execution.action == criteria.action)
+        if criteria.since is not None:
+            statement = statement.where(Execution.created_at >= criteria.since)
+        ordered = statement.order_by(Execution.created_at.desc(), Execution.id.desc())
+        return (await session.scalars(ordered.limit(limit).offset(offset))).all()
+
+    async def status_counts(
+        self, session: AsyncSession, account: Account, since: datetime
+    ) -> dict[uuid.UUID, dict[ExecutionStatus, int]]:
+        """How many executions created since `since` are in each status, per activation."""
+        statement = (
+            select(Execution.activation_id, Execution.status, func.count())
+            .where(Execution.account_id == account.account_id, Execution.created_at >= since)
+            .group_by(Execution.activation_id, Execution.status)
+        )
+        counts: dict[uuid.UUID, dict[ExecutionStatus, int]] = {}
+        for activation_id, status, count in await session.execute(statement):
+            counts.setdefault(activation_id, {})[ExecutionStatus(status)] = count
+        return counts
+
+    async def hourly_counts(
+        self, session: AsyncSession, account: Account, since: datetime
+    ) -> Sequence[HourlyCount]:
+        """Executions created since `since`, counted per hour (UTC) and status, oldest first;
+        hours without any are left out."""
+        hour = func.date_trunc("hour", func.timezone("UTC", Execution.created_at))
+        statement = (
+            select(hour, Execution.status, func.count())
+            .where(Execution.account_id == account.account_id, Execution.created_at >= since)
+            .group_by(hour, Execution.status)
+            .order_by(hour)
+        )
+        return [
+            HourlyCount(start.replace(tzinfo=UTC), ExecutionStatus(status), count)
+            for start, status, count in await session.execute(statement)
+        ]
 
     async def get(
         self, session: AsyncSession, account: Account, execution_id: uuid.UUID
@@ -115,7 +196,7 @@ class ExecutionService:
         execution.error = None
         execution.finished_at = None
         await session.flush()
-        await _queue(session, execution)
+        await _queue(session, execution.id)
         return execution
 
 
@@ -157,19 +238,38 @@ async def find_action(session: AsyncSession, name: str) -> Action:
     return found
 
 
-async def _activation_for(session: AsyncSession, account: Account, action: Action) -> Activation:
-    activation = await session.scalar(
-        select(Activation).where(
-            Activation.account_id == account.account_id,
-            Activation.integration_id == action.integration_id,
-        )
-    )
+def new_execution(
+    account: Account,
+    action: Action,
+    activation: Activation | None,
+    data: Mapping[str, Any],
+    *,
+    contact_id: uuid.UUID | None = None,
+    agent_email: str | None = None,
+    event_id: str | None = None,
+    automation_id: uuid.UUID | None = None,
+) -> Execution:
+    """An execution of `action` through the account's `activation` of its integration, for
+    `ExecutionService.record`; refuses incomplete inputs, then an activation that cannot run it."""
+    check_inputs(ActionConfiguration.model_validate(action.configuration), data)
     usable = (ActivationStatus.ACTIVE, ActivationStatus.NEEDS_REAUTHORIZATION)
     if activation is None or activation.status not in usable:
         raise Conflict(
             f'The integration "{action.integration.name}" is not active for this account.'
         )
-    return activation
+    return Execution(
+        id=uuid.uuid4(),
+        account_id=account.account_id,
+        activation_id=activation.id,
+        action_id=action.id,
+        action=f"{action.integration.name}/{action.name}",
+        data=dict(data),
+        contact_id=contact_id,
+        agent_email=agent_email.strip().lower() if agent_email else None,
+        event_id=event_id,
+        automation_id=automation_id,
+        status=ExecutionStatus.QUEUED,
+    )
 
 
 async def _require_contact(session: AsyncSession, account: Account, contact_id: uuid.UUID) -> None:
@@ -182,9 +282,11 @@ async def _require_contact(session: AsyncSession, account: Account, contact_id: 
         )
 
 
-async def _queue(session: AsyncSession, execution: Execution, at: datetime | None = None) -> None:
+async def _queue(
+    session: AsyncSession, execution_id: uuid.UUID, at: datetime | None = None
+) -> None:
     await enqueue(
-        session, EXECUTE_TASK, queue=ACTIONS_QUEUE, lock=None, at=at, execution_id=str(execution.id)
+        session, EXECUTE_TASK, queue=ACTIONS_QUEUE, lock=None, at=at, execution_id=str(execution_id)
     )
 
 
@@ -199,7 +301,7 @@ async def resume_held(session: AsyncSession, activation_id: uuid.UUID) -> int:
     for execution in held.all():
         execution.status = ExecutionStatus.QUEUED
         execution.error = None
-        await _queue(session, execution)
+        await _queue(session, execution.id)
         resumed += 1
     return resumed
 
@@ -211,28 +313,35 @@ async def perform(runtime: Runtime, execution_id: uuid.UUID) -> None:
     """One attempt at an execution, in one of its integration's concurrency slots; without a
     free slot, the execution waits its turn."""
     async with runtime.sessionmaker() as claim, claim.begin():
-        execution = await claim.get(Execution, execution_id)
-        if execution is None or execution.status not in (
-            ExecutionStatus.QUEUED,
-            ExecutionStatus.RUNNING,
-        ):
+        found = (
+            await claim.execute(
+                select(Execution.status, Action.integration_id)
+                .join(Action, Action.id == Execution.action_id)
+                .where(Execution.id == execution_id)
+            )
+        ).first()
+        if found is None or found.status not in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
             return
-        action = await claim.get_one(Action, execution.action_id)
         if not await _take_slot(
-            claim, action.integration_id, runtime.settings.integration_concurrency
+            claim, found.integration_id, runtime.settings.integration_concurrency
         ):
-            await _queue(claim, execution, at=datetime.now(UTC) + _WAIT_FOR_A_SLOT)
+            await _queue(claim, execution_id, at=datetime.now(UTC) + _WAIT_FOR_A_SLOT)
             return
         await _attempt(runtime, execution_id)
 
 
 async def _take_slot(session: AsyncSession, integration_id: int, slots: int) -> bool:
     # Transaction-scoped advisory locks: released when the attempt ends, or its process dies.
-    for slot in range(slots):
-        key = (integration_id << 16) + slot
-        if await session.scalar(select(func.pg_try_advisory_xact_lock(_SLOT_SPACE, key))):
-            return True
-    return False
+    # The filter runs on one slot after the other and LIMIT stops at the first it locks, so
+    # the other slots stay free (there must be no ORDER BY: sorting would lock them all).
+    taken = await session.scalar(
+        text(
+            "SELECT slot FROM generate_series(0, :last) AS slot "
+            "WHERE pg_try_advisory_xact_lock(:space, :first + slot) LIMIT 1"
+        ),
+        {"last": slots - 1, "space": _SLOT_SPACE, "first": integration_id << 16},
+    )
+    return taken is not None
 
 
 _SLOT_SPACE = 0x6578  # names the slot locks apart from the hub's other advisory locks
@@ -240,9 +349,9 @@ _SLOT_SPACE = 0x6578  # names the slot locks apart from the hub's other advisory
 
 async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
     async with runtime.sessionmaker() as session:
-        execution = await session.get_one(Execution, execution_id)
-        activation = await session.get_one(Activation, execution.activation_id)
-        action = await session.get_one(Action, execution.action_id)
+        execution, activation, action, contact_external_id, agent_external_id = (
+            await session.execute(_ATTEMPT_CONTEXT, {"execution_id": execution_id})
+        ).one()
         if activation.status == ActivationStatus.NEEDS_REAUTHORIZATION:
             _hold(execution)
             await session.commit()
@@ -253,7 +362,6 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
             )
             await session.commit()
             return
-        meta = await _meta(session, execution, activation)
         execution.status = ExecutionStatus.RUNNING
         execution.attempts += 1
         await session.commit()
@@ -263,7 +371,11 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
         try:
             credentials = await tokens.credentials_for(runtime, activation)
             outcome = await runtime.bridge.execute_action(
-                configuration.endpoint, credentials, data=execution.data, **meta
+                configuration.endpoint,
+                credentials,
+                data=execution.data,
+                contact_external_id=contact_external_id,
+                agent_external_id=agent_external_id,
             )
         except BridgeError as error:
             _record(session, execution, started, clock, error)
@@ -281,23 +393,26 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
         )
 
 
-async def _meta(
-    session: AsyncSession, execution: Execution, activation: Activation
-) -> dict[str, str | None]:
-    """Who the action is about and who does it, as the bridge knows them."""
-    contact_external_id = None
-    if execution.contact_id is not None:
-        contact = await session.get(Contact, execution.contact_id)
-        if contact is not None and contact.activation_id == activation.id:
-            contact_external_id = contact.external_id
-    agent_external_id = None
-    if execution.agent_email:
-        agent_external_id = await session.scalar(
-            select(Agent.external_id).where(
-                Agent.activation_id == activation.id, Agent.email == execution.agent_email
-            )
-        )
-    return {"contact_external_id": contact_external_id, "agent_external_id": agent_external_id}
+# An execution (`execution_id`) with its activation and action, and who the action is about
+# and who does it as the bridge knows them (external ids, when the activation synced them).
+# Built once, as every attempt runs it: building a statement costs more than running it.
+_ATTEMPT_CONTEXT = (
+    select(
+        Execution,
+        Activation,
+        Action,
+        select(Contact.external_id)
+        .where(Contact.id == Execution.contact_id, Contact.activation_id == Execution.activation_id)
+        .scalar_subquery(),
+        select(Agent.external_id)
+        .where(Agent.activation_id == Execution.activation_id, Agent.email == Execution.agent_email)
+        .limit(1)
+        .scalar_subquery(),
+    )
+    .join(Activation, Activation.id == Execution.activation_id)
+    .join(Action, Action.id == Execution.action_id)
+    .where(Execution.id == bindparam("execution_id"))
+)
 
 
 async def _after_failure(
@@ -313,7 +428,7 @@ async def _after_failure(
         execution.status = ExecutionStatus.QUEUED
         execution.error = str(error)
         pause = _pause(runtime, execution.attempts, error.retry_after)
-        await _queue(session, execution, at=datetime.now(UTC) + pause)
+        await _queue(session, execution.id, at=datetime.now(UTC) + pause)
     elif isinstance(error, RequestRefused):
         _finish(execution, ExecutionStatus.FAILED, error=error.bridge_message or str(error))
     else:

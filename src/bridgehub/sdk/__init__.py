@@ -50,6 +50,7 @@ from bridgehub.bridge.protocol import (
     Status,
 )
 from bridgehub.integrations.configuration import ActionInput, OAuth2Configuration
+from bridgehub.kit.retry_after import retry_after_seconds
 from bridgehub.sdk.app import Bridge
 from bridgehub.sdk.configuration import AuthField, DeclarationError
 from bridgehub.sdk.errors import (
@@ -92,4 +93,5 @@ __all__ = [
     "StateCodec",
     "Status",
     "TemporarilyUnavailable",
+    "retry_after_seconds",
 ]

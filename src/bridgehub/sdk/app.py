@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from starlette.applications import Starlette
@@ -62,9 +62,11 @@ InteractionsH = TypeVar("InteractionsH", bound=InteractionsHandler)
 AgentsH = TypeVar("AgentsH", bound=AgentsHandler)
 ActionH = TypeVar("ActionH", bound=ActionHandler)
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
+Handler = TypeVar("Handler")
 
 Message = TypeVar("Message", bound=BridgeRequest)
 
+_INTERACTIONS_KEY = "interaction_retrieval_endpoint"
 _DECLARATION_CHECK_URL = "https://bridge.example"
 """Declarations are checked when made, before any real base URL is known."""
 
@@ -148,43 +150,62 @@ class Bridge:
 
     # Handlers ----------------------------------------------------------------------------
 
-    def auth_validation(self, handler: AuthValidationH) -> AuthValidationH:
-        """Register the auth validation handler, served at `/auth_validation`.
+    @overload
+    def auth_validation(self, handler: AuthValidationH, /) -> AuthValidationH: ...
+    @overload
+    def auth_validation(self, /, *, path: str) -> Callable[[AuthValidationH], AuthValidationH]: ...
+    def auth_validation(
+        self, handler: AuthValidationH | None = None, /, *, path: str = "/auth_validation"
+    ) -> AuthValidationH | Callable[[AuthValidationH], AuthValidationH]:
+        """Register the auth validation handler, served at `/auth_validation` (or `path`:
+        `@bridge.auth_validation(path="/validate")`, like every endpoint decorator).
 
         It raises `CredentialsRejected` when `request.auth` does not open the service, and
         answers None, or the values of the `source="auth_validation"` fields for the hub
         to keep and send back in every later request.
         """
-        self._add(
-            _Endpoint(
-                "/auth_validation",
+        return self._register(
+            handler,
+            lambda registered: _Endpoint(
+                path,
                 "auth_validation_endpoint",
                 AuthValidationRequest,
-                handler,
+                registered,
                 _auth_values_answer,
-            )
+            ),
         )
-        return handler
 
-    def contacts(self, handler: ContactsH) -> ContactsH:
+    @overload
+    def contacts(self, handler: ContactsH, /) -> ContactsH: ...
+    @overload
+    def contacts(self, /, *, path: str) -> Callable[[ContactsH], ContactsH]: ...
+    def contacts(
+        self, handler: ContactsH | None = None, /, *, path: str = "/contact_sync"
+    ) -> ContactsH | Callable[[ContactsH], ContactsH]:
         """Register the contact synchronization handler, served at `/contact_sync`.
 
         `request.meta.synchronization_checkpoint` is absent on a first, full sync, and
         `request.meta.offset` on a run's first page; both are strings this bridge gave
         (see `StateCodec`). It answers a `ContactsPage`.
         """
-        self._add(
-            _Endpoint(
-                "/contact_sync",
+        return self._register(
+            handler,
+            lambda registered: _Endpoint(
+                path,
                 "contact_synchronization_endpoint",
                 ContactSyncRequest,
-                handler,
+                registered,
                 _contacts_answer,
-            )
+            ),
         )
-        return handler
 
-    def interactions(self, handler: InteractionsH) -> InteractionsH:
+    @overload
+    def interactions(self, handler: InteractionsH, /) -> InteractionsH: ...
+    @overload
+    def interactions(self, /, *, path: str) -> Callable[[InteractionsH], InteractionsH]: ...
+    def interactions(
+        self, handler: InteractionsH | None = None, /, *, path: str = "/interactions"
+    ) -> InteractionsH | Callable[[InteractionsH], InteractionsH]:
         """Register the interaction retrieval handler, served at `/interactions`.
 
         `request.data` is the contact (`contact_external_id` only when it came from this
@@ -192,30 +213,36 @@ class Bridge:
         in `request.meta.interaction_types`. Others are left out of the answer, since the
         hub would drop them.
         """
-        self._add(
-            _Endpoint(
-                "/interactions",
-                "interaction_retrieval_endpoint",
+        return self._register(
+            handler,
+            lambda registered: _Endpoint(
+                path,
+                _INTERACTIONS_KEY,
                 InteractionRequest,
-                handler,
+                registered,
                 _interactions_answer,
-            )
+            ),
         )
-        return handler
 
-    def agents(self, handler: AgentsH) -> AgentsH:
+    @overload
+    def agents(self, handler: AgentsH, /) -> AgentsH: ...
+    @overload
+    def agents(self, /, *, path: str) -> Callable[[AgentsH], AgentsH]: ...
+    def agents(
+        self, handler: AgentsH | None = None, /, *, path: str = "/agent_sync"
+    ) -> AgentsH | Callable[[AgentsH], AgentsH]:
         """Register the agent synchronization handler, served at `/agent_sync`; it answers
         every agent of the service."""
-        self._add(
-            _Endpoint(
-                "/agent_sync",
+        return self._register(
+            handler,
+            lambda registered: _Endpoint(
+                path,
                 "agent_synchronization_endpoint",
                 AgentSyncRequest,
-                handler,
+                registered,
                 _agents_answer,
-            )
+            ),
         )
-        return handler
 
     def action(
         self, name: str, *, display: str, description: str, inputs: Sequence[ActionInput] = ()
@@ -254,7 +281,9 @@ class Bridge:
     ) -> dict[str, Any]:
         """The integration configuration of this bridge served at `base_url`: one endpoint
         key per registered handler. `oauth2` replaces the declared OAuth 2.0 client."""
-        has_interactions = "/interactions" in self._endpoints
+        has_interactions = any(
+            endpoint.configuration_key == _INTERACTIONS_KEY for endpoint in self._endpoints.values()
+        )
         if has_interactions != bool(self._declaration.interaction_types):
             raise DeclarationError(
                 f'The bridge "{self.name}" must declare interaction_types exactly when it '
@@ -285,7 +314,20 @@ class Bridge:
 
     # Serving -----------------------------------------------------------------------------
 
+    def _register(
+        self, handler: Handler | None, endpoint: Callable[[Handler], _Endpoint[Any]]
+    ) -> Handler | Callable[[Handler], Handler]:
+        """Serve `handler` as `endpoint` describes, or answer the decorator that will."""
+
+        def register(registered: Handler) -> Handler:
+            self._add(endpoint(registered))
+            return registered
+
+        return register if handler is None else register(handler)
+
     def _add(self, endpoint: _Endpoint[Any]) -> None:
+        if not endpoint.path.startswith("/"):
+            raise ValueError(f'An endpoint path must start with "/"; found "{endpoint.path}".')
         if endpoint.path in self._endpoints:
             raise ValueError(f'The bridge "{self.name}" already serves {endpoint.path}.')
         self._endpoints[endpoint.path] = endpoint

@@ -1,0 +1,47 @@
+"""Bringing a person back to the UI after an OAuth 2.0 authorization the UI started.
+
+The provider sends every browser to the hub's `/oauth/callback`, whoever started the
+flow. When the UI starts one it leaves a cookie for that callback, named after the
+flow's state (so flows started at once in one browser do not mix) and holding the
+integration's name: the callback then answers with that integration's page and a flash
+instead of its standalone page. Flows started through the API carry no such cookie and
+keep their page.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import Request, Response
+
+from bridgehub.accounts.auth import digest
+from bridgehub.web.templating import Flash, see_other, set_cookie
+
+CALLBACK_PATH = "/oauth/callback"
+_COOKIE_PREFIX = "bridgehub_ui_oauth_"
+_INTEGRATION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+
+
+def remember(request: Request, response: Response, authorize_url: str, integration: str) -> None:
+    """Mark the flow `authorize_url` starts as the UI's, returning to `integration`'s page."""
+    state = parse_qs(urlsplit(authorize_url).query).get("state", [""])[0]
+    max_age: int = request.app.state.runtime.settings.oauth_state_ttl_seconds
+    set_cookie(request, response, _cookie(state), integration, path=CALLBACK_PATH, max_age=max_age)
+
+
+def back_to_ui(request: Request, state: str, flash: Flash) -> Response | None:
+    """The redirect to the integration's page with `flash` when the UI started the flow
+    with `state`, else None."""
+    name = _cookie(state)
+    integration = request.cookies.get(name, "")
+    if not _INTEGRATION_NAME.match(integration):
+        return None
+    response = see_other(request, f"/ui/integrations/{integration}", flash)
+    response.delete_cookie(name, path=CALLBACK_PATH)
+    return response
+
+
+def _cookie(state: str) -> str:
+    # A digest: the cookie name never carries the state itself.
+    return _COOKIE_PREFIX + digest(state)[:32]

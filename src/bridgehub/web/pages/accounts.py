@@ -1,0 +1,66 @@
+"""The admin's accounts: the list, and creating one (its key is shown once)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import phonenumbers
+from fastapi import APIRouter, Form, Request, Response
+from pydantic import ValidationError
+
+from bridgehub.accounts.auth import Admin
+from bridgehub.accounts.schemas import AccountCreate
+from bridgehub.accounts.service import account_service
+from bridgehub.db.session import DbSession
+from bridgehub.web import nav
+from bridgehub.web.auth import SignedInAdmin
+from bridgehub.web.templating import render
+
+router = APIRouter()
+nav.register("Accounts", "accounts", position=20, audience="admin")
+
+_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
+
+
+@router.get("/admin/accounts", name="accounts")
+async def accounts(request: Request, _: SignedInAdmin, session: DbSession) -> Response:
+    return await _page(request, session)
+
+
+@router.post("/admin/accounts")
+async def create_account(
+    request: Request,
+    _: SignedInAdmin,
+    session: DbSession,
+    name: Annotated[str, Form()] = "",
+    default_region: Annotated[str, Form()] = "US",
+) -> Response:
+    form = {"name": name, "default_region": default_region}
+    try:
+        data = AccountCreate.model_validate(form)
+    except ValidationError as error:
+        errors = {str(problem["loc"][0]): problem["msg"] for problem in error.errors()}
+        return await _page(request, session, form=form, errors=errors, status_code=422)
+    account, key = await account_service.create(session, data)
+    # Answered here rather than after a redirect: the key must not travel in a URL or a
+    # cookie, and this is the only time it is shown.
+    return await _page(request, session, created=(account.name, key))
+
+
+async def _page(
+    request: Request,
+    session: DbSession,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    created: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "accounts": await account_service.list(session, Admin()),
+        "regions": [(region, region) for region in _REGIONS],
+        "form": form or {"name": "", "default_region": "US"},
+        "errors": errors or {},
+        "created": created,
+    }
+    return render(request, "accounts/index.html", context, status_code=status_code)

@@ -1,0 +1,408 @@
+"""Activity: the account's sync runs and executions, filtered and paged; a sync run's live
+progress; an execution's attempts, input and output, and retrying one that failed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from bridgehub.activations.models import Activation
+from bridgehub.activations.service import activation_service
+from bridgehub.contacts.models import SyncKind, SyncRun, SyncStatus
+from bridgehub.contacts.service import SyncRunFilter, contact_service
+from bridgehub.db.session import DbSession
+from bridgehub.executions.models import Execution, ExecutionStatus
+from bridgehub.executions.service import ExecutionFilter, execution_service
+from bridgehub.integrations.service import action_service
+from bridgehub.kit.errors import Conflict
+from bridgehub.kit.redaction import known_secrets
+from bridgehub.web import nav
+from bridgehub.web.auth import SignedInAccount, account_of
+from bridgehub.web.templating import Flash, render, see_other
+
+router = APIRouter()
+nav.register("Activity", "activity", position=60, audience="account")
+
+PAGE_SIZE = 25
+
+EXECUTION_TONES = {
+    ExecutionStatus.QUEUED: "info",
+    ExecutionStatus.RUNNING: "info",
+    ExecutionStatus.SUCCEEDED: "success",
+    ExecutionStatus.FAILED: "danger",
+    ExecutionStatus.HELD: "warning",
+}
+SYNC_TONES = {
+    SyncStatus.QUEUED: "info",
+    SyncStatus.RUNNING: "info",
+    SyncStatus.SUCCEEDED: "success",
+    SyncStatus.FAILED: "danger",
+}
+_UNFINISHED_RUNS = (SyncStatus.QUEUED, SyncStatus.RUNNING)
+_RETRYABLE = (ExecutionStatus.FAILED, ExecutionStatus.HELD)
+_PERIODS = {
+    "1h": ("Last hour", timedelta(hours=1)),
+    "24h": ("Last 24 hours", timedelta(hours=24)),
+    "7d": ("Last 7 days", timedelta(days=7)),
+    "30d": ("Last 30 days", timedelta(days=30)),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Filters as typed in the address, the problems found in them, and the choices
+    each drop-down offers."""
+
+    values: dict[str, str]
+    errors: dict[str, str]
+    options: dict[str, list[tuple[str, str]]]
+
+    def query(self, **changes: str) -> str:
+        """The address query of these filters with `changes`, leaving empty ones out."""
+        merged = {**self.values, **changes}
+        return urlencode({key: value for key, value in merged.items() if value})
+
+
+@dataclass(frozen=True)
+class Paging:
+    number: int
+    newer: str | None
+    """The query of the newer page, None on the first."""
+    older: str | None
+    """The query of the older page, None on the last."""
+
+
+# --- executions ------------------------------------------------------------------------------
+
+
+@router.get("/activity", name="activity")
+async def executions(request: Request, operator: SignedInAccount, session: DbSession) -> Response:
+    account = account_of(operator)
+    activations = await activation_service.list(session, account)
+    actions = await _action_names(session, activations)
+    filters, criteria = _read_filters(
+        request,
+        activations,
+        {"status": _choices(ExecutionStatus), "action": sorted(actions.items(), key=_label)},
+    )
+    page = _page_number(request, filters)
+    rows: Sequence[Execution] = []
+    if not filters.errors:
+        rows = await execution_service.search(
+            session,
+            account,
+            ExecutionFilter(
+                status=ExecutionStatus(criteria["status"]) if criteria.get("status") else None,
+                activation_id=criteria.get("activation_id"),
+                action=criteria.get("action"),
+                since=criteria.get("since"),
+            ),
+            limit=PAGE_SIZE + 1,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+    context = {
+        "filters": filters,
+        "paging": _paging(filters, page, len(rows)),
+        "executions": [_execution_row(e, actions, activations) for e in rows[:PAGE_SIZE]],
+        "tones": EXECUTION_TONES,
+    }
+    status_code = 422 if filters.errors else 200
+    return render(request, "activity/executions.html", context, status_code=status_code)
+
+
+@router.get("/activity/executions/{execution_id}", name="execution")
+async def execution(
+    request: Request, execution_id: uuid.UUID, operator: SignedInAccount, session: DbSession
+) -> Response:
+    account = account_of(operator)
+    found = await execution_service.get(session, account, execution_id)
+    activations = await activation_service.list(session, account)
+    actions = await _action_names(session, activations)
+    context = {
+        "execution": _execution_row(found, actions, activations),
+        "record": found,
+        "attempts": [
+            (attempt, scrubbed(attempt.message))
+            for attempt in await execution_service.attempts(session, found)
+        ],
+        "input": _shown(found.data),
+        "output": _shown(found.response or {}),
+        "retryable": found.status in _RETRYABLE,
+        "unfinished": found.status not in (ExecutionStatus.SUCCEEDED, *_RETRYABLE),
+        "tones": EXECUTION_TONES,
+    }
+    return render(request, "activity/execution.html", context)
+
+
+@router.get("/activity/executions/{execution_id}/progress", name="execution_progress")
+async def execution_progress(
+    execution_id: uuid.UUID, operator: SignedInAccount, session: DbSession
+) -> Response:
+    found = await execution_service.get(session, account_of(operator), execution_id)
+    finished = found.status in (ExecutionStatus.SUCCEEDED, *_RETRYABLE)
+    return _progress(
+        finished,
+        fields={"status": str(found.status), "attempts": str(found.attempts)},
+        tones={"status": EXECUTION_TONES[found.status]},
+    )
+
+
+@router.post("/activity/executions/{execution_id}/retry")
+async def retry(
+    request: Request, execution_id: uuid.UUID, operator: SignedInAccount, session: DbSession
+) -> Response:
+    url = request.app.url_path_for("execution", execution_id=str(execution_id))
+    try:
+        await execution_service.retry(session, account_of(operator), execution_id)
+    except Conflict as refusal:
+        return see_other(request, url, Flash("error", refusal.message))
+    return see_other(request, url, Flash("success", "The execution is queued again."))
+
+
+# --- sync runs -------------------------------------------------------------------------------
+
+
+@router.get("/activity/syncs", name="activity_syncs")
+async def sync_runs(request: Request, operator: SignedInAccount, session: DbSession) -> Response:
+    account = account_of(operator)
+    activations = await activation_service.list(session, account)
+    filters, criteria = _read_filters(
+        request, activations, {"status": _choices(SyncStatus), "kind": _choices(SyncKind)}
+    )
+    page = _page_number(request, filters)
+    rows: Sequence[SyncRun] = []
+    if not filters.errors:
+        rows = await contact_service.search_runs(
+            session,
+            account,
+            SyncRunFilter(
+                status=SyncStatus(criteria["status"]) if criteria.get("status") else None,
+                activation_id=criteria.get("activation_id"),
+                kind=SyncKind(criteria["kind"]) if criteria.get("kind") else None,
+                since=criteria.get("since"),
+            ),
+            limit=PAGE_SIZE + 1,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+    names = _integration_names(activations)
+    context = {
+        "filters": filters,
+        "paging": _paging(filters, page, len(rows)),
+        "runs": [
+            (run, names.get(run.activation_id, ""), scrubbed(run.error)) for run in rows[:PAGE_SIZE]
+        ],
+        "tones": SYNC_TONES,
+        "duration": duration,
+    }
+    status_code = 422 if filters.errors else 200
+    return render(request, "activity/syncs.html", context, status_code=status_code)
+
+
+@router.get("/activity/syncs/{run_id}", name="sync_run")
+async def sync_run(
+    request: Request, run_id: uuid.UUID, operator: SignedInAccount, session: DbSession
+) -> Response:
+    account = account_of(operator)
+    run = await contact_service.run(session, account, run_id)
+    names = _integration_names(await activation_service.list(session, account))
+    context = {
+        "run": run,
+        "integration": names.get(run.activation_id, ""),
+        "progress": _run_fields(run),
+        "unfinished": run.status in _UNFINISHED_RUNS,
+        "tones": SYNC_TONES,
+    }
+    return render(request, "activity/sync.html", context)
+
+
+@router.get("/activity/syncs/{run_id}/progress", name="sync_run_progress")
+async def sync_run_progress(
+    run_id: uuid.UUID, operator: SignedInAccount, session: DbSession
+) -> Response:
+    """The run's figures as JSON, for the progress page to update itself."""
+    run = await contact_service.run(session, account_of(operator), run_id)
+    return _progress(
+        run.status not in _UNFINISHED_RUNS,
+        fields=_run_fields(run),
+        tones={"status": SYNC_TONES[run.status]},
+        lists={"rejections": [_rejection(each) for each in run.rejections]},
+    )
+
+
+def _run_fields(run: SyncRun) -> dict[str, str]:
+    return {
+        "status": str(run.status),
+        "pages": str(run.pages),
+        "created": str(run.created),
+        "updated": str(run.updated),
+        "unchanged": str(run.unchanged),
+        "rejected": str(run.rejected),
+        "error": scrubbed(run.error),
+        "started_at": _moment(run.started_at),
+        "finished_at": _moment(run.finished_at),
+        "duration": duration(run.started_at, run.finished_at),
+    }
+
+
+def _rejection(rejection: Mapping[str, Any]) -> str:
+    return f"Page {rejection.get('page')}, contact {rejection.get('id')}: {rejection.get('reason')}"
+
+
+def _progress(
+    finished: bool,
+    *,
+    fields: dict[str, str],
+    tones: dict[str, str],
+    lists: dict[str, list[str]] | None = None,
+) -> JSONResponse:
+    body = {"finished": finished, "fields": fields, "tones": tones, "lists": lists or {}}
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+# --- shared by the pages ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutionRow:
+    id: uuid.UUID
+    action: str
+    """What it does, in words: "create a ticket in Demo Helpdesk"."""
+    action_name: str
+    status: ExecutionStatus
+    attempts: int
+    error: str | None
+    automation_id: uuid.UUID | None
+    event_id: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _execution_row(
+    execution: Execution, actions: Mapping[str, str], activations: Sequence[Activation]
+) -> ExecutionRow:
+    names = _integration_names(activations)
+    described = actions.get(execution.action)
+    integration = names.get(execution.activation_id)
+    if described and integration:
+        described = f"{described} in {integration}"
+    return ExecutionRow(
+        id=execution.id,
+        action=described or execution.action,
+        action_name=execution.action,
+        status=execution.status,
+        attempts=execution.attempts,
+        error=scrubbed(execution.error) or None,
+        automation_id=execution.automation_id,
+        event_id=execution.event_id,
+        created_at=execution.created_at,
+        finished_at=execution.finished_at,
+    )
+
+
+async def _action_names(session: DbSession, activations: Sequence[Activation]) -> dict[str, str]:
+    """`provider/name` to the action's words, for the actions of the account's integrations."""
+    connected = {activation.integration_id for activation in activations}
+    return {
+        f"{action.integration.name}/{action.name}": action.configuration["display"]
+        for action in await action_service.list(session)
+        if action.integration_id in connected
+    }
+
+
+def _integration_names(activations: Sequence[Activation]) -> dict[uuid.UUID, str]:
+    return {a.id: a.integration.configuration["display_name"] for a in activations}
+
+
+def scrubbed(text: str | None) -> str:
+    """An error or message as shown: without any secret the hub knows of."""
+    return known_secrets.scrub(text) if text else ""
+
+
+def _shown(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Input or output as (key, text) pairs, without any secret the hub knows of."""
+    scrubbed = known_secrets.scrub_value(dict(values))
+    return [
+        (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        for key, value in scrubbed.items()
+    ]
+
+
+def _read_filters(
+    request: Request,
+    activations: Sequence[Activation],
+    choices: dict[str, list[tuple[str, str]]],
+) -> tuple[Filters, dict[str, Any]]:
+    """The filters of the address: the integration (by name), the period, and each of
+    `choices`. Answers them and, when all are valid, what to search for."""
+    by_name = {a.integration.name: a for a in activations}
+    options = {
+        **choices,
+        "integration": sorted(
+            ((name, a.integration.configuration["display_name"]) for name, a in by_name.items()),
+            key=_label,
+        ),
+        "period": [(key, label) for key, (label, _) in _PERIODS.items()],
+    }
+    values = {name: request.query_params.get(name, "").strip() for name in options}
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        allowed = [key for key, _ in options[name]]
+        if value and value not in allowed:
+            errors[name] = f'"{value}" is not one of the choices: {", ".join(allowed) or "none"}.'
+    criteria: dict[str, Any] = {name: values[name] or None for name in choices}
+    if values["integration"] in by_name:
+        criteria["activation_id"] = by_name[values["integration"]].id
+    if values["period"] in _PERIODS:
+        criteria["since"] = datetime.now(UTC) - _PERIODS[values["period"]][1]
+    values["page"] = request.query_params.get("page", "")
+    return Filters(values, errors, options), criteria
+
+
+def _page_number(request: Request, filters: Filters) -> int:
+    raw = request.query_params.get("page", "1")
+    if raw.isdecimal() and 1 <= int(raw) <= 100_000:
+        return int(raw)
+    filters.errors["page"] = f'"{raw}" is not a page number.'
+    return 1
+
+
+def _paging(filters: Filters, page: int, found: int) -> Paging:
+    newer = filters.query(page=str(page - 1) if page > 2 else "") if page > 1 else None
+    older = filters.query(page=str(page + 1)) if found > PAGE_SIZE else None
+    return Paging(page, newer, older)
+
+
+def _choices(
+    values: type[ExecutionStatus] | type[SyncStatus] | type[SyncKind],
+) -> list[tuple[str, str]]:
+    return [(value.value, value.value.capitalize()) for value in values]
+
+
+def _label(option: tuple[str, str]) -> str:
+    return option[1].lower()
+
+
+def _moment(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
+
+
+def duration(started: datetime | None, finished: datetime | None) -> str:
+    """How long something ran (until now while it runs), in words a person reads at once."""
+    if started is None:
+        return "—"
+    seconds = ((finished or datetime.now(UTC)) - started).total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"

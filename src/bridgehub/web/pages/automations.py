@@ -1,0 +1,338 @@
+"""Automations: "When [trigger], then [action]" built from drop-downs, each input of the
+action mapped to a template over the event's variables; enabled, disabled, edited, removed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridgehub.accounts.auth import Account
+from bridgehub.automations import templates
+from bridgehub.automations.models import Automation
+from bridgehub.automations.schemas import (
+    TRIGGERS,
+    AutomationCreate,
+    AutomationUpdate,
+    Conditions,
+)
+from bridgehub.automations.service import automation_service
+from bridgehub.db.session import DbSession
+from bridgehub.executions.service import find_action
+from bridgehub.integrations.models import Action
+from bridgehub.kit.errors import HubError
+from bridgehub.web import nav
+from bridgehub.web.auth import SignedInAccount, account_of
+from bridgehub.web.templating import Flash, render, see_other
+
+router = APIRouter()
+nav.register("Automations", "automations", position=50, audience="account")
+
+INPUT_PREFIX = "input."
+_CONDITION_FIELDS = ("to", "min_duration_seconds")
+_VARIABLE_GROUPS = {
+    "contact": "The caller, when a synced contact has their number",
+    "call": "The call",
+    "agent": "The agent on the call, when the event names one",
+    "event": "The event itself",
+}
+
+
+@dataclass(frozen=True)
+class InputField:
+    key: str
+    name: str
+    mandatory: bool
+    value: str
+    error: str | None
+
+    @property
+    def field(self) -> str:
+        return INPUT_PREFIX + self.key
+
+
+@dataclass(frozen=True)
+class Listed:
+    automation: Automation
+    summary: str
+
+
+@router.get("/automations", name="automations")
+async def automations(request: Request, operator: SignedInAccount, session: DbSession) -> Response:
+    account = account_of(operator)
+    listed = [
+        Listed(automation, await _summary(session, automation.trigger, automation.action))
+        for automation in await automation_service.list(session, account)
+    ]
+    return render(request, "automations/index.html", {"automations": listed})
+
+
+@router.get("/automations/new", name="automation_new")
+async def new_automation(
+    request: Request, operator: SignedInAccount, session: DbSession
+) -> Response:
+    trigger = request.query_params.get("trigger", "")
+    action = request.query_params.get("action", "")
+    return await _form_page(
+        request, session, account_of(operator), {"trigger": trigger, "action": action}
+    )
+
+
+@router.post("/automations")
+async def create_automation(
+    request: Request, operator: SignedInAccount, session: DbSession
+) -> Response:
+    account = account_of(operator)
+    form = await _submitted(request)
+    errors: dict[str, str] = {}
+    offered = {
+        _action_key(action)
+        for action in await automation_service.available_actions(session, account)
+    }
+    if form["action"] not in offered:
+        errors["action"] = "Choose an action of an integration your account has connected."
+        return await _form_page(request, session, account, form, errors, status_code=422)
+
+    async def create(document: dict[str, Any]) -> Automation:
+        data = AutomationCreate.model_validate(document)
+        return await automation_service.create(session, account, data)
+
+    automation, errors = await _save(session, _document(form), create)
+    if automation is None:
+        return await _form_page(request, session, account, form, errors, status_code=422)
+    summary = await _summary(session, automation.trigger, automation.action)
+    return see_other(
+        request, request.app.url_path_for("automations"), Flash("success", f"Created: {summary}.")
+    )
+
+
+@router.get("/automations/{automation_id}/edit", name="automation_edit")
+async def edit_automation(
+    request: Request, automation_id: uuid.UUID, operator: SignedInAccount, session: DbSession
+) -> Response:
+    account = account_of(operator)
+    automation = await automation_service.get(session, account, automation_id)
+    form = {
+        "trigger": automation.trigger,
+        "action": automation.action,
+        "enabled": "on" if automation.enabled else "",
+        **{INPUT_PREFIX + key: template for key, template in automation.inputs.items()},
+        **{name: str(automation.conditions.get(name, "")) for name in _CONDITION_FIELDS},
+    }
+    return await _form_page(request, session, account, form, automation=automation)
+
+
+@router.post("/automations/{automation_id}")
+async def update_automation(
+    request: Request, automation_id: uuid.UUID, operator: SignedInAccount, session: DbSession
+) -> Response:
+    account = account_of(operator)
+    automation = await automation_service.get(session, account, automation_id)
+    form = await _submitted(request) | {"action": automation.action}
+
+    async def update(document: dict[str, Any]) -> Automation:
+        del document["action"]  # an automation keeps its action; another is a new automation
+        data = AutomationUpdate.model_validate(document)
+        return await automation_service.update(session, account, automation_id, data)
+
+    saved, errors = await _save(session, _document(form), update)
+    if saved is None:
+        # Read again: undoing the savepoint expired what the attempt had changed.
+        automation = await automation_service.get(session, account, automation_id)
+        return await _form_page(
+            request, session, account, form, errors, automation=automation, status_code=422
+        )
+    summary = await _summary(session, automation.trigger, automation.action)
+    return see_other(
+        request, request.app.url_path_for("automations"), Flash("success", f"Saved: {summary}.")
+    )
+
+
+@router.post("/automations/{automation_id}/enabled")
+async def switch_automation(
+    request: Request, automation_id: uuid.UUID, operator: SignedInAccount, session: DbSession
+) -> Response:
+    enabled = (await request.form()).get("enabled") == "true"
+    automation = await automation_service.update(
+        session, account_of(operator), automation_id, AutomationUpdate(enabled=enabled)
+    )
+    summary = await _summary(session, automation.trigger, automation.action)
+    message = f"{'Enabled' if enabled else 'Disabled'}: {summary}."
+    return see_other(request, request.app.url_path_for("automations"), Flash("success", message))
+
+
+@router.post("/automations/{automation_id}/delete")
+async def delete_automation(
+    request: Request, automation_id: uuid.UUID, operator: SignedInAccount, session: DbSession
+) -> Response:
+    account = account_of(operator)
+    automation = await automation_service.get(session, account, automation_id)
+    summary = await _summary(session, automation.trigger, automation.action)
+    await automation_service.delete(session, account, automation_id)
+    return see_other(
+        request, request.app.url_path_for("automations"), Flash("success", f"Deleted: {summary}.")
+    )
+
+
+async def _save(
+    session: AsyncSession,
+    document: dict[str, Any],
+    save: Callable[[dict[str, Any]], Awaitable[Automation]],
+) -> tuple[Automation | None, dict[str, str]]:
+    """Save the form's automation, or answer every problem with it at once: conditions that
+    do not parse do not keep the service from judging the inputs (in a savepoint, undone)."""
+    errors: dict[str, str] = {}
+    try:
+        Conditions.model_validate(document["conditions"])
+    except ValidationError as problem:
+        errors = _field_errors(problem)
+        document = {**document, "conditions": {}}
+    savepoint = await session.begin_nested()
+    try:
+        saved = await save(document)
+    except (ValidationError, HubError) as problem:
+        await savepoint.rollback()
+        return None, errors | _field_errors(problem)
+    if errors:
+        await savepoint.rollback()
+        return None, errors
+    await savepoint.commit()
+    return saved, {}
+
+
+async def _form_page(
+    request: Request,
+    session: AsyncSession,
+    account: Account,
+    form: Mapping[str, str],
+    errors: Mapping[str, str] | None = None,
+    *,
+    automation: Automation | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The automation form: for a new one, the trigger and action first, then (once both are
+    chosen) the inputs; for an existing one, all of it with the action fixed."""
+    errors = dict(errors or {})
+    available = await automation_service.available_actions(session, account)
+    chosen = await _chosen_action(session, form.get("action", ""), available, automation)
+    trigger = form.get("trigger", "")
+    if trigger and trigger not in TRIGGERS:
+        errors.setdefault("trigger", f'"{trigger}" is not a trigger; choose one of the list.')
+    if form.get("action") and chosen is None:
+        errors.setdefault(
+            "action", "Choose an action of an integration your account has connected."
+        )
+    context = {
+        "automation": automation,
+        "form": form,
+        "errors": errors,
+        "triggers": [(key, sentence.removeprefix("When ")) for key, sentence in TRIGGERS.items()],
+        "actions": [(_action_key(action), _action_words(action)) for action in available],
+        "action": chosen,
+        "action_words": _action_words(chosen) if chosen else "",
+        "inputs": _input_fields(chosen, form, errors) if chosen else [],
+        "summary": _sentence(trigger, chosen) if chosen and trigger in TRIGGERS else None,
+        "variables": [
+            (description, [f"{{{{{group}.{name}}}}}" for name in templates.VARIABLES[group]])
+            for group, description in _VARIABLE_GROUPS.items()
+        ],
+        "other_errors": [
+            message
+            for field, message in errors.items()
+            if field not in ("trigger", "action", *_CONDITION_FIELDS)
+            and not field.startswith(INPUT_PREFIX)
+        ],
+    }
+    return render(request, "automations/form.html", context, status_code=status_code)
+
+
+async def _chosen_action(
+    session: AsyncSession, key: str, available: Sequence[Action], automation: Automation | None
+) -> Action | None:
+    if automation is not None:  # its own action, even once its integration is disconnected
+        return await find_action(session, automation.action)
+    return next((action for action in available if _action_key(action) == key), None)
+
+
+def _input_fields(
+    action: Action, form: Mapping[str, str], errors: Mapping[str, str]
+) -> list[InputField]:
+    return [
+        InputField(
+            key=each["key"],
+            name=each["name"],
+            mandatory=each["mandatory"],
+            value=form.get(INPUT_PREFIX + each["key"], ""),
+            error=errors.get(INPUT_PREFIX + each["key"]),
+        )
+        for each in action.configuration["inputs"]
+    ]
+
+
+async def _submitted(request: Request) -> dict[str, str]:
+    form = await request.form()
+    submitted = {key: value for key, value in form.items() if isinstance(value, str)}
+    # An unticked box sends nothing; kept as "" so that the form shows it unticked again.
+    return {"enabled": ""} | submitted
+
+
+def _document(form: Mapping[str, str]) -> dict[str, Any]:
+    """What the form says, in the shape of the API's automation body: inputs left empty are
+    not mapped, conditions left empty do not apply."""
+    conditions = {
+        name: form[name].strip() for name in _CONDITION_FIELDS if form.get(name, "").strip()
+    }
+    return {
+        "trigger": form.get("trigger", ""),
+        "action": form.get("action", ""),
+        "inputs": {
+            key.removeprefix(INPUT_PREFIX): value
+            for key, value in form.items()
+            if key.startswith(INPUT_PREFIX) and value.strip()
+        },
+        "conditions": conditions,
+        "enabled": form.get("enabled") == "on",
+    }
+
+
+def _field_errors(problem: ValidationError | HubError) -> dict[str, str]:
+    """Each problem under the form field it concerns (`inputs.subject` is `input.subject`)."""
+    if isinstance(problem, ValidationError):
+        found = [
+            (".".join(str(part) for part in error["loc"]), error["msg"])
+            for error in problem.errors()
+        ]
+    else:
+        found = [(detail["path"], detail["message"]) for detail in problem.details]
+        if not found:
+            found = [("", problem.message)]
+    errors: dict[str, str] = {}
+    for path, message in found:
+        field = path.removeprefix("conditions.")
+        if field.startswith("inputs."):
+            field = INPUT_PREFIX + field.removeprefix("inputs.")
+        errors[field] = f"{errors[field]} {message}" if field in errors else message
+    return errors
+
+
+async def _summary(session: AsyncSession, trigger: str, action_name: str) -> str:
+    return _sentence(trigger, await find_action(session, action_name))
+
+
+def _sentence(trigger: str, action: Action) -> str:
+    """ "When a call is missed, then create a ticket in Demo Helpdesk"."""
+    return f"{TRIGGERS.get(trigger, trigger)}, then {_action_words(action)}"
+
+
+def _action_words(action: Action) -> str:
+    display_name = action.integration.configuration["display_name"]
+    return f"{action.configuration['display']} in {display_name}"
+
+
+def _action_key(action: Action) -> str:
+    return f"{action.integration.name}/{action.name}"

@@ -1,0 +1,138 @@
+"""The screen pop: who is calling, with their history from every integration, the moment a
+call arrives. A softphone opens `/ui/screen-pop?phone=<caller>`; an agent can type one too.
+
+It runs the caller-ID lookup of `GET /v1/lookup`, so a number written differently from the
+stored one (`(415) 555-0042` for `+1 415 555 0042`) finds the same contact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from bridgehub.accounts.auth import Account
+from bridgehub.contacts.phones import LookupKeys, Match
+from bridgehub.contacts.service import contact_service
+from bridgehub.db.session import DbSession
+from bridgehub.runtime import HubRuntime, Runtime
+from bridgehub.web import nav
+from bridgehub.web.auth import SignedInAccount, account_of
+from bridgehub.web.pages.catalog import Badge
+from bridgehub.web.pages.contacts import (
+    ContactView,
+    History,
+    Source,
+    contact_history,
+    contact_view,
+    integration_sources,
+)
+from bridgehub.web.templating import render
+
+router = APIRouter()
+nav.register("Screen pop", "screen_pop", position=40, audience="account")
+
+MAX_PHONE_LENGTH = 64
+SHOWN_HISTORIES = 5
+"""The surest matches get their interactions on the page at once; any others link to
+their contact page (a number shared by a whole switchboard must not ask every bridge
+dozens of times per call)."""
+
+_MATCHES = {
+    Match.EXACT: (
+        Badge("Exact match", "success"),
+        "The same number, country code included.",
+    ),
+    Match.NATIONAL: (
+        Badge("Same national number", "info"),
+        "The same number, written without its country code on one side.",
+    ),
+    Match.SUFFIX: (
+        Badge("Partial match", "warning"),
+        "One number ends with the other: a prefix or country code differs, so check who it is.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    contact: ContactView
+    match: Badge
+    match_explained: str
+    history: History | None
+    """None for matches beyond `SHOWN_HISTORIES`."""
+
+
+@dataclass(frozen=True)
+class Number:
+    """The incoming number as the lookup read it."""
+
+    written: str
+    e164: str | None
+    national_number: str | None
+
+
+@router.get("/screen-pop", name="screen_pop")
+async def screen_pop(
+    request: Request,
+    operator: SignedInAccount,
+    session: DbSession,
+    runtime: HubRuntime,
+    phone: Annotated[str, Query()] = "",
+) -> Response:
+    phone = phone.strip()
+    if not phone:
+        return _page(request, phone)
+    if len(phone) > MAX_PHONE_LENGTH:
+        error = f"A phone number has at most {MAX_PHONE_LENGTH} characters."
+        return _page(request, phone, error=error)
+    account = account_of(operator)
+    found = await contact_service.identify(session, account, phone)
+    number = _number(phone, found.number)
+    if number.e164 is None and number.national_number is None:
+        error = "This is not a phone number that can be looked up: type the caller's number."
+        return _page(request, phone, error=error)
+    sources = await integration_sources(session)
+    # Bridges are asked with the connection given back: a slow one must not hold it.
+    await session.commit()
+    shown = found.callers[:SHOWN_HISTORIES]
+    histories = await asyncio.gather(
+        *(_history(runtime, account, each.contact.id, sources) for each in shown)
+    )
+    candidates = [
+        Candidate(
+            contact_view(each.contact, sources[each.integration]),
+            *_MATCHES[each.match],
+            history=histories[position] if position < len(histories) else None,
+        )
+        for position, each in enumerate(found.callers)
+    ]
+    return _page(request, phone, number=number, candidates=candidates)
+
+
+async def _history(
+    runtime: Runtime, account: Account, contact_id: uuid.UUID, sources: Mapping[str, Source]
+) -> History:
+    # One session each: the histories are fetched at the same time.
+    async with runtime.sessionmaker() as session:
+        return await contact_history(session, runtime, account, contact_id, sources)
+
+
+def _number(written: str, keys: LookupKeys) -> Number:
+    return Number(written, keys.e164, keys.national_number)
+
+
+def _page(
+    request: Request,
+    phone: str,
+    *,
+    number: Number | None = None,
+    candidates: list[Candidate] | None = None,
+    error: str | None = None,
+) -> Response:
+    context = {"phone": phone, "number": number, "candidates": candidates or [], "error": error}
+    return render(request, "screen_pop/index.html", context, status_code=422 if error else 200)

@@ -1,0 +1,145 @@
+"""Automations in the UI: "When a call is missed, then create a ticket" built from the
+drop-downs, the service's problems shown at the inputs they concern, editing, switching off
+and on, deleting."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import HubAccount, WebHub, screenshot, sign_in
+from tests.web.test_activity import ACTION, MISSED_CALL_TICKET, api_as
+
+SUMMARY = "When a call is missed, then create a ticket in Demo Helpdesk"
+
+
+def labelled(verb: str, summary: str) -> re.Pattern[str]:
+    """A button or link named by its verb, then (for screen readers) the automation's summary."""
+    return re.compile(rf"^{verb}\W+{re.escape(summary)}$")
+
+
+def automations_of(web_hub: WebHub, account: HubAccount) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = api_as(web_hub, account, "GET", "/v1/automations")["items"]
+    return items
+
+
+def test_the_missed_call_automation_is_built_from_drop_downs(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    sign_in(page, connected_account.key)
+    page.get_by_role("link", name="Automations").click()
+    expect(page.get_by_text("No automations yet")).to_be_visible()
+    page.get_by_role("link", name="New automation").click()
+    expect(page.get_by_label("Then").locator("option")).to_have_text(
+        ["choose an action", "create a ticket in Demo Helpdesk"]
+    )
+    page.get_by_label("When").select_option(label="a call is missed")
+    page.get_by_label("Then").select_option(label="create a ticket in Demo Helpdesk")
+    page.get_by_role("button", name="Next: map the inputs").click()
+    expect(page.locator("#summary")).to_have_text(SUMMARY)
+    variables = page.get_by_role("complementary", name="Variables")
+    for variable in (
+        "{{contact.name}}",
+        "{{call.from}}",
+        "{{agent.email}}",
+        "{{event.occurred_at}}",
+    ):
+        expect(variables.get_by_text(variable, exact=True)).to_be_visible()
+    subject = page.get_by_label("Ticket subject")
+    expect(subject).to_have_attribute("required", "")
+    expect(page.locator("label[for='field-input.priority']")).to_contain_text("(optional)")
+    expect(page.locator("label[for='field-input.subject']")).not_to_contain_text("(optional)")
+    subject.fill("Missed call from {{contact.name}}")
+    page.get_by_label("Ticket description").fill("{{contact.name}} called {{call.to}}.")
+    page.get_by_label("Priority").fill("high")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "automation")
+    subject.fill("Missed call from {{contact.nmae}}")
+    page.get_by_label("Only calls lasting at least (seconds)").fill("-5")
+    page.get_by_role("button", name="Create automation").click()
+    # The service's verdict, each at the input it concerns; what was typed stays.
+    expect(page.locator("#field-input\\.subject-error")).to_contain_text(
+        "{{contact.nmae}} is not a variable"
+    )
+    expect(page.locator("#field-min_duration_seconds-error")).to_contain_text(
+        "greater than or equal to 0"
+    )
+    expect(page.get_by_label("Ticket description")).to_have_value(
+        "{{contact.name}} called {{call.to}}."
+    )
+    assert automations_of(web_hub, connected_account) == []
+    page.get_by_label("Ticket subject").fill("Missed call from {{contact.name}}")
+    page.get_by_label("Only calls lasting at least (seconds)").fill("")
+    page.get_by_role("button", name="Create automation").click()
+    expect(page.get_by_text(f"Created: {SUMMARY}.")).to_be_visible()
+    expect(page.locator(".automation__summary")).to_have_text([SUMMARY])
+    expect(page.locator(".automation .badge")).to_have_text(["enabled"])
+    [saved] = automations_of(web_hub, connected_account)
+    assert saved["trigger"] == "call.missed"
+    assert saved["action"] == ACTION
+    assert saved["inputs"] == {
+        "subject": "Missed call from {{contact.name}}",
+        "description": "{{contact.name}} called {{call.to}}.",
+        "priority": "high",
+    }
+    assert saved["conditions"] == {"min_duration_seconds": None, "to": None}
+    assert saved["enabled"] is True
+
+
+def test_an_automation_is_edited_switched_off_and_on_and_deleted(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    created = api_as(web_hub, connected_account, "POST", "/v1/automations", **MISSED_CALL_TICKET)
+    sign_in(page, connected_account.key)
+    page.goto("/ui/automations")
+    page.get_by_role("link", name=labelled("Edit", SUMMARY)).click()
+    expect(page.get_by_label("Ticket subject")).to_have_value("Missed call from {{contact.name}}")
+    page.get_by_label("When").select_option("voicemail.left")
+    page.get_by_label("Ticket subject").fill("")
+    page.get_by_label("Only calls to").fill("+15555550100")
+    page.locator("form.automation-form").evaluate("form => form.noValidate = true")
+    page.get_by_role("button", name="Save automation").click()
+    expect(page.locator("#field-input\\.subject-error")).to_have_text(
+        '"Ticket subject" is mandatory and must be mapped'
+    )
+    page.get_by_label("Ticket subject").fill("Voicemail from {{call.from}}")
+    page.get_by_role("button", name="Save automation").click()
+    voicemail = "When a voicemail is left, then create a ticket in Demo Helpdesk"
+    expect(page.get_by_text(f"Saved: {voicemail}.")).to_be_visible()
+    expect(page.get_by_text("Only calls to")).to_be_visible()
+    changed = api_as(web_hub, connected_account, "GET", f"/v1/automations/{created['id']}")
+    assert changed["trigger"] == "voicemail.left"
+    assert changed["inputs"]["subject"] == "Voicemail from {{call.from}}"
+    assert changed["conditions"]["to"] == "+15555550100"
+
+    page.get_by_role("button", name=labelled("Disable", voicemail)).click()
+    expect(page.get_by_text(f"Disabled: {voicemail}.")).to_be_visible()
+    expect(page.locator(".automation .badge")).to_have_text(["disabled"])
+    assert automations_of(web_hub, connected_account)[0]["enabled"] is False
+    page.get_by_role("button", name=labelled("Enable", voicemail)).click()
+    expect(page.locator(".automation .badge")).to_have_text(["enabled"])
+    assert automations_of(web_hub, connected_account)[0]["enabled"] is True
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name=labelled("Delete", voicemail)).click()
+    expect(page.locator(".automation")).to_have_count(1)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=labelled("Delete", voicemail)).click()
+    expect(page.get_by_text(f"Deleted: {voicemail}.")).to_be_visible()
+    expect(page.get_by_text("No automations yet")).to_be_visible()
+    assert automations_of(web_hub, connected_account) == []
+
+
+def test_only_actions_of_connected_integrations_are_offered(
+    page: Page, account: HubAccount
+) -> None:
+    sign_in(page, account.key)
+    page.goto("/ui/automations/new")
+    expect(page.get_by_text("No action available")).to_be_visible()
+    # An address naming an action anyway is answered with why it cannot be chosen.
+    response = page.goto(f"/ui/automations/new?trigger=call.exploded&action={ACTION}")
+    assert response is not None
+    expect(page.locator("#field-trigger-error")).to_contain_text('"call.exploded" is not a trigger')
+    expect(page.get_by_role("button", name="Create automation")).to_have_count(0)
