@@ -480,6 +480,7 @@ def _print_demo_guide(settings: Settings, stack: DemoStack, account_key: str) ->
     console.print(
         f"""
 [bold]bridgehub demo[/bold] at {hub}  (API docs: {hub}/docs)
+  open             {hub}/ui/  and sign in with the demo account's key (or the admin key)
   admin key        {admin_key}
   demo account     {account_key}
                    (the demo helpdesk is connected; its contacts and agents sync now)
@@ -493,7 +494,9 @@ Try it:
   a missed call    curl -s {as_account} -d '{missed_call}' {hub}/v1/events
                    (the "missed call → create a ticket" automation runs; see the ticket's
                    execution at {hub}/v1/executions)
-  connect the CRM, then open the authorize_url it answers in a browser:
+  a screen pop     {hub}/ui/screen-pop?phone={quote(stack.caller)}
+  connect the CRM  from the catalog in the UI ("Connect with Demo CRM"), or open the
+                   authorize_url this answers in a browser:
                    curl -s {as_account} -d '{{"integration": "demo-crm"}}' {hub}/v1/activations
 """,
         markup=True,
