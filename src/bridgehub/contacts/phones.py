@@ -159,7 +159,7 @@ def _is_matchable(reading: _Reading) -> bool:
     number, and some networks send for a withheld one), and either a whole number or one long
     enough for its key not to be a mere local number's."""
     digits = reading.national_number
-    if digits == digits[0] * len(digits):
+    if not digits or digits == digits[0] * len(digits):
         return False
     return reading.e164 is not None or len(reading.national_number) >= MATCH_KEY_DIGITS
 

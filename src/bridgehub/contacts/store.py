@@ -25,7 +25,6 @@ from sqlalchemy import select as select_
 from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.dml import ReturningInsert
 
 from bridgehub.agents.models import Agent
 from bridgehub.bridge import Contact as ReceivedContact
@@ -96,13 +95,8 @@ async def write_contacts(
         "account_id": owner.account_id,
         "activation_id": owner.activation_id,
     }
-    written = (await session.execute(_UPSERT_CONTACTS, parameters)).scalars().all()
-    created = sum(1 for inserted in written if inserted)
-    return Written(
-        created=created,
-        updated=len(written) - created,
-        unchanged=prepared.unchanged + len(prepared.rows) - len(written),
-    )
+    total = prepared.unchanged + len(prepared.rows)
+    return await _write(session, _UPSERT_CONTACTS, parameters, total)
 
 
 async def _stored_hashes(
@@ -146,7 +140,22 @@ _RECEIVED_COLUMNS = (
 )
 
 
-def _upsert_contacts() -> ReturningInsert[bool]:
+async def _write(
+    session: AsyncSession, statement: Select[int, int], parameters: dict[str, Any], total: int
+) -> Written:
+    """Run a `_counted` upsert of `total` rows that skips unchanged ones; count each kind."""
+    created, written = (await session.execute(statement, parameters)).one()
+    return Written(created=created, updated=written - created, unchanged=total - written)
+
+
+def _counted(upsert: Insert) -> Select[int, int]:
+    """An insert-or-update that skips unchanged rows, answering how many rows it inserted
+    and how many it wrote: one row back, where RETURNING would send one per row."""
+    written = upsert.returning(_INSERTED.label("inserted")).cte("written")
+    return select_(func.count().filter(written.c.inserted), func.count()).select_from(written)
+
+
+def _upsert_contacts() -> Insert:
     """Insert a page of contacts, or update those whose content changed; returns, for each
     row written, whether it was inserted.
 
@@ -181,10 +190,10 @@ def _upsert_contacts() -> ReturningInsert[bool]:
             "updated_at": statement.excluded.updated_at,
         },
         where=table.c.content_hash != statement.excluded.content_hash,
-    ).returning(_INSERTED)
+    )
 
 
-_UPSERT_CONTACTS = _upsert_contacts()
+_UPSERT_CONTACTS = _counted(_upsert_contacts())
 
 
 def _contact_row(owner: Owner, contact: ReceivedContact, content_hash: str) -> dict[str, Any]:
@@ -236,14 +245,7 @@ async def replace_agents(
         },
         where=(Agent.name != statement.excluded.name) | (Agent.email != statement.excluded.email),
     )
-    return await _upsert(session, upsert, len(rows))
-
-
-async def _upsert(session: AsyncSession, upsert: Insert, total: int) -> Written:
-    """Run an insert-or-update of `total` rows that skips unchanged ones; count each kind."""
-    written = (await session.execute(upsert.returning(_INSERTED))).scalars().all()
-    created = sum(1 for inserted in written if inserted)
-    return Written(created=created, updated=len(written) - created, unchanged=total - len(written))
+    return await _write(session, _counted(upsert), {}, len(rows))
 
 
 def _agent_row(owner: Owner, agent: ReceivedAgent) -> dict[str, Any]:
