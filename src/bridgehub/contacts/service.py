@@ -30,6 +30,7 @@ from bridgehub.contacts.models import Contact, SyncKind, SyncRun, SyncStatus
 from bridgehub.contacts.phones import LookupKeys, Match, lookup_keys, match_rank, normalize_email
 from bridgehub.integrations.models import Integration
 from bridgehub.kit.errors import InvalidInput, NotFound, Problem
+from bridgehub.kit.queries import where_equal
 
 LOOKUP_LIMIT = 25
 # Candidates share the last digits of the number; ranking drops other lines with the same
@@ -167,13 +168,14 @@ class ContactService:
         offset: int = 0,
     ) -> Sequence[SyncRun]:
         """The sync runs matching `criteria`, newest first, `limit` of them after `offset`."""
-        statement = select(SyncRun).where(SyncRun.account_id == account.account_id)
-        if criteria.status is not None:
-            statement = statement.where(SyncRun.status == criteria.status)
-        if criteria.activation_id is not None:
-            statement = statement.where(SyncRun.activation_id == criteria.activation_id)
-        if criteria.kind is not None:
-            statement = statement.where(SyncRun.kind == criteria.kind)
+        statement = where_equal(
+            select(SyncRun).where(SyncRun.account_id == account.account_id),
+            [
+                (SyncRun.status, criteria.status),
+                (SyncRun.activation_id, criteria.activation_id),
+                (SyncRun.kind, criteria.kind),
+            ],
+        )
         if criteria.since is not None:
             statement = statement.where(SyncRun.created_at >= criteria.since)
         ordered = statement.order_by(SyncRun.created_at.desc(), SyncRun.id.desc())

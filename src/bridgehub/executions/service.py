@@ -25,6 +25,7 @@ from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action
 from bridgehub.integrations.service import action_service
 from bridgehub.kit.errors import Conflict, InvalidInput, NotFound, Problem
+from bridgehub.kit.queries import where_equal
 from bridgehub.runtime import Runtime
 from bridgehub.worker import ACTIONS_QUEUE, enqueue
 
@@ -123,13 +124,14 @@ class ExecutionService:
         offset: int = 0,
     ) -> Sequence[Execution]:
         """The executions matching `criteria`, newest first, `limit` of them after `offset`."""
-        statement = select(Execution).where(Execution.account_id == account.account_id)
-        if criteria.status is not None:
-            statement = statement.where(Execution.status == criteria.status)
-        if criteria.activation_id is not None:
-            statement = statement.where(Execution.activation_id == criteria.activation_id)
-        if criteria.action is not None:
-            statement = statement.where(Execution.action == criteria.action)
+        statement = where_equal(
+            select(Execution).where(Execution.account_id == account.account_id),
+            [
+                (Execution.status, criteria.status),
+                (Execution.activation_id, criteria.activation_id),
+                (Execution.action, criteria.action),
+            ],
+        )
         if criteria.since is not None:
             statement = statement.where(Execution.created_at >= criteria.since)
         ordered = statement.order_by(Execution.created_at.desc(), Execution.id.desc())
