@@ -154,11 +154,13 @@ def connect(web_hub: WebHub, account: HubAccount, desk: Desk) -> str:
     return activation_id
 
 
-def sync_contacts(web_hub: WebHub, account: HubAccount, activation_id: str) -> dict[str, Any]:
-    """Ask for a contact sync through the API and wait for the hub's worker to finish it."""
+def synchronize(
+    web_hub: WebHub, account: HubAccount, activation_id: str, what: str = "contacts"
+) -> dict[str, Any]:
+    """Ask for a sync through the API and answer its run once the hub's worker finished it."""
     headers = as_account(account.key)
     started = web_hub.api.post(
-        f"/v1/activations/{activation_id}/sync", json={"what": "contacts"}, headers=headers
+        f"/v1/activations/{activation_id}/sync", json={"what": what}, headers=headers
     )
     assert started.status_code == 202, started.text
     deadline = time.monotonic() + 60
@@ -169,12 +171,12 @@ def sync_contacts(web_hub: WebHub, account: HubAccount, activation_id: str) -> d
         if run["status"] in ("succeeded", "failed"):
             return run
         time.sleep(0.1)
-    raise AssertionError("the contact sync did not finish within 60 s")
+    raise AssertionError(f"the {what} sync did not finish within 60 s")
 
 
 def connect_and_sync(web_hub: WebHub, account: HubAccount, desks: Desks) -> None:
     for desk in (desks.northwind, desks.contoso):
-        run = sync_contacts(web_hub, account, connect(web_hub, account, desk))
+        run = synchronize(web_hub, account, connect(web_hub, account, desk))
         assert run["status"] == "succeeded", run
 
 

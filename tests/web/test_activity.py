@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import as_account
 from tests.web.conftest import HubAccount, WebHub, screenshot, sign_in
+from tests.web.desks import synchronize
 
 ACTION = "demo-helpdesk/create_ticket"
 ACTION_ENDPOINT = "/helpdesk/actions/create_ticket"
@@ -27,7 +28,6 @@ MISSED_CALL_TICKET = {
     },
 }
 FINISHED_EXECUTION = ("succeeded", "failed", "held")
-FINISHED_RUN = ("succeeded", "failed")
 
 
 def api_as(web_hub: WebHub, account: HubAccount, method: str, path: str, **body: Any) -> Any:
@@ -64,15 +64,9 @@ def helpdesk_activation(web_hub: WebHub, account: HubAccount) -> str:
     return activation_id
 
 
-def sync_contacts(web_hub: WebHub, account: HubAccount, what: str = "contacts") -> dict[str, Any]:
-    """Ask for a sync and answer the run once it has finished."""
-    activation_id = helpdesk_activation(web_hub, account)
-    started = api_as(web_hub, account, "POST", f"/v1/activations/{activation_id}/sync", what=what)
-    return until(  # type: ignore[no-any-return]
-        lambda: found(web_hub, account, f"/v1/sync-runs/{started['run_id']}"),
-        lambda run: run is not None and run["status"] in FINISHED_RUN,
-        "the sync",
-    )
+def sync_helpdesk(web_hub: WebHub, account: HubAccount, what: str = "contacts") -> dict[str, Any]:
+    """Sync the account's demo helpdesk and answer the run once it has finished."""
+    return synchronize(web_hub, account, helpdesk_activation(web_hub, account), what)
 
 
 def missed_call(web_hub: WebHub, account: HubAccount) -> dict[str, Any]:
@@ -96,7 +90,7 @@ def finished(web_hub: WebHub, account: HubAccount, execution_id: str) -> dict[st
 
 def automate(web_hub: WebHub, account: HubAccount) -> HubAccount:
     """Sync the account's contacts (so a caller is known) and add the missed call automation."""
-    assert sync_contacts(web_hub, account)["status"] == "succeeded"
+    assert sync_helpdesk(web_hub, account)["status"] == "succeeded"
     api_as(web_hub, account, "POST", "/v1/automations", **MISSED_CALL_TICKET)
     return account
 
@@ -256,11 +250,11 @@ def test_executions_are_paged_newest_first(
 def test_sync_runs_show_outcomes_and_filter(
     page: Page, web_hub: WebHub, connected_account: HubAccount
 ) -> None:
-    assert sync_contacts(web_hub, connected_account)["status"] == "succeeded"
-    assert sync_contacts(web_hub, connected_account, "agents")["status"] == "succeeded"
+    assert sync_helpdesk(web_hub, connected_account)["status"] == "succeeded"
+    assert sync_helpdesk(web_hub, connected_account, "agents")["status"] == "succeeded"
     # The bridge is down for every try of the hub's client: the run ends, recorded as failed.
     web_hub.demo.bridge.fail_next(CONTACTS_ENDPOINT, 3, 503)
-    failed = sync_contacts(web_hub, connected_account)
+    failed = sync_helpdesk(web_hub, connected_account)
     assert failed["status"] == "failed", failed
     sign_in(page, connected_account.key)
     page.goto("/ui/activity")
@@ -314,7 +308,7 @@ def test_another_accounts_runs_and_executions_are_not_found(
     page: Page, web_hub: WebHub, automated: HubAccount
 ) -> None:
     execution = missed_call(web_hub, automated)
-    run = sync_contacts(web_hub, automated)
+    run = sync_helpdesk(web_hub, automated)
     other = web_hub.api.post("/v1/accounts", json={"name": "Elsewhere"}).json()
     try:
         sign_in(page, other["api_key"])
