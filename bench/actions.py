@@ -383,24 +383,12 @@ class Result:
 @contextlib.asynccontextmanager
 async def worker(hub: Hub, concurrency: int, queue: str) -> AsyncIterator[None]:
     """A real procrastinate worker on `queue`, running while the block runs."""
-    from bridgehub.worker import work
+    from bridgehub.worker import background_worker
 
-    running = asyncio.create_task(
-        work(
-            hub.runtime,
-            concurrency=concurrency,
-            name=f"bench-{queue}-{concurrency}",
-            install_signal_handlers=False,
-            queues=[queue],
-        )
-    )
-    await asyncio.sleep(0.3)  # registered and listening before the clock starts
-    try:
+    name = f"bench-{queue}-{concurrency}"
+    async with background_worker(hub.runtime, concurrency=concurrency, name=name, queues=[queue]):
+        await asyncio.sleep(0.3)  # registered and listening before the clock starts
         yield
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
 
 
 async def spread(count: int, posters: int, one: Any) -> None:

@@ -76,14 +76,26 @@ async def enqueue(
 
 
 @asynccontextmanager
-async def background_worker(runtime: Runtime, *, concurrency: int) -> AsyncIterator[None]:
-    """Run a worker beside the caller (the API process) for as long as the block runs;
-    with a concurrency of 0, none."""
+async def background_worker(
+    runtime: Runtime,
+    *,
+    concurrency: int,
+    name: str = "serve",
+    queues: list[str] | None = None,
+) -> AsyncIterator[None]:
+    """Run a worker beside the caller (the API process) for as long as the block runs, on
+    `queues` (all by default); with a concurrency of 0, none."""
     if concurrency == 0:
         yield
         return
     running = asyncio.create_task(
-        work(runtime, concurrency=concurrency, name="serve", install_signal_handlers=False)
+        work(
+            runtime,
+            concurrency=concurrency,
+            name=name,
+            install_signal_handlers=False,
+            queues=queues,
+        )
     )
     try:
         yield
