@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account, digest
+from bridgehub.accounts.owned import owned_row
 from bridgehub.activations import credentials as vaulted
 from bridgehub.activations import forms, tokens
 from bridgehub.activations.models import Activation, ActivationStatus, OAuthAuthorization
@@ -28,7 +29,7 @@ from bridgehub.executions.service import resume_held
 from bridgehub.integrations.configuration import IntegrationConfiguration
 from bridgehub.integrations.models import Integration
 from bridgehub.integrations.service import integration_service
-from bridgehub.kit.errors import Conflict, HubError, InvalidInput, NotFound, Problem
+from bridgehub.kit.errors import Conflict, HubError, InvalidInput, Problem
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.runtime import Runtime
 from bridgehub.vault import Vault
@@ -65,14 +66,7 @@ class ActivationService:
     async def get(
         self, session: AsyncSession, account: Account, activation_id: uuid.UUID
     ) -> Activation:
-        activation = await session.scalar(
-            select(Activation).where(
-                Activation.id == activation_id, Activation.account_id == account.account_id
-            )
-        )
-        if activation is None:
-            raise NotFound(f"No activation {activation_id}.")
-        return activation
+        return await owned_row(session, account, Activation, activation_id, "activation")
 
     async def create(
         self, session: AsyncSession, runtime: Runtime, account: Account, data: ActivationCreate

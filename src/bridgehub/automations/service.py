@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from bridgehub.accounts.auth import Account
+from bridgehub.accounts.owned import owned_row
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.agents.models import Agent
 from bridgehub.automations import templates
@@ -35,7 +36,7 @@ from bridgehub.executions.models import Execution
 from bridgehub.executions.service import execution_service, find_action, new_execution
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action, Integration
-from bridgehub.kit.errors import HubError, InvalidInput, NotFound, Problem
+from bridgehub.kit.errors import HubError, InvalidInput, Problem
 
 log = structlog.get_logger(__name__)
 
@@ -66,14 +67,7 @@ class AutomationService:
     async def get(
         self, session: AsyncSession, account: Account, automation_id: uuid.UUID
     ) -> Automation:
-        automation = await session.scalar(
-            select(Automation).where(
-                Automation.id == automation_id, Automation.account_id == account.account_id
-            )
-        )
-        if automation is None:
-            raise NotFound(f"No automation {automation_id}.")
-        return automation
+        return await owned_row(session, account, Automation, automation_id, "automation")
 
     async def update(
         self,

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
 from bridgehub.accounts.models import Account as AccountRecord
+from bridgehub.accounts.owned import owned_row
 from bridgehub.activations.models import Activation
 from bridgehub.contacts.models import Contact, SyncKind, SyncRun, SyncStatus
 from bridgehub.contacts.phones import LookupKeys, Match, lookup_keys, match_rank, normalize_email
@@ -141,12 +142,7 @@ class ContactService:
         return CallerId(keys, ranked[:LOOKUP_LIMIT])
 
     async def run(self, session: AsyncSession, account: Account, run_id: uuid.UUID) -> SyncRun:
-        run = await session.scalar(
-            select(SyncRun).where(SyncRun.id == run_id, SyncRun.account_id == account.account_id)
-        )
-        if run is None:
-            raise NotFound(f"No sync run {run_id}.")
-        return run
+        return await owned_row(session, account, SyncRun, run_id, "sync run")
 
     async def runs(
         self, session: AsyncSession, account: Account, activation_id: uuid.UUID | None

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
+from bridgehub.accounts.owned import owned_row
 from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.agents.models import Agent
@@ -24,7 +25,7 @@ from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionSt
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action
 from bridgehub.integrations.service import action_service
-from bridgehub.kit.errors import Conflict, InvalidInput, NotFound, Problem
+from bridgehub.kit.errors import Conflict, InvalidInput, Problem
 from bridgehub.kit.queries import where_equal
 from bridgehub.runtime import Runtime
 from bridgehub.worker import ACTIONS_QUEUE, enqueue
@@ -171,14 +172,7 @@ class ExecutionService:
     async def get(
         self, session: AsyncSession, account: Account, execution_id: uuid.UUID
     ) -> Execution:
-        execution = await session.scalar(
-            select(Execution).where(
-                Execution.id == execution_id, Execution.account_id == account.account_id
-            )
-        )
-        if execution is None:
-            raise NotFound(f"No execution {execution_id}.")
-        return execution
+        return await owned_row(session, account, Execution, execution_id, "execution")
 
     async def attempts(
         self, session: AsyncSession, execution: Execution
