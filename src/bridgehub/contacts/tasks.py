@@ -24,22 +24,17 @@ def register(queue: procrastinate.App) -> None:
         pass_context=True,
         retry=RetryStrategy(max_attempts=5, exponential_wait=2),
     )(run_sync)
-    queue.periodic(cron=EVERY_MINUTE)(
-        queue.task(
-            name="contacts.schedule_syncs",
-            queue=MAINTENANCE_QUEUE,
-            pass_context=True,
-            queueing_lock="contacts.schedule_syncs",
-        )(schedule_syncs)
-    )
-    queue.periodic(cron=EVERY_MINUTE)(
-        queue.task(
-            name="worker.recover_stalled_jobs",
-            queue=MAINTENANCE_QUEUE,
-            pass_context=True,
-            queueing_lock="worker.recover_stalled_jobs",
-        )(recover_stalled_jobs)
-    )
+    # Each queued at most once at a time, however many workers' schedulers fire.
+    maintenance = {
+        "contacts.schedule_syncs": schedule_syncs,
+        "worker.recover_stalled_jobs": recover_stalled_jobs,
+    }
+    for name, job in maintenance.items():
+        queue.periodic(cron=EVERY_MINUTE)(
+            queue.task(name=name, queue=MAINTENANCE_QUEUE, pass_context=True, queueing_lock=name)(
+                job
+            )
+        )
 
 
 def _runtime(context: JobContext) -> Runtime:
