@@ -273,7 +273,18 @@ def _read(written: str, region: str) -> _Reading | None:
 def _reading(number: phonenumbers.PhoneNumber | None) -> _Reading | None:
     if number is None:
         return None
-    return _Reading(phonenumbers.national_significant_number(number), _e164(number))
+    national_number = phonenumbers.national_significant_number(number)
+    e164 = _e164(number)
+    if e164 is not None and number.italian_leading_zero and not _reads_back(e164, national_number):
+        # Parse strips a trunk prefix even after a country code, so a number it kept with
+        # leading zeros (`+43 0 0001` read as `+43 00001`) would read as another line again.
+        e164 = None
+    return _Reading(national_number, e164)
+
+
+def _reads_back(e164: str, national_number: str) -> bool:
+    again = _parse(e164, "ZZ")
+    return again is not None and phonenumbers.national_significant_number(again) == national_number
 
 
 def _parse(written: str, region: str) -> phonenumbers.PhoneNumber | None:
