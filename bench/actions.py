@@ -291,7 +291,8 @@ async def hub_in_process(home: Path, args: argparse.Namespace) -> AsyncIterator[
 
 async def set_up(hub: Hub, bridge_url: str) -> None:
     """Catalog, activation, contacts and agents synced, the automation: through the API."""
-    from bridgehub.worker import SYNC_QUEUE, work
+    from bridgehub.queue import SYNC_QUEUE
+    from bridgehub.worker import work
 
     integration = {
         "name": INTEGRATION,
@@ -425,7 +426,7 @@ class Noops:
 
 async def floor(hub: Hub, count: int, concurrency: int, posters: int) -> Result:
     """N no-op jobs deferred one transaction each, run by a worker meanwhile."""
-    from bridgehub.worker import enqueue
+    from bridgehub.queue import enqueue
 
     hub.noops.expect(count)
     cpu = _meter(hub)
@@ -488,7 +489,7 @@ async def executions_finished(hub: Hub, count: int, since: datetime) -> datetime
 
 async def pipeline(hub: Hub, run: str, count: int, concurrency: int, posters: int) -> Result:
     """Events posted while the worker runs: from the first post to the last success."""
-    from bridgehub.worker import ACTIONS_QUEUE
+    from bridgehub.queue import ACTIONS_QUEUE
 
     cpu = _meter(hub)
     async with worker(hub, concurrency, ACTIONS_QUEUE):
@@ -506,7 +507,7 @@ async def phases(
     """The same work in two phases: every event posted with no worker running, then the
     worker running every execution. With `profile`, cProfile's statistics of this process
     in each phase are written to `post.prof` and `execute.prof` in that folder."""
-    from bridgehub.worker import ACTIONS_QUEUE
+    from bridgehub.queue import ACTIONS_QUEUE
 
     api = _meter(hub)
     api.start()

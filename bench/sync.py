@@ -46,9 +46,10 @@ import httpx
 import psycopg
 from sqlalchemy import select, text
 
-from bridgehub.contacts.models import SyncRun
 from bridgehub.logs import configure_logging
-from bridgehub.worker import SYNC_QUEUE, work
+from bridgehub.queue import SYNC_QUEUE
+from bridgehub.syncs.models import SyncRun
+from bridgehub.worker import work
 from crm import DEFAULT_CONTACTS, PAGE_SIZE
 from harness import (
     Hub,

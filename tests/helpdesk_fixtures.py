@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bridgehub.demo.helpdesk import HELPDESK, HelpdeskBridge, configurations
 from bridgehub.demo.helpdesk_data import HelpdeskDatabase, seed
 from bridgehub.demo.serving import serve
-from bridgehub.worker import ACTIONS_QUEUE, SYNC_QUEUE, work
+from bridgehub.queue import ACTIONS_QUEUE, SYNC_QUEUE
+from bridgehub.worker import work
 from tests.conftest import Tenant
 
 PAGE_SIZE = 10

@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from bridgehub import tables
 from bridgehub.db import migrate
 from tests.conftest import NewDatabase
 
@@ -38,9 +39,9 @@ def schema_drift(url: str) -> list[object]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            options = {"compare_type": True, "include_object": migrate.owned_by_the_hub}
+            options = {"compare_type": True, "include_object": tables.owned_by_the_hub}
             context = MigrationContext.configure(connection, opts=options)
-            return list(compare_metadata(context, migrate.target_metadata))
+            return list(compare_metadata(context, tables.metadata))
     finally:
         engine.dispose()
 

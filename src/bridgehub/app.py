@@ -19,7 +19,7 @@ from starlette.routing import Match
 from bridgehub import __version__
 from bridgehub.accounts.auth import ensure_admin_key
 from bridgehub.accounts.endpoints import router as accounts_router
-from bridgehub.activations.endpoints import callback_router as oauth_callback_router
+from bridgehub.activations.endpoints import catalog_router as integration_removal_router
 from bridgehub.activations.endpoints import router as activations_router
 from bridgehub.agents.endpoints import router as agents_router
 from bridgehub.automations.endpoints import router as automations_router
@@ -28,15 +28,17 @@ from bridgehub.db.session import DbSession
 from bridgehub.executions.endpoints import router as executions_router
 from bridgehub.integrations.configuration import json_schemas
 from bridgehub.integrations.endpoints import router as catalog_router
+from bridgehub.interactions.endpoints import lookup_router
 from bridgehub.interactions.endpoints import router as interactions_router
 from bridgehub.kit.body import JsonApiBodies
 from bridgehub.kit.errors import HubError
 from bridgehub.kit.paths import format_path
 from bridgehub.kit.redaction import known_secrets
-from bridgehub.runtime import open_runtime
 from bridgehub.settings import Settings, get_settings
+from bridgehub.syncs.endpoints import router as syncs_router
+from bridgehub.web.oauth_return import router as oauth_callback_router
 from bridgehub.web.ui import install_ui
-from bridgehub.worker import background_worker
+from bridgehub.worker import background_worker, open_runtime
 
 log = structlog.get_logger(__name__)
 
@@ -66,10 +68,13 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     )
     app.add_middleware(JsonApiBodies)
     app.include_router(catalog_router)
+    app.include_router(integration_removal_router)
     app.include_router(accounts_router)
     app.include_router(activations_router)
     app.include_router(oauth_callback_router)
+    app.include_router(syncs_router)
     app.include_router(contacts_router)
+    app.include_router(lookup_router)
     app.include_router(agents_router)
     app.include_router(interactions_router)
     app.include_router(executions_router)

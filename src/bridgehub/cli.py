@@ -33,8 +33,6 @@ from bridgehub.conformance import (
     load_integration,
 )
 from bridgehub.conformance.report import report_table, rules_table, summary
-from bridgehub.contacts import sync
-from bridgehub.contacts.models import SyncKind, SyncRun, SyncStatus
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.demo.stack import DemoStack, connect_demo_account, demo_stack
@@ -43,11 +41,14 @@ from bridgehub.integrations.files import ConfigurationFile, check_files, kind_of
 from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import HubError, InvalidInput
 from bridgehub.logs import configure_logging
-from bridgehub.runtime import Runtime, open_runtime
+from bridgehub.runtime import Runtime
 from bridgehub.sdk.cli import BridgeNotFound, dumps, load_bridge, write_configuration_files
 from bridgehub.settings import Settings, get_settings
+from bridgehub.syncs import runner
+from bridgehub.syncs.models import SyncKind, SyncRun, SyncStatus
+from bridgehub.syncs.service import sync_service
 from bridgehub.vault import KEY_FILE_NAME, Vault, add_key_to_file, vault_from_settings
-from bridgehub.worker import work
+from bridgehub.worker import open_runtime, work
 
 app = typer.Typer(help="bridgehub: integrations hub for contact centers.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Manage the integration catalog.", no_args_is_help=True)
@@ -141,12 +142,12 @@ async def _sync_in_foreground(
             if activation is None:
                 _fail(f"No activation {activation_id}.")
             try:
-                run = await sync.request(session, activation, what, trigger="manual")
+                run = await sync_service.request(session, activation, what, trigger="manual")
             except HubError as error:
                 _fail_with(error)
             await session.commit()
         # Carried out here; the queued job finds the run finished and does nothing.
-        carrying_out = asyncio.create_task(sync.perform(runtime, run.id))
+        carrying_out = asyncio.create_task(runner.perform(runtime, run.id))
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
         ) as progress:

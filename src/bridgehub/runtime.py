@@ -1,24 +1,25 @@
-"""What a running hub holds for its whole life: settings, database, vault, bridge client."""
+"""What a running hub holds for its whole life: settings, database, vault, bridge client,
+task queue. Services take it as a parameter; `bridgehub.worker` builds it."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
 
 import procrastinate
 from fastapi import Depends, Request
+from procrastinate import JobContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridgehub.bridge import BridgeClient, NetworkPolicy
-from bridgehub.db import migrate
-from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
-from bridgehub.interactions.cache import InteractionCache
 from bridgehub.settings import Settings
-from bridgehub.vault import Vault, vault_from_settings
-from bridgehub.worker import connect_queue
+from bridgehub.vault import Vault
+
+Shared = TypeVar("Shared")
+
+_RUNTIME = "runtime"
+"""Key of the hub's `Runtime` in each job's `additional_context`."""
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,23 @@ class Runtime:
     vault: Vault
     bridge: BridgeClient
     queue: procrastinate.App
-    interactions: InteractionCache
+    _shared: dict[type[Any], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def network_policy(self) -> NetworkPolicy:
         return network_policy(self.settings)
+
+    def shared(self, kind: type[Shared], make: Callable[[Settings], Shared]) -> Shared:
+        """The one `kind` of this running hub (a domain's cache, say), made by `make` the
+        first time it is asked for: the runtime holds it without knowing the domain."""
+        if kind not in self._shared:
+            self._shared[kind] = make(self.settings)
+        found: Shared = self._shared[kind]
+        return found
+
+    def job_context(self) -> dict[str, Any]:
+        """What every job finds in its `additional_context` (see `runtime_of`)."""
+        return {_RUNTIME: self}
 
 
 def network_policy(settings: Settings) -> NetworkPolicy:
@@ -41,26 +54,10 @@ def network_policy(settings: Settings) -> NetworkPolicy:
     )
 
 
-@asynccontextmanager
-async def open_runtime(settings: Settings, database: str | None = None) -> AsyncIterator[Runtime]:
-    """Everything a hub process needs, for as long as the block runs: the database (the
-    embedded one when none is given or configured), migrated; the vault; the bridge client;
-    the task queue."""
-    async with AsyncExitStack() as stack:
-        # Starting the embedded server blocks for a moment, before anything else runs.
-        url = database or stack.enter_context(database_url(settings))
-        await asyncio.to_thread(migrate.upgrade, url)
-        engine = create_engine(url)
-        stack.push_async_callback(engine.dispose)
-        queue = await stack.enter_async_context(connect_queue(url).open_async())
-        yield Runtime(
-            settings=settings,
-            sessionmaker=create_sessionmaker(engine),
-            vault=vault_from_settings(settings),
-            bridge=await stack.enter_async_context(BridgeClient(network_policy(settings))),
-            queue=queue,
-            interactions=InteractionCache(ttl=settings.interactions_cache_seconds),
-        )
+def runtime_of(context: JobContext) -> Runtime:
+    """The hub's runtime, in a job."""
+    runtime: Runtime = context.additional_context[_RUNTIME]
+    return runtime
 
 
 def _runtime(request: Request) -> Runtime:

@@ -1,78 +1,69 @@
-"""Background work on procrastinate, a task queue kept in the hub's own PostgreSQL.
+"""The composition root of background work: the task queue with every domain's tasks, the
+runtime around it, and the workers that run its jobs.
 
-Jobs are enqueued in the same transaction as the state they act on (a sync run and its
-job exist together or not at all), and any number of workers, in the `serve` process or
-started alone with `bridgehub worker`, share them through the database.
+Jobs live in the hub's own PostgreSQL (procrastinate), enqueued in the same transaction as
+the state they act on, so any number of workers, in `serve` processes or started alone with
+`bridgehub worker`, share them through the database. Each domain declares its tasks on a
+blueprint in its `tasks.py`; services enqueue them by name (`bridgehub.queue`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import datetime
-from typing import TYPE_CHECKING
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import procrastinate
 import structlog
-from procrastinate import PsycopgConnector
+from procrastinate import JobContext, PsycopgConnector
 from procrastinate.app import WorkerOptions
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
-if TYPE_CHECKING:
-    from bridgehub.runtime import Runtime
+from bridgehub.bridge import BridgeClient
+from bridgehub.db import migrate
+from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
+from bridgehub.executions.tasks import blueprint as execution_tasks
+from bridgehub.queue import EVERY_MINUTE, MAINTENANCE_QUEUE, RECOVER_STALLED_JOBS, libpq_url
+from bridgehub.runtime import Runtime, network_policy
+from bridgehub.settings import Settings
+from bridgehub.syncs.tasks import blueprint as sync_tasks
+from bridgehub.vault import vault_from_settings
 
 log = structlog.get_logger(__name__)
 
-
-SYNC_QUEUE = "sync"
-ACTIONS_QUEUE = "actions"
-MAINTENANCE_QUEUE = "maintenance"
-"""Scheduling and recovery: periodic, light, and best kept apart from the real work."""
-
-RUNTIME = "runtime"
-"""Key of the hub's `Runtime` in each job's `additional_context`."""
-
-
-def libpq_url(sqlalchemy_url: str) -> str:
-    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+recovery = procrastinate.Blueprint()
 
 
 def connect_queue(database_url: str) -> procrastinate.App:
     """The task queue on the hub's database, with every domain's tasks registered."""
-    # Imported here: the task modules import this one.
-    from bridgehub.contacts import tasks as contact_tasks
-    from bridgehub.executions import tasks as execution_tasks
-
     queue = procrastinate.App(
         connector=PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=10)
     )
-    contact_tasks.register(queue)
-    execution_tasks.register(queue)
+    for blueprint in (sync_tasks, execution_tasks, recovery):
+        # Task names already say their domain, and queued jobs hold them as they are.
+        queue.add_tasks_from(blueprint, namespace="")
     return queue
 
 
-async def enqueue(
-    session: AsyncSession,
-    task: str,
-    *,
-    queue: str,
-    lock: str | None,
-    at: datetime | None = None,
-    **arguments: str,
-) -> None:
-    """Defer the task named `task` inside the session's transaction: the job exists only if
-    the transaction commits. (procrastinate's own `defer` uses a connection of its own.)"""
-    await session.execute(
-        text(
-            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
-            "CAST(:arguments AS jsonb), CAST(:at AS timestamptz))::procrastinate_job_to_defer_v1])"
-        ),
-        {"queue": queue, "task": task, "lock": lock, "arguments": json.dumps(arguments), "at": at},
-    )
+@asynccontextmanager
+async def open_runtime(settings: Settings, database: str | None = None) -> AsyncIterator[Runtime]:
+    """Everything a hub process needs, for as long as the block runs: the database (the
+    embedded one when none is given or configured), migrated; the vault; the bridge client;
+    the task queue."""
+    async with AsyncExitStack() as stack:
+        # Starting the embedded server blocks for a moment, before anything else runs.
+        url = database or stack.enter_context(database_url(settings))
+        await asyncio.to_thread(migrate.upgrade, url)
+        engine = create_engine(url)
+        stack.push_async_callback(engine.dispose)
+        queue = await stack.enter_async_context(connect_queue(url).open_async())
+        yield Runtime(
+            settings=settings,
+            sessionmaker=create_sessionmaker(engine),
+            vault=vault_from_settings(settings),
+            bridge=await stack.enter_async_context(BridgeClient(network_policy(settings))),
+            queue=queue,
+        )
 
 
 @asynccontextmanager
@@ -121,7 +112,7 @@ async def work(
         "name": name,
         "wait": wait,
         "install_signal_handlers": install_signal_handlers,
-        "additional_context": {RUNTIME: runtime},
+        "additional_context": runtime.job_context(),
         "delete_jobs": "successful",
     }
     if queues:  # none given: every queue
@@ -138,3 +129,16 @@ async def requeue_stalled(queue: procrastinate.App, *, seconds_since_heartbeat: 
         log.warning("requeuing a stalled job", job_id=job.id, task=job.task_name)
         await manager.retry_job(job)
     return len(stalled)
+
+
+# Queued at most once at a time, however many workers' schedulers fire.
+@recovery.periodic(cron=EVERY_MINUTE)
+@recovery.task(
+    name=RECOVER_STALLED_JOBS,
+    queue=MAINTENANCE_QUEUE,
+    pass_context=True,
+    queueing_lock=RECOVER_STALLED_JOBS,
+)
+async def recover_stalled_jobs(context: JobContext, timestamp: int) -> None:
+    del timestamp
+    await requeue_stalled(context.app)

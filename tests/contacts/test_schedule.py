@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 
-from bridgehub.contacts.sync import schedule_due
+from bridgehub.syncs.service import sync_service
 from tests.conftest import HubSql, Tenant
 from tests.helpdesk_fixtures import RunJobs
 
 
 async def schedule(hub: FastAPI) -> list[str]:
     async with hub.state.runtime.sessionmaker() as session:
-        runs = await schedule_due(session)
+        runs = await sync_service.schedule_due(session)
         await session.commit()
         return sorted(run.kind for run in runs)
 

@@ -10,8 +10,9 @@ import httpx
 from fastapi import FastAPI
 
 from bridgehub.accounts.auth import Account
-from bridgehub.contacts.models import SyncKind, SyncStatus
-from bridgehub.contacts.service import SyncRunFilter, contact_service
+from bridgehub.contacts.service import contact_service
+from bridgehub.syncs.models import SyncKind, SyncStatus
+from bridgehub.syncs.service import SyncRunFilter, sync_service
 from tests.conftest import HubSql, Tenant, create_account
 from tests.helpdesk_fixtures import CONTACTS, Helpdesk, SyncNow
 
@@ -42,9 +43,7 @@ async def test_runs_are_filtered_paged_and_summed_up_per_activation(
 
     async def search(criteria: SyncRunFilter, limit: int = 10, offset: int = 0) -> list[str]:
         async with hub.state.runtime.sessionmaker() as session:
-            runs = await contact_service.search_runs(
-                session, account, criteria, limit=limit, offset=offset
-            )
+            runs = await sync_service.search(session, account, criteria, limit=limit, offset=offset)
             return [str(run.id) for run in runs]
 
     newest_first = [failed["id"], agents["id"], full["id"]]
@@ -57,18 +56,16 @@ async def test_runs_are_filtered_paged_and_summed_up_per_activation(
     assert await search(SyncRunFilter(since=since)) == newest_first
 
     async with hub.state.runtime.sessionmaker() as session:
-        latest = await contact_service.latest_runs(session, account, SyncKind.CONTACTS)
+        latest = await sync_service.latest(session, account, SyncKind.CONTACTS)
         assert {key: str(run.id) for key, run in latest.items()} == {activation_id: failed["id"]}
-        assert await contact_service.failed_runs_since(session, account, since) == {
-            activation_id: 1
-        }
+        assert await sync_service.failures_since(session, account, since) == {activation_id: 1}
         assert await contact_service.counts(session, account) == {activation_id: CONTACTS}
 
     await hub_sql(
         f"UPDATE sync_runs SET created_at = now() - interval '2 days' WHERE id = '{failed['id']}'"  # noqa: S608
     )
     async with hub.state.runtime.sessionmaker() as session:
-        assert await contact_service.failed_runs_since(session, account, since) == {}
+        assert await sync_service.failures_since(session, account, since) == {}
     assert await search(SyncRunFilter(since=since)) == [agents["id"], full["id"]]
 
 
@@ -79,6 +76,6 @@ async def test_another_account_finds_no_run_and_no_contact(
     other_id, _ = await create_account(client, "Elsewhere")
     other = Account(uuid.UUID(other_id))
     async with hub.state.runtime.sessionmaker() as session:
-        assert await contact_service.search_runs(session, other, SyncRunFilter(), limit=10) == []
-        assert await contact_service.latest_runs(session, other, SyncKind.CONTACTS) == {}
+        assert await sync_service.search(session, other, SyncRunFilter(), limit=10) == []
+        assert await sync_service.latest(session, other, SyncKind.CONTACTS) == {}
         assert await contact_service.counts(session, other) == {}

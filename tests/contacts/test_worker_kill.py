@@ -13,8 +13,9 @@ import time
 import pytest
 from fastapi import FastAPI
 
+from bridgehub.queue import SYNC_QUEUE
 from bridgehub.settings import Settings
-from bridgehub.worker import SYNC_QUEUE, requeue_stalled
+from bridgehub.worker import requeue_stalled
 from tests.conftest import Tenant
 from tests.helpdesk_fixtures import CONTACTS, PAGE_SIZE, Helpdesk, RunJobs, all_contacts
 

@@ -17,7 +17,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bridgehub.demo.serving import serve
-from bridgehub.worker import ACTIONS_QUEUE, work
+from bridgehub.queue import ACTIONS_QUEUE
+from bridgehub.worker import work
 from tests.conftest import Tenant, seed_action, seed_integration
 
 BURST = 10

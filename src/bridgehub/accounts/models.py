@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Identity, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridgehub.db.base import Base, Timestamps
+from bridgehub.db.base import AccountOwned, Base, Timestamps
 
 
 class AdminKey(Base):
@@ -19,8 +19,9 @@ class AdminKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Account(Timestamps, Base):
-    """A contact-center tenant: everything it connects and syncs belongs to it."""
+class AccountRecord(Timestamps, Base):
+    """A contact-center tenant as stored: everything it connects and syncs belongs to it. (The
+    caller acting for it is `bridgehub.accounts.auth.Account`.)"""
 
     __tablename__ = "accounts"
 
@@ -30,7 +31,7 @@ class Account(Timestamps, Base):
     default_region: Mapped[str] = mapped_column(String(2))
 
 
-class AccountKey(Base):
+class AccountKey(AccountOwned, Base):
     """An API key acting for one account, kept only as its SHA-256 digest."""
 
     __tablename__ = "account_keys"

@@ -19,9 +19,9 @@ _HINT_LENGTH = len(ACCOUNT_KEY_PREFIX) + 4
 class AccountService:
     async def create(
         self, session: AsyncSession, data: AccountCreate
-    ) -> tuple[models.Account, str]:
+    ) -> tuple[models.AccountRecord, str]:
         """Create an account with its first key; the key is returned once and stored as a digest."""
-        account = models.Account(
+        account = models.AccountRecord(
             id=uuid.uuid4(), name=data.name, default_region=data.default_region
         )
         session.add(account)
@@ -31,26 +31,28 @@ class AccountService:
         await session.refresh(account)
         return account, key
 
-    async def list(self, session: AsyncSession, caller: Caller) -> Sequence[models.Account]:
-        statement = select(models.Account).order_by(models.Account.created_at, models.Account.id)
+    async def list(self, session: AsyncSession, caller: Caller) -> Sequence[models.AccountRecord]:
+        statement = select(models.AccountRecord).order_by(
+            models.AccountRecord.created_at, models.AccountRecord.id
+        )
         if not isinstance(caller, Admin):
-            statement = statement.where(models.Account.id == caller.account_id)
+            statement = statement.where(models.AccountRecord.id == caller.account_id)
         return (await session.scalars(statement)).all()
 
     async def get(
         self, session: AsyncSession, caller: Caller, account_id: uuid.UUID
-    ) -> models.Account:
+    ) -> models.AccountRecord:
         # Another account's id answers exactly like an id that does not exist.
         if not isinstance(caller, Admin) and caller.account_id != account_id:
             raise _not_found(account_id)
-        account = await session.get(models.Account, account_id)
+        account = await session.get(models.AccountRecord, account_id)
         if account is None:
             raise _not_found(account_id)
         return account
 
     async def update(
         self, session: AsyncSession, caller: Caller, account_id: uuid.UUID, data: AccountUpdate
-    ) -> models.Account:
+    ) -> models.AccountRecord:
         account = await self.get(session, caller, account_id)
         for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
             setattr(account, field, value)

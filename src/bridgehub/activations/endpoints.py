@@ -1,15 +1,13 @@
-"""HTTP layer of activations, and the page OAuth 2.0 providers send people back to."""
+"""HTTP layer of activations, and of removing an integration the accounts use."""
 
 from __future__ import annotations
 
-import html
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Query, Response, status
 
-from bridgehub.accounts.auth import AccountCaller
+from bridgehub.accounts.auth import AccountCaller, AdminCaller
 from bridgehub.activations.models import Activation
 from bridgehub.activations.schemas import (
     ActivationCreate,
@@ -19,15 +17,13 @@ from bridgehub.activations.schemas import (
 )
 from bridgehub.activations.service import activation_service
 from bridgehub.db.session import DbSession
-from bridgehub.kit.errors import HubError
-from bridgehub.kit.pages import standalone_page
 from bridgehub.kit.schemas import error_responses
 from bridgehub.runtime import HubRuntime, Runtime
-from bridgehub.web.oauth_return import back_to_ui
-from bridgehub.web.templating import Flash
 
 router = APIRouter(prefix="/v1/activations", tags=["activations"])
-callback_router = APIRouter(tags=["activations"])
+# Removing an integration disconnects the accounts using it, so it is decided here, above
+# the catalog, which knows nothing of activations.
+catalog_router = APIRouter(prefix="/v1", tags=["catalog"])
 
 
 def _read(
@@ -133,35 +129,17 @@ async def check_activation(
     return _read(await activation_service.check(session, runtime, account, activation_id), runtime)
 
 
-@callback_router.get(
-    "/oauth/callback",
-    summary="Where OAuth 2.0 providers send people back",
-    response_class=HTMLResponse,
-    include_in_schema=True,
+@catalog_router.delete(
+    "/integrations/{name}",
+    summary="Remove an integration and its actions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 409),
 )
-async def oauth_callback(
-    request: Request,
+async def delete_integration(
+    name: str,
+    _: AdminCaller,
     session: DbSession,
-    runtime: HubRuntime,
-    state: Annotated[str, Query()] = "",
-    code: Annotated[str | None, Query()] = None,
-    error: Annotated[str | None, Query()] = None,
+    force: Annotated[bool, Query(description="Also disconnect the accounts using it.")] = False,
 ) -> Response:
-    try:
-        activation = await activation_service.complete_authorization(
-            session, runtime, state, code, error
-        )
-    except HubError as failure:  # a person reads this page: say what happened in words
-        return back_to_ui(request, state, Flash("error", failure.message)) or _page(
-            "Not connected", failure.message, failure.status_code
-        )
-    name = activation.integration.configuration.get("display_name", activation.integration.name)
-    # The UI's page reads the activation as soon as the browser follows the redirect.
-    await session.commit()
-    return back_to_ui(request, state, Flash("success", f"{name} is connected.")) or _page(
-        "Connected", f"{name} is connected. You can close this window.", status.HTTP_200_OK
-    )
-
-
-def _page(title: str, message: str, status_code: int) -> HTMLResponse:
-    return standalone_page(status_code, title, f'<p role="status">{html.escape(message)}</p>')
+    await activation_service.remove_integration(session, name, force=force)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

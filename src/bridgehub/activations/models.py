@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstr
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bridgehub.db.base import Base, Timestamps
+from bridgehub.db.base import AccountOwned, Base, Timestamps
 from bridgehub.integrations.models import Integration
 
 
@@ -19,7 +19,7 @@ class ActivationStatus(StrEnum):
     DISABLED = "disabled"
 
 
-class Activation(Timestamps, Base):
+class Activation(AccountOwned, Timestamps, Base):
     """One account's connection to one integration."""
 
     __tablename__ = "activations"

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
+from bridgehub.accounts.tenancy import owned_by
 from bridgehub.activations.models import Activation
 from bridgehub.agents.models import Agent
 from bridgehub.integrations.models import Integration
@@ -21,7 +22,7 @@ class AgentService:
             select(Agent, Integration.name)
             .join(Activation, Activation.id == Agent.activation_id)
             .join(Integration, Integration.id == Activation.integration_id)
-            .where(Agent.account_id == account.account_id)
+            .where(owned_by(account, Agent))
             .order_by(Agent.name, Agent.id)
         )
         if email:

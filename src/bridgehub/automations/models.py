@@ -8,10 +8,10 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, Uniqu
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridgehub.db.base import Base, Timestamps, utc_now
+from bridgehub.db.base import AccountOwned, Base, Timestamps, utc_now
 
 
-class Automation(Timestamps, Base):
+class Automation(AccountOwned, Timestamps, Base):
     """When `trigger` happens, run `action` with `inputs` rendered from the event."""
 
     __tablename__ = "automations"
@@ -28,7 +28,7 @@ class Automation(Timestamps, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Event(Base):
+class Event(AccountOwned, Base):
     """A contact-center event as received; its `external_id` makes posting it idempotent."""
 
     __tablename__ = "events"

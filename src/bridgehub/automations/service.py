@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from bridgehub.accounts.auth import Account
-from bridgehub.accounts.owned import owned_row
+from bridgehub.accounts.tenancy import owned_by, owned_row
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.agents.models import Agent
 from bridgehub.automations import templates
@@ -61,7 +61,7 @@ class AutomationService:
         return automation
 
     async def list(self, session: AsyncSession, account: Account) -> Sequence[Automation]:
-        statement = select(Automation).where(Automation.account_id == account.account_id)
+        statement = select(Automation).where(owned_by(account, Automation))
         return (await session.scalars(statement.order_by(Automation.created_at))).all()
 
     async def get(
@@ -104,7 +104,7 @@ class AutomationService:
             .join(Action.integration)
             .join(Activation, Activation.integration_id == Integration.id)
             .where(
-                Activation.account_id == account.account_id,
+                owned_by(account, Activation),
                 Activation.status == ActivationStatus.ACTIVE,
             )
             .order_by(Integration.name, Action.name)
@@ -145,9 +145,7 @@ class EventService:
         )
         if event is None:  # posted before: the first post acted on it
             existing = await session.scalar(
-                select(Event).where(
-                    Event.account_id == account.account_id, Event.external_id == data.id
-                )
+                select(Event).where(owned_by(account, Event), Event.external_id == data.id)
             )
             assert existing is not None
             return existing, False
@@ -234,7 +232,7 @@ async def _values(
         agent = (
             await session.execute(
                 select(Agent.name, Agent.external_id).where(
-                    Agent.account_id == account.account_id,
+                    owned_by(account, Agent),
                     Agent.email == data.call.agent_email.lower(),
                 )
             )

@@ -1,14 +1,13 @@
-"""API shapes of contacts, sync runs and caller-ID lookups."""
+"""API shapes of contacts and caller-ID lookups."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from bridgehub.contacts.models import SyncKind, SyncStatus
+from bridgehub.contacts.models import Contact
 
 
 class ContactRead(BaseModel):
@@ -29,6 +28,25 @@ class ContactRead(BaseModel):
     twitter: str | None
     updated_at: datetime
 
+    @classmethod
+    def from_row(cls, contact: Contact, integration: str) -> ContactRead:
+        return cls(
+            id=contact.id,
+            activation_id=contact.activation_id,
+            integration=integration,
+            external_id=contact.external_id,
+            name=contact.name,
+            company=contact.company,
+            title=contact.title,
+            emails=contact.emails,
+            phones=[phone["e164"] or phone["raw"] for phone in contact.phones],
+            photo_url=contact.photo_url,
+            address=contact.address,
+            websites=contact.websites,
+            twitter=contact.twitter,
+            updated_at=contact.updated_at,
+        )
+
 
 class ContactList(BaseModel):
     items: list[ContactRead]
@@ -41,40 +59,3 @@ class LookupAnswer(BaseModel):
     matches: list[ContactRead] = Field(
         description="Best match first: exact numbers, then the same line written otherwise."
     )
-
-
-class SyncRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    what: SyncKind = SyncKind.CONTACTS
-
-
-class SyncStarted(BaseModel):
-    run_id: uuid.UUID
-    status: SyncStatus
-
-
-class SyncRunRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    activation_id: uuid.UUID
-    what: SyncKind = Field(validation_alias="kind")
-    status: SyncStatus
-    trigger: str = Field(description="`manual` (asked for) or `schedule` (periodic).")
-    pages: int
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-    rejections: list[dict[str, Any]] = Field(
-        description="Why contacts were rejected (the first hundred)."
-    )
-    error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-class SyncRunList(BaseModel):
-    items: list[SyncRunRead]

@@ -20,18 +20,16 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
-from bridgehub.accounts.models import Account as AccountRecord
-from bridgehub.accounts.owned import owned_row
+from bridgehub.accounts.models import AccountRecord
+from bridgehub.accounts.tenancy import owned_by
 from bridgehub.activations.models import Activation
-from bridgehub.contacts.models import Contact, SyncKind, SyncRun, SyncStatus
+from bridgehub.contacts.models import Contact
 from bridgehub.contacts.phones import LookupKeys, Match, lookup_keys, match_rank, normalize_email
 from bridgehub.integrations.models import Integration
 from bridgehub.kit.errors import InvalidInput, NotFound, Problem
-from bridgehub.kit.queries import where_equal
 
 LOOKUP_LIMIT = 25
 # Candidates share the last digits of the number; ranking drops other lines with the same
@@ -58,17 +56,6 @@ class CallerId:
 
     number: LookupKeys
     callers: list[CallerMatch]
-
-
-@dataclass(frozen=True)
-class SyncRunFilter:
-    """Which sync runs to list; each criterion left as None matches everything."""
-
-    status: SyncStatus | None = None
-    activation_id: uuid.UUID | None = None
-    kind: SyncKind | None = None
-    since: datetime | None = None
-    """Created at or after this moment."""
 
 
 class ContactService:
@@ -141,74 +128,11 @@ class ContactService:
         ranked.sort(key=lambda caller: (caller.match, caller.contact.updated_at), reverse=True)
         return CallerId(keys, ranked[:LOOKUP_LIMIT])
 
-    async def run(self, session: AsyncSession, account: Account, run_id: uuid.UUID) -> SyncRun:
-        return await owned_row(session, account, SyncRun, run_id, "sync run")
-
-    async def runs(
-        self, session: AsyncSession, account: Account, activation_id: uuid.UUID | None
-    ) -> Sequence[SyncRun]:
-        statement = select(SyncRun).where(SyncRun.account_id == account.account_id)
-        if activation_id is not None:
-            statement = statement.where(SyncRun.activation_id == activation_id)
-        return (
-            await session.scalars(statement.order_by(SyncRun.created_at.desc()).limit(100))
-        ).all()
-
-    async def search_runs(
-        self,
-        session: AsyncSession,
-        account: Account,
-        criteria: SyncRunFilter,
-        *,
-        limit: int,
-        offset: int = 0,
-    ) -> Sequence[SyncRun]:
-        """The sync runs matching `criteria`, newest first, `limit` of them after `offset`."""
-        statement = where_equal(
-            select(SyncRun).where(SyncRun.account_id == account.account_id),
-            [
-                (SyncRun.status, criteria.status),
-                (SyncRun.activation_id, criteria.activation_id),
-                (SyncRun.kind, criteria.kind),
-            ],
-        )
-        if criteria.since is not None:
-            statement = statement.where(SyncRun.created_at >= criteria.since)
-        ordered = statement.order_by(SyncRun.created_at.desc(), SyncRun.id.desc())
-        return (await session.scalars(ordered.limit(limit).offset(offset))).all()
-
-    async def latest_runs(
-        self, session: AsyncSession, account: Account, kind: SyncKind
-    ) -> dict[uuid.UUID, SyncRun]:
-        """Each activation's most recent run of `kind`, by activation id."""
-        statement = (
-            select(SyncRun)
-            .where(SyncRun.account_id == account.account_id, SyncRun.kind == kind)
-            .ext(distinct_on(SyncRun.activation_id))
-            .order_by(SyncRun.activation_id, SyncRun.created_at.desc())
-        )
-        return {run.activation_id: run for run in await session.scalars(statement)}
-
-    async def failed_runs_since(
-        self, session: AsyncSession, account: Account, since: datetime
-    ) -> dict[uuid.UUID, int]:
-        """How many runs created since `since` failed, per activation (none: left out)."""
-        statement = (
-            select(SyncRun.activation_id, func.count())
-            .where(
-                SyncRun.account_id == account.account_id,
-                SyncRun.status == SyncStatus.FAILED,
-                SyncRun.created_at >= since,
-            )
-            .group_by(SyncRun.activation_id)
-        )
-        return dict((await session.execute(statement)).all())
-
     async def counts(self, session: AsyncSession, account: Account) -> dict[uuid.UUID, int]:
         """How many contacts each activation has synced (none: left out)."""
         statement = (
             select(Contact.activation_id, func.count())
-            .where(Contact.account_id == account.account_id)
+            .where(owned_by(account, Contact))
             .group_by(Contact.activation_id)
         )
         return dict((await session.execute(statement)).all())
@@ -219,7 +143,7 @@ def _contacts(account: Account) -> Select[Contact, str]:
         select(Contact, Integration.name)
         .join(Activation, Activation.id == Contact.activation_id)
         .join(Integration, Integration.id == Activation.integration_id)
-        .where(Contact.account_id == account.account_id)
+        .where(owned_by(account, Contact))
     )
 
 

@@ -1,5 +1,5 @@
-"""Writing pages of contacts and lists of agents: one upsert per page, and neither work nor
-a write for a contact that did not change."""
+"""Writing pages of contacts: one upsert per page, and neither work nor a write for a
+contact that did not change."""
 
 from __future__ import annotations
 
@@ -11,13 +11,10 @@ from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy import (
-    Boolean,
-    ColumnElement,
     Text,
     Uuid,
     bindparam,
     cast,
-    delete,
     func,
     literal_column,
 )
@@ -26,22 +23,10 @@ from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
-from bridgehub.agents.models import Agent
 from bridgehub.bridge import Contact as ReceivedContact
-from bridgehub.bridge.protocol import Agent as ReceivedAgent
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.phones import normalize, normalize_email
-from bridgehub.db.base import utc_now
-
-# PostgreSQL leaves xmax at 0 on a row the statement inserted, not on one it updated.
-_INSERTED: ColumnElement[bool] = literal_column("xmax = 0", Boolean)
-
-
-@dataclass(frozen=True)
-class Written:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
+from bridgehub.db.upserts import Written, counted, write_counted
 
 
 @dataclass(frozen=True)
@@ -96,7 +81,7 @@ async def write_contacts(
         "activation_id": owner.activation_id,
     }
     total = prepared.unchanged + len(prepared.rows)
-    return await _write(session, _UPSERT_CONTACTS, parameters, total)
+    return await write_counted(session, _UPSERT_CONTACTS, parameters, total)
 
 
 async def _stored_hashes(
@@ -140,21 +125,6 @@ _RECEIVED_COLUMNS = (
 )
 
 
-async def _write(
-    session: AsyncSession, statement: Select[int, int], parameters: dict[str, Any], total: int
-) -> Written:
-    """Run a `_counted` upsert of `total` rows that skips unchanged ones; count each kind."""
-    created, written = (await session.execute(statement, parameters)).one()
-    return Written(created=created, updated=written - created, unchanged=total - written)
-
-
-def _counted(upsert: Insert) -> Select[int, int]:
-    """An insert-or-update that skips unchanged rows, answering how many rows it inserted
-    and how many it wrote: one row back, where RETURNING would send one per row."""
-    written = upsert.returning(_INSERTED.label("inserted")).cte("written")
-    return select_(func.count().filter(written.c.inserted), func.count()).select_from(written)
-
-
 def _upsert_contacts() -> Insert:
     """Insert a page of contacts, or update those whose content changed; returns, for each
     row written, whether it was inserted.
@@ -193,7 +163,7 @@ def _upsert_contacts() -> Insert:
     )
 
 
-_UPSERT_CONTACTS = _counted(_upsert_contacts())
+_UPSERT_CONTACTS = counted(_upsert_contacts())
 
 
 def _contact_row(owner: Owner, contact: ReceivedContact, content_hash: str) -> dict[str, Any]:
@@ -222,38 +192,3 @@ def _contact_row(owner: Owner, contact: ReceivedContact, content_hash: str) -> d
 
 def _content_hash(contact: ReceivedContact) -> str:
     return hashlib.blake2b(contact.model_dump_json().encode(), digest_size=16).hexdigest()
-
-
-async def replace_agents(
-    session: AsyncSession, owner: Owner, agents: Sequence[ReceivedAgent]
-) -> Written:
-    """Agent sync answers the whole list: upsert it, and forget agents no longer in it."""
-    rows = list({a.id: _agent_row(owner, a) for a in agents}.values())
-    removed = delete(Agent).where(Agent.activation_id == owner.activation_id)
-    if rows:
-        removed = removed.where(Agent.external_id.not_in([row["external_id"] for row in rows]))
-    await session.execute(removed)
-    if not rows:
-        return Written()
-    statement = insert(Agent).values(rows)
-    upsert = statement.on_conflict_do_update(
-        index_elements=[Agent.activation_id, Agent.external_id],
-        set_={
-            "name": statement.excluded.name,
-            "email": statement.excluded.email,
-            "updated_at": utc_now(),
-        },
-        where=(Agent.name != statement.excluded.name) | (Agent.email != statement.excluded.email),
-    )
-    return await _write(session, _counted(upsert), {}, len(rows))
-
-
-def _agent_row(owner: Owner, agent: ReceivedAgent) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4(),
-        "account_id": owner.account_id,
-        "activation_id": owner.activation_id,
-        "external_id": agent.id,
-        "name": agent.name,
-        "email": normalize_email(agent.email) or agent.email,
-    }

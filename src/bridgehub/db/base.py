@@ -38,7 +38,14 @@ class Timestamps:
     )
 
 
-class SyncedRecord(Timestamps):
+class AccountOwned:
+    """A table each of whose rows belongs to one account: `bridgehub.accounts.tenancy` keeps
+    every query about an account to its own rows through this column."""
+
+    account_id: Mapped[uuid.UUID]
+
+
+class SyncedRecord(AccountOwned, Timestamps):
     """A record an activation's bridge delivers (a contact, an agent): one row per
     activation and external id."""
 

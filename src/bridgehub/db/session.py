@@ -1,4 +1,5 @@
-"""The request-scoped database session: one transaction per API call or page."""
+"""The request-scoped database session: one transaction per API call or page, committed by
+this dependency alone."""
 
 from __future__ import annotations
 
@@ -19,3 +20,11 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 # it just created, the run it just asked for) must find it, and so must a browser following
 # the redirect after a form.
 DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+async def release_connection(session: AsyncSession) -> None:
+    """End the transaction before waiting on something slow (a bridge), so that no database
+    connection sits idle through a call that may take seconds. What was read stays usable
+    (sessions do not expire objects on commit); the session opens a new transaction when
+    next used. Call it only where what the transaction did so far may be kept."""
+    await session.commit()

@@ -16,8 +16,6 @@ from bridgehub.activations.schemas import ActivationCreate
 from bridgehub.activations.service import activation_service
 from bridgehub.automations.schemas import AutomationCreate
 from bridgehub.automations.service import automation_service
-from bridgehub.contacts import sync
-from bridgehub.contacts.models import SyncKind
 from bridgehub.demo.helpdesk import (
     CRM_INSTANCE_URL,
     HELPDESK,
@@ -29,6 +27,8 @@ from bridgehub.demo.helpdesk_data import HelpdeskAccount, HelpdeskDatabase, seed
 from bridgehub.demo.oauth_provider import OAuthProvider, ProviderConfig
 from bridgehub.demo.serving import serve
 from bridgehub.runtime import Runtime
+from bridgehub.syncs.models import SyncKind
+from bridgehub.syncs.service import sync_service
 
 CLIENT_ID = "bridgehub-demo"
 
@@ -101,7 +101,7 @@ async def connect_demo_account(runtime: Runtime, stack: DemoStack, known_key: st
             request = ActivationCreate(integration=HELPDESK, auth=stack.helpdesk_auth)
             helpdesk, _ = await activation_service.create(session, runtime, caller, request)
         for kind in SyncKind:
-            await sync.request(session, helpdesk, kind, trigger="manual")
+            await sync_service.request(session, helpdesk, kind, trigger="manual")
         if not await automation_service.list(session, caller):
             await automation_service.create(session, caller, MISSED_CALL_TICKET)
         await session.commit()

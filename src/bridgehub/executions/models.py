@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridgehub.db.base import Base, Timestamps, utc_now
+from bridgehub.db.base import AccountOwned, Base, Timestamps, utc_now
 
 
 class ExecutionStatus(StrEnum):
@@ -21,7 +21,7 @@ class ExecutionStatus(StrEnum):
     """Waiting for a person to reauthorize the activation; resumes by itself afterwards."""
 
 
-class Execution(Timestamps, Base):
+class Execution(AccountOwned, Timestamps, Base):
     """One run of an action for an account, with everything needed to repeat it."""
 
     __tablename__ = "executions"

@@ -1,4 +1,5 @@
-"""Background job of executions: one attempt at running an action."""
+"""Background jobs of executions: one attempt at running an action, and resuming those held
+while their activation waited for reauthorization."""
 
 from __future__ import annotations
 
@@ -7,22 +8,33 @@ import uuid
 import procrastinate
 from procrastinate import JobContext
 
-from bridgehub.executions import service
-from bridgehub.runtime import Runtime
-from bridgehub.worker import ACTIONS_QUEUE, RUNTIME
+from bridgehub.executions import runner
+from bridgehub.executions.service import resume_held
+from bridgehub.queue import ACTIONS_QUEUE, EXECUTE_ACTION, RESUME_HELD_EXECUTIONS
+from bridgehub.runtime import runtime_of
+
+blueprint = procrastinate.Blueprint()
 
 
-def register(queue: procrastinate.App) -> None:
-    # Retries of the action itself are scheduled by the service (with the bridge's
-    # Retry-After); this only covers the job breaking (database gone, worker killed).
-    queue.task(
-        name=service.EXECUTE_TASK,
-        queue=ACTIONS_QUEUE,
-        pass_context=True,
-        retry=procrastinate.RetryStrategy(max_attempts=3, exponential_wait=2),
-    )(execute)
-
-
+# Retries of the action itself are scheduled by the runner (with the bridge's Retry-After);
+# this only covers the job breaking (database gone, worker killed).
+@blueprint.task(
+    name=EXECUTE_ACTION,
+    queue=ACTIONS_QUEUE,
+    pass_context=True,
+    retry=procrastinate.RetryStrategy(max_attempts=3, exponential_wait=2),
+)
 async def execute(context: JobContext, execution_id: str) -> None:
-    runtime: Runtime = context.additional_context[RUNTIME]
-    await service.perform(runtime, uuid.UUID(execution_id))
+    await runner.perform(runtime_of(context), uuid.UUID(execution_id))
+
+
+@blueprint.task(
+    name=RESUME_HELD_EXECUTIONS,
+    queue=ACTIONS_QUEUE,
+    pass_context=True,
+    retry=procrastinate.RetryStrategy(max_attempts=3, exponential_wait=2),
+)
+async def resume_held_executions(context: JobContext, activation_id: str) -> None:
+    async with runtime_of(context).sessionmaker() as session:
+        await resume_held(session, uuid.UUID(activation_id))
+        await session.commit()

@@ -127,22 +127,6 @@ async def replace_integration(
     return _integration(integration)
 
 
-@router.delete(
-    "/integrations/{name}",
-    summary="Remove an integration and its actions",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404, 409),
-)
-async def delete_integration(
-    name: str,
-    _: AdminCaller,
-    session: DbSession,
-    force: Annotated[bool, Query(description="Also disconnect the accounts using it.")] = False,
-) -> Response:
-    await integration_service.delete(session, name, force=force)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
 @router.get(
     "/integrations/{name}/actions",
     summary="List an integration's actions",

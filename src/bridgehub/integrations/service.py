@@ -10,13 +10,12 @@ import copy
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.integrations.configuration import (
     SECRET_MASK,
     AuthenticationType,
@@ -85,24 +84,6 @@ class IntegrationService:
         if _store(integration, document, vault):
             await _flush_versioned(session)
         return integration
-
-    async def delete(self, session: AsyncSession, name: str, *, force: bool = False) -> None:
-        """Remove an integration with its actions; while accounts use it, only with `force`,
-        which disconnects them too."""
-        integration = await self.get(session, name)
-        in_use = await session.scalar(
-            select(func.count()).where(
-                Activation.integration_id == integration.id,
-                Activation.status != ActivationStatus.DISABLED,
-            )
-        )
-        if in_use and not force:
-            raise Conflict(
-                f'"{name}" is connected by {in_use} account(s); disconnect them first, '
-                "or delete with force=true to disconnect them too."
-            )
-        await session.delete(integration)
-        await session.flush()
 
     def parse(self, integration: Integration) -> IntegrationConfiguration:
         """The stored configuration as a model (it was validated on registration)."""

@@ -1,4 +1,4 @@
-"""A short-lived cache of contacts' interactions."""
+"""A short-lived cache of contacts' interactions, one per running hub."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import uuid
 from collections import OrderedDict
 
 from bridgehub.interactions.schemas import InteractionsAnswer
+from bridgehub.runtime import Runtime
 
 _CACHED_CONTACTS = 10_000
 
@@ -31,3 +32,9 @@ class InteractionCache:
         self._answers.move_to_end(contact_id)
         while len(self._answers) > _CACHED_CONTACTS:
             self._answers.popitem(last=False)
+
+
+def interaction_cache(runtime: Runtime) -> InteractionCache:
+    return runtime.shared(
+        InteractionCache, lambda settings: InteractionCache(ttl=settings.interactions_cache_seconds)
+    )

@@ -1,19 +1,25 @@
-"""HTTP layer of interactions."""
+"""HTTP layer of interactions, and of the caller-ID lookup that fetches them ahead."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks, Query
 
 from bridgehub.accounts.auth import AccountCaller
-from bridgehub.db.session import DbSession
+from bridgehub.contacts.schemas import ContactRead, LookupAnswer
+from bridgehub.contacts.service import contact_service
+from bridgehub.db.session import DbSession, release_connection
 from bridgehub.interactions.schemas import InteractionsAnswer
 from bridgehub.interactions.service import interaction_service
 from bridgehub.kit.schemas import error_responses
 from bridgehub.runtime import HubRuntime
 
 router = APIRouter(prefix="/v1", tags=["interactions"])
+# Here rather than with the contact store: a lookup with one match fetches that caller's
+# interactions ahead of the screen pop.
+lookup_router = APIRouter(prefix="/v1", tags=["contacts"])
 
 
 @router.get(
@@ -25,3 +31,27 @@ async def contact_interactions(
     contact_id: uuid.UUID, account: AccountCaller, session: DbSession, runtime: HubRuntime
 ) -> InteractionsAnswer:
     return await interaction_service.for_contact(session, runtime, account, contact_id)
+
+
+@lookup_router.get(
+    "/lookup",
+    summary="Who is calling? Caller-ID lookup by phone number",
+    responses=error_responses(401, 403, 422),
+)
+async def lookup(
+    account: AccountCaller,
+    session: DbSession,
+    runtime: HubRuntime,
+    background: BackgroundTasks,
+    phone: Annotated[
+        str, Query(min_length=1, description="The caller's number, written any usual way.")
+    ],
+) -> LookupAnswer:
+    matches = await contact_service.lookup(session, account, phone)
+    # Background tasks run before the request's session closes, and a prefetch holding a
+    # second connection per lookup exhausts the pool.
+    await release_connection(session)
+    if len(matches) == 1:
+        # One caller: fetch their history now, so the screen pop shows it at once.
+        background.add_task(interaction_service.prefetch, runtime, account, matches[0][0].id)
+    return LookupAnswer(matches=[ContactRead.from_row(*row) for row in matches])

@@ -16,12 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
+from bridgehub.accounts.tenancy import owned_by
 from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.bridge import BridgeError, CredentialsRejected, InteractionContact
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.service import contact_service
+from bridgehub.db.session import release_connection
 from bridgehub.integrations.service import integration_service
+from bridgehub.interactions.cache import interaction_cache
 from bridgehub.interactions.schemas import (
     DroppedInteraction,
     InteractionRead,
@@ -46,15 +49,14 @@ class InteractionService:
         self, session: AsyncSession, runtime: Runtime, account: Account, contact_id: uuid.UUID
     ) -> InteractionsAnswer:
         contact, _ = await contact_service.get(session, account, contact_id)
-        cached = runtime.interactions.get(contact.id)
+        cached = interaction_cache(runtime).get(contact.id)
         if cached is not None:
             return cached
         asked = await _retrieving_activations(session, account)
-        # No database connection waits on the bridges.
-        await session.commit()
+        await release_connection(session)
         answers = await asyncio.gather(*(self._ask(runtime, each, contact) for each in asked))
         answer = _merge(answers)
-        runtime.interactions.put(contact.id, answer)
+        interaction_cache(runtime).put(contact.id, answer)
         return answer
 
     async def prefetch(self, runtime: Runtime, account: Account, contact_id: uuid.UUID) -> None:
@@ -111,7 +113,7 @@ class InteractionService:
 async def _retrieving_activations(session: AsyncSession, account: Account) -> list[_Asked]:
     active = await session.scalars(
         select(Activation).where(
-            Activation.account_id == account.account_id,
+            owned_by(account, Activation),
             Activation.status == ActivationStatus.ACTIVE,
         )
     )

@@ -1,4 +1,5 @@
-"""Bringing a person back to the UI after an OAuth 2.0 authorization the UI started.
+"""The page OAuth 2.0 providers send people back to, and bringing a person back to the UI
+after an authorization the UI started.
 
 The provider sends every browser to the hub's `/oauth/callback`, whoever started the
 flow. When the UI starts one it leaves a cookie for that callback, named after the
@@ -10,17 +11,57 @@ keep their page.
 
 from __future__ import annotations
 
+import html
 import re
+from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
 
 from bridgehub.accounts.auth import digest
+from bridgehub.activations import authorization
+from bridgehub.db.session import DbSession
+from bridgehub.kit.errors import HubError
+from bridgehub.kit.pages import standalone_page
+from bridgehub.runtime import HubRuntime
 from bridgehub.web.templating import Flash, see_other, set_cookie
 
 CALLBACK_PATH = "/oauth/callback"
 _COOKIE_PREFIX = "bridgehub_ui_oauth_"
 _INTEGRATION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+
+router = APIRouter(tags=["activations"])
+
+
+@router.get(
+    CALLBACK_PATH,
+    summary="Where OAuth 2.0 providers send people back",
+    response_class=HTMLResponse,
+    include_in_schema=True,
+)
+async def oauth_callback(
+    request: Request,
+    session: DbSession,
+    runtime: HubRuntime,
+    state: Annotated[str, Query()] = "",
+    code: Annotated[str | None, Query()] = None,
+    error: Annotated[str | None, Query()] = None,
+) -> Response:
+    try:
+        activation = await authorization.complete(session, runtime, state, code, error)
+    except HubError as failure:  # a person reads this page: say what happened in words
+        return back_to_ui(request, state, Flash("error", failure.message)) or _page(
+            "Not connected", failure.message, failure.status_code
+        )
+    name = activation.integration.configuration.get("display_name", activation.integration.name)
+    return back_to_ui(request, state, Flash("success", f"{name} is connected.")) or _page(
+        "Connected", f"{name} is connected. You can close this window.", status.HTTP_200_OK
+    )
+
+
+def _page(title: str, message: str, status_code: int) -> HTMLResponse:
+    return standalone_page(status_code, title, f'<p role="status">{html.escape(message)}</p>')
 
 
 def remember(request: Request, response: Response, authorize_url: str, integration: str) -> None:

@@ -18,8 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account, Admin, Caller, digest, identify
-from bridgehub.accounts.models import Account as AccountRecord
-from bridgehub.accounts.models import AccountKey, AdminKey
+from bridgehub.accounts.models import AccountKey, AccountRecord, AdminKey
 from bridgehub.db.base import utc_now
 from bridgehub.settings import Settings
 from bridgehub.web.models import UiSession

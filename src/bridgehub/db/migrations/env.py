@@ -1,17 +1,10 @@
-"""Alembic environment: the hub hands over an open connection (see `bridgehub.db.migrate`)."""
+"""Alembic environment: the hub hands over an open connection (see `bridgehub.db.migrate`).
+Migrations are written by hand; `bridgehub.tables` is what the tests check them against."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from bridgehub.db.migrate import owned_by_the_hub, target_metadata
-
-connection = context.config.attributes["connection"]
-context.configure(
-    connection=connection,
-    target_metadata=target_metadata,
-    compare_type=True,
-    include_object=owned_by_the_hub,
-)
+context.configure(connection=context.config.attributes["connection"])
 with context.begin_transaction():
     context.run_migrations()

@@ -16,14 +16,14 @@ from fastapi.responses import JSONResponse
 
 from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
-from bridgehub.contacts.models import SyncKind, SyncRun, SyncStatus
-from bridgehub.contacts.service import SyncRunFilter, contact_service
 from bridgehub.db.session import DbSession
 from bridgehub.executions.models import Execution, ExecutionStatus
 from bridgehub.executions.service import ExecutionFilter, execution_service
 from bridgehub.integrations.service import action_service
 from bridgehub.kit.errors import Conflict
 from bridgehub.kit.redaction import known_secrets
+from bridgehub.syncs.models import SyncKind, SyncRun, SyncStatus
+from bridgehub.syncs.service import SyncRunFilter, sync_service
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.templating import Flash, render, see_other
@@ -180,7 +180,7 @@ async def sync_runs(request: Request, operator: SignedInAccount, session: DbSess
     page = _page_number(request, filters)
     rows: Sequence[SyncRun] = []
     if not filters.errors:
-        rows = await contact_service.search_runs(
+        rows = await sync_service.search(
             session,
             account,
             SyncRunFilter(
@@ -211,7 +211,7 @@ async def sync_run(
     request: Request, run_id: uuid.UUID, operator: SignedInAccount, session: DbSession
 ) -> Response:
     account = account_of(operator)
-    run = await contact_service.run(session, account, run_id)
+    run = await sync_service.get(session, account, run_id)
     names = _integration_names(await activation_service.list(session, account))
     context = {
         "run": run,
@@ -228,7 +228,7 @@ async def sync_run_progress(
     run_id: uuid.UUID, operator: SignedInAccount, session: DbSession
 ) -> Response:
     """The run's figures as JSON, for the progress page to update itself."""
-    run = await contact_service.run(session, account_of(operator), run_id)
+    run = await sync_service.get(session, account_of(operator), run_id)
     return _progress(
         run.status not in _UNFINISHED_RUNS,
         fields=_run_fields(run),

@@ -21,14 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridgehub.accounts.auth import Account
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.activations.service import activation_service
-from bridgehub.contacts import sync
-from bridgehub.contacts.models import Contact, SyncKind
+from bridgehub.contacts.models import Contact
 from bridgehub.contacts.service import contact_service
 from bridgehub.db.session import DbSession
 from bridgehub.integrations.service import integration_service
 from bridgehub.interactions.schemas import InteractionRead, InteractionsAnswer
 from bridgehub.interactions.service import interaction_service
 from bridgehub.runtime import HubRuntime, Runtime
+from bridgehub.syncs.models import SyncKind
+from bridgehub.syncs.service import sync_service
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.pages.catalog import Badge
@@ -176,7 +177,7 @@ async def sync_contacts(
 ) -> Response:
     syncing = await _syncing_activations(session, account_of(operator))
     for activation in syncing:
-        await sync.request(session, activation, SyncKind.CONTACTS, trigger="manual")
+        await sync_service.request(session, activation, SyncKind.CONTACTS, trigger="manual")
     back = request.app.url_path_for("contacts")
     if not syncing:
         message = "No active integration delivers contacts: connect one from the catalog first."

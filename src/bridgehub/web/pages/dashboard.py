@@ -13,13 +13,13 @@ from fastapi import APIRouter, Request, Response
 
 from bridgehub.activations.models import ActivationStatus
 from bridgehub.activations.service import activation_service
-from bridgehub.contacts import sync
-from bridgehub.contacts.models import SyncKind, SyncRun
 from bridgehub.contacts.service import contact_service
 from bridgehub.db.session import DbSession
 from bridgehub.executions.models import ExecutionStatus
 from bridgehub.executions.service import HourlyCount, execution_service
 from bridgehub.kit.errors import Conflict
+from bridgehub.syncs.models import SyncKind, SyncRun
+from bridgehub.syncs.service import sync_service
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.pages.activity import EXECUTION_TONES, SYNC_TONES, scrubbed
@@ -105,8 +105,8 @@ async def dashboard(request: Request, operator: SignedInAccount, session: DbSess
     since = now - WINDOW
     activations = await activation_service.list(session, account)
     contacts = await contact_service.counts(session, account)
-    last_syncs = await contact_service.latest_runs(session, account, SyncKind.CONTACTS)
-    failed_syncs = await contact_service.failed_runs_since(session, account, since)
+    last_syncs = await sync_service.latest(session, account, SyncKind.CONTACTS)
+    failed_syncs = await sync_service.failures_since(session, account, since)
     executions = await execution_service.status_counts(session, account, since)
     summaries = []
     for activation in activations:
@@ -152,7 +152,7 @@ async def sync_now(
     """Sync the integration's contacts now, then follow the run on its progress page."""
     activation = await activation_service.get(session, account_of(operator), activation_id)
     try:
-        run = await sync.request(session, activation, SyncKind.CONTACTS, trigger="manual")
+        run = await sync_service.request(session, activation, SyncKind.CONTACTS, trigger="manual")
     except Conflict as refusal:
         return see_other(
             request, request.app.url_path_for("dashboard"), Flash("error", refusal.message)

@@ -21,15 +21,9 @@ from bridgehub.accounts.auth import Account
 from bridgehub.activations import forms
 from bridgehub.activations.models import Activation
 from bridgehub.activations.schemas import ActivationCreate, ActivationUpdate, SyncInterval
-from bridgehub.activations.service import (
-    BridgeFailed,
-    CredentialsRefused,
-    activation_service,
-)
+from bridgehub.activations.service import activation_service
+from bridgehub.activations.verification import BridgeFailed, CredentialsRefused
 from bridgehub.automations.service import automation_service
-from bridgehub.contacts import sync
-from bridgehub.contacts.models import SyncKind, SyncRun
-from bridgehub.contacts.service import contact_service
 from bridgehub.db.session import DbSession
 from bridgehub.integrations.configuration import (
     AuthenticationField,
@@ -40,6 +34,8 @@ from bridgehub.integrations.models import Integration
 from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import Conflict, HubError, InvalidInput
 from bridgehub.runtime import HubRuntime, Runtime
+from bridgehub.syncs.models import SyncKind, SyncRun
+from bridgehub.syncs.service import sync_service
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.oauth_return import remember
 from bridgehub.web.pages.catalog import STATUS_BADGES, Badge, Card, card_of
@@ -260,7 +256,7 @@ async def sync_now(request: Request, subject: IntegrationSubject, session: DbSes
         raise InvalidInput("Choose what to synchronize: contacts or agents.", [])
     kind = SyncKind(str(what))
     try:
-        run = await sync.request(session, activation, kind, trigger="manual")
+        run = await sync_service.request(session, activation, kind, trigger="manual")
     except Conflict as error:
         return see_other(request, subject.page_url, Flash("error", error.message))
     return see_other(
@@ -320,7 +316,7 @@ async def _page(
     runs: Sequence[SyncRun] = []
     stored: list[tuple[str, str]] = []
     if activation is not None:
-        runs = (await contact_service.runs(session, subject.account, activation.id))[:RECENT_RUNS]
+        runs = (await sync_service.list(session, subject.account, activation.id))[:RECENT_RUNS]
         labels = dict(_labels(configuration))
         stored = [
             (labels[key], value)

@@ -1,9 +1,8 @@
-"""Synchronizing an activation's contacts and agents from its bridge.
+"""Carrying out a sync run: page after page from the bridge, each written in one
+transaction together with how far the run got.
 
-A run asks page after page, from the checkpoint of the last completed run, and writes each
-page in one transaction together with how far the run got. A run that dies is resumed
-from its last written page; its checkpoint is adopted only with its last page, so a run
-that fails is repeated from the old checkpoint, never skipped.
+A run that dies is resumed from its last written page; its checkpoint is adopted only with
+its last page, so a run that fails is repeated from the old checkpoint, never skipped.
 """
 
 from __future__ import annotations
@@ -11,136 +10,32 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridgehub.accounts.models import Account
+from bridgehub.accounts.models import AccountRecord
 from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
+from bridgehub.agents.store import replace_agents
 from bridgehub.bridge import BridgeError, ContactPage, CredentialsRejected, Rejection
-from bridgehub.contacts.models import SyncKind, SyncRun, SyncStatus
-from bridgehub.contacts.store import (
-    Owner,
-    PreparedContacts,
-    Written,
-    prepare_contacts,
-    replace_agents,
-    write_contacts,
-)
+from bridgehub.contacts.store import Owner, PreparedContacts, prepare_contacts, write_contacts
+from bridgehub.db.upserts import Written
 from bridgehub.integrations.service import integration_service
-from bridgehub.kit.errors import Conflict
 from bridgehub.runtime import Runtime
-from bridgehub.worker import SYNC_QUEUE, enqueue
+from bridgehub.syncs.models import SyncKind, SyncRun, SyncStatus
+from bridgehub.syncs.service import endpoint
 
 log = structlog.get_logger(__name__)
 
 _KEPT_REJECTIONS = 100
-SYNC_TASK = "contacts.sync"
 
 
 class SyncFailed(Exception):
     """The run cannot go on; the message is recorded on the run for a person."""
-
-
-async def request(
-    session: AsyncSession, activation: Activation, kind: SyncKind, trigger: str
-) -> SyncRun:
-    """Queue a sync of `activation`, or answer the one already queued or running."""
-    _refuse_unsyncable(activation, kind)
-    unfinished = await _unfinished(session, activation.id, kind)
-    if unfinished is not None:
-        return unfinished
-    run = SyncRun(
-        id=uuid.uuid4(),
-        account_id=activation.account_id,
-        activation_id=activation.id,
-        kind=kind,
-        status=SyncStatus.QUEUED,
-        trigger=trigger,
-        checkpoint=activation.contacts_checkpoint if kind == SyncKind.CONTACTS else None,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(run)
-            await session.flush()
-    except IntegrityError:  # queued by a concurrent request meanwhile: join that one
-        joined = await _unfinished(session, activation.id, kind)
-        assert joined is not None
-        return joined
-    # One lock per activation: its contact and agent syncs never run at the same time.
-    await enqueue(
-        session, SYNC_TASK, queue=SYNC_QUEUE, lock=f"activation:{activation.id}", run_id=str(run.id)
-    )
-    return run
-
-
-def _refuse_unsyncable(activation: Activation, kind: SyncKind) -> None:
-    configuration = integration_service.parse(activation.integration)
-    endpoint = _endpoint(configuration, kind)
-    if endpoint is None:
-        raise Conflict(f"{configuration.display_name} offers no {kind} synchronization.")
-    if activation.status != ActivationStatus.ACTIVE:
-        raise Conflict(f"The activation is {activation.status}; only an active one syncs.")
-
-
-async def _unfinished(
-    session: AsyncSession, activation_id: uuid.UUID, kind: SyncKind
-) -> SyncRun | None:
-    statement = select(SyncRun).where(
-        SyncRun.activation_id == activation_id,
-        SyncRun.kind == kind,
-        SyncRun.status.in_([SyncStatus.QUEUED, SyncStatus.RUNNING]),
-    )
-    return await session.scalar(statement)
-
-
-def _endpoint(configuration: object, kind: SyncKind) -> str | None:
-    attribute = (
-        "contact_synchronization_endpoint"
-        if kind == SyncKind.CONTACTS
-        else "agent_synchronization_endpoint"
-    )
-    endpoint: str | None = getattr(configuration, attribute)
-    return endpoint
-
-
-AGENT_SYNC_INTERVAL = timedelta(days=1)
-
-
-async def schedule_due(session: AsyncSession) -> list[SyncRun]:
-    """Queue a sync of each active activation whose interval passed since its last run:
-    contacts every `sync_interval_minutes`, agents daily."""
-    now = datetime.now(UTC)
-    queued = []
-    active = await session.scalars(
-        select(Activation).where(Activation.status == ActivationStatus.ACTIVE)
-    )
-    for activation in active.all():
-        configuration = integration_service.parse(activation.integration)
-        intervals = {
-            SyncKind.CONTACTS: timedelta(minutes=activation.sync_interval_minutes),
-            SyncKind.AGENTS: AGENT_SYNC_INTERVAL,
-        }
-        for kind, interval in intervals.items():
-            if _endpoint(configuration, kind) and not await _ran_since(
-                session, activation.id, kind, now - interval
-            ):
-                queued.append(await request(session, activation, kind, trigger="schedule"))
-    return queued
-
-
-async def _ran_since(
-    session: AsyncSession, activation_id: uuid.UUID, kind: SyncKind, moment: datetime
-) -> bool:
-    recent = exists().where(
-        SyncRun.activation_id == activation_id, SyncRun.kind == kind, SyncRun.created_at > moment
-    )
-    return bool(await session.scalar(select(recent)))
 
 
 class RunBusy(Exception):
@@ -269,7 +164,7 @@ async def _sync_agents(
 async def _endpoint_and_credentials(
     runtime: Runtime, activation: Activation, kind: SyncKind
 ) -> tuple[str, tokens.ActivationCredentials]:
-    url = _endpoint(integration_service.parse(activation.integration), kind)
+    url = endpoint(integration_service.parse(activation.integration), kind)
     if url is None:  # the integration was changed since the run was asked for
         raise SyncFailed(f"The integration no longer offers {kind} synchronization.")
     return url, await tokens.credentials_for(runtime, activation)
@@ -304,5 +199,7 @@ async def _fail(session: AsyncSession, run: SyncRun, reason: str) -> None:
 
 
 async def _region(session: AsyncSession, account_id: uuid.UUID) -> str:
-    region = await session.scalar(select(Account.default_region).where(Account.id == account_id))
+    region = await session.scalar(
+        select(AccountRecord.default_region).where(AccountRecord.id == account_id)
+    )
     return region or "US"

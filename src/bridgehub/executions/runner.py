@@ -1,0 +1,199 @@
+"""Carrying out an execution: one attempt at a time in a concurrency slot of its
+integration, retried with backoff on transient failures, held while the activation waits
+for a person to reauthorize it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridgehub.activations import tokens
+from bridgehub.activations.models import Activation, ActivationStatus
+from bridgehub.agents.models import Agent
+from bridgehub.bridge import BridgeError, BridgeUnavailable, CredentialsRejected, RequestRefused
+from bridgehub.contacts.models import Contact
+from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
+from bridgehub.executions.service import queue_execution
+from bridgehub.integrations.configuration import ActionConfiguration
+from bridgehub.integrations.models import Action
+from bridgehub.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+_WAIT_FOR_A_SLOT = timedelta(seconds=1)
+
+
+async def perform(runtime: Runtime, execution_id: uuid.UUID) -> None:
+    """One attempt at an execution, in one of its integration's concurrency slots; without a
+    free slot, the execution waits its turn."""
+    async with runtime.sessionmaker() as claim, claim.begin():
+        found = (
+            await claim.execute(
+                select(Execution.status, Action.integration_id)
+                .join(Action, Action.id == Execution.action_id)
+                .where(Execution.id == execution_id)
+            )
+        ).first()
+        if found is None or found.status not in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
+            return
+        if not await _take_slot(
+            claim, found.integration_id, runtime.settings.integration_concurrency
+        ):
+            await queue_execution(claim, execution_id, at=datetime.now(UTC) + _WAIT_FOR_A_SLOT)
+            return
+        await _attempt(runtime, execution_id)
+
+
+async def _take_slot(session: AsyncSession, integration_id: int, slots: int) -> bool:
+    # Transaction-scoped advisory locks: released when the attempt ends, or its process dies.
+    # The filter runs on one slot after the other and LIMIT stops at the first it locks, so
+    # the other slots stay free (there must be no ORDER BY: sorting would lock them all).
+    taken = await session.scalar(
+        text(
+            "SELECT slot FROM generate_series(0, :last) AS slot "
+            "WHERE pg_try_advisory_xact_lock(:space, :first + slot) LIMIT 1"
+        ),
+        {"last": slots - 1, "space": _SLOT_SPACE, "first": integration_id << 16},
+    )
+    return taken is not None
+
+
+_SLOT_SPACE = 0x6578  # names the slot locks apart from the hub's other advisory locks
+
+
+async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
+    async with runtime.sessionmaker() as session:
+        execution, activation, action, contact_external_id, agent_external_id = (
+            await session.execute(_ATTEMPT_CONTEXT, {"execution_id": execution_id})
+        ).one()
+        if activation.status == ActivationStatus.NEEDS_REAUTHORIZATION:
+            _hold(execution)
+            await session.commit()
+            return
+        if activation.status != ActivationStatus.ACTIVE:
+            _finish(
+                execution, ExecutionStatus.FAILED, error=f"The activation is {activation.status}."
+            )
+            await session.commit()
+            return
+        execution.status = ExecutionStatus.RUNNING
+        execution.attempts += 1
+        await session.commit()
+
+        started, clock = datetime.now(UTC), time.monotonic()
+        configuration = ActionConfiguration.model_validate(action.configuration)
+        try:
+            credentials = await tokens.credentials_for(runtime, activation)
+            outcome = await runtime.bridge.execute_action(
+                configuration.endpoint,
+                credentials,
+                data=execution.data,
+                contact_external_id=contact_external_id,
+                agent_external_id=agent_external_id,
+            )
+        except BridgeError as error:
+            _record(session, execution, started, clock, error)
+            await _after_failure(session, runtime, execution, error)
+        else:
+            _record(session, execution, started, clock, None)
+            execution.response = outcome.model_dump(exclude_none=True)
+            _finish(execution, ExecutionStatus.SUCCEEDED)
+        await session.commit()
+        log.info(
+            "action executed",
+            execution_id=str(execution.id),
+            action=execution.action,
+            status=execution.status,
+        )
+
+
+# An execution (`execution_id`) with its activation and action, and who the action is about
+# and who does it as the bridge knows them (external ids, when the activation synced them).
+# Built once, as every attempt runs it: building a statement costs more than running it.
+_ATTEMPT_CONTEXT = (
+    select(
+        Execution,
+        Activation,
+        Action,
+        select(Contact.external_id)
+        .where(Contact.id == Execution.contact_id, Contact.activation_id == Execution.activation_id)
+        .scalar_subquery(),
+        select(Agent.external_id)
+        .where(Agent.activation_id == Execution.activation_id, Agent.email == Execution.agent_email)
+        .limit(1)
+        .scalar_subquery(),
+    )
+    .join(Activation, Activation.id == Execution.activation_id)
+    .join(Action, Action.id == Execution.action_id)
+    .where(Execution.id == bindparam("execution_id"))
+)
+
+
+async def _after_failure(
+    session: AsyncSession, runtime: Runtime, execution: Execution, error: BridgeError
+) -> None:
+    if isinstance(error, CredentialsRejected):
+        await tokens.mark_rejected(runtime, execution.activation_id)
+        _hold(execution)
+    elif (
+        isinstance(error, BridgeUnavailable)
+        and execution.attempts < runtime.settings.execution_max_attempts
+    ):
+        execution.status = ExecutionStatus.QUEUED
+        execution.error = str(error)
+        pause = _pause(runtime, execution.attempts, error.retry_after)
+        await queue_execution(session, execution.id, at=datetime.now(UTC) + pause)
+    elif isinstance(error, RequestRefused):
+        _finish(execution, ExecutionStatus.FAILED, error=error.bridge_message or str(error))
+    else:
+        _finish(execution, ExecutionStatus.FAILED, error=str(error))
+
+
+def _pause(runtime: Runtime, attempts: int, retry_after: float | None) -> timedelta:
+    backoff = runtime.settings.execution_retry_seconds * 2 ** (attempts - 1)
+    return timedelta(seconds=max(backoff, retry_after or 0.0))
+
+
+def _record(
+    session: AsyncSession,
+    execution: Execution,
+    started: datetime,
+    clock: float,
+    error: BridgeError | None,
+) -> None:
+    session.add(
+        ExecutionAttempt(
+            execution_id=execution.id,
+            number=execution.attempts,
+            started_at=started,
+            duration_ms=round((time.monotonic() - clock) * 1000),
+            status_code=_status_code(error),
+            outcome="succeeded" if error is None else type(error).__name__,
+            message=None if error is None else str(error),
+        )
+    )
+
+
+def _status_code(error: BridgeError | None) -> int | None:
+    if isinstance(error, RequestRefused):
+        return 400
+    if isinstance(error, CredentialsRejected):
+        return 401
+    status_code: int | None = getattr(error, "status_code", None)
+    return status_code
+
+
+def _hold(execution: Execution) -> None:
+    execution.status = ExecutionStatus.HELD
+    execution.error = "Waiting for the activation to be reauthorized; it resumes by itself then."
+
+
+def _finish(execution: Execution, status: ExecutionStatus, *, error: str | None = None) -> None:
+    execution.status = status
+    execution.error = error
+    execution.finished_at = datetime.now(UTC)

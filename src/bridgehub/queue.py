@@ -1,0 +1,52 @@
+"""The task queue's vocabulary: queue and task names, and enqueueing inside a transaction.
+
+Services enqueue jobs by name through this module and never import the worker, which
+registers every domain's tasks (`bridgehub.worker`). Task names are stored in queued jobs:
+renaming one strands the jobs already queued under the old name.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+SYNC_QUEUE = "sync"
+ACTIONS_QUEUE = "actions"
+MAINTENANCE_QUEUE = "maintenance"
+"""Scheduling and recovery: periodic, light, and best kept apart from the real work."""
+
+EVERY_MINUTE = "* * * * *"
+"""The cron of the periodic maintenance jobs."""
+
+RUN_SYNC = "contacts.sync"
+SCHEDULE_SYNCS = "contacts.schedule_syncs"
+EXECUTE_ACTION = "executions.execute"
+RESUME_HELD_EXECUTIONS = "executions.resume_held"
+RECOVER_STALLED_JOBS = "worker.recover_stalled_jobs"
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+async def enqueue(
+    session: AsyncSession,
+    task: str,
+    *,
+    queue: str,
+    lock: str | None,
+    at: datetime | None = None,
+    **arguments: str,
+) -> None:
+    """Defer the task named `task` inside the session's transaction: the job exists only if
+    the transaction commits. (procrastinate's own `defer` uses a connection of its own.)"""
+    await session.execute(
+        text(
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
+            "CAST(:arguments AS jsonb), CAST(:at AS timestamptz))::procrastinate_job_to_defer_v1])"
+        ),
+        {"queue": queue, "task": task, "lock": lock, "arguments": json.dumps(arguments), "at": at},
+    )

@@ -1,0 +1,199 @@
+"""Asking for sync runs (by a person or on schedule) and reading them, scoped by account.
+
+A run is queued with its job in the caller's transaction; `bridgehub.syncs.runner` carries
+it out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridgehub.accounts.auth import Account
+from bridgehub.accounts.tenancy import owned_by, owned_row
+from bridgehub.activations.models import Activation, ActivationStatus
+from bridgehub.integrations.configuration import IntegrationConfiguration
+from bridgehub.integrations.service import integration_service
+from bridgehub.kit.errors import Conflict
+from bridgehub.kit.queries import where_equal
+from bridgehub.queue import RUN_SYNC, SYNC_QUEUE, enqueue
+from bridgehub.syncs.models import SyncKind, SyncRun, SyncStatus
+
+AGENT_SYNC_INTERVAL = timedelta(days=1)
+_LISTED_RUNS = 100
+
+
+@dataclass(frozen=True)
+class SyncRunFilter:
+    """Which sync runs to list; each criterion left as None matches everything."""
+
+    status: SyncStatus | None = None
+    activation_id: uuid.UUID | None = None
+    kind: SyncKind | None = None
+    since: datetime | None = None
+    """Created at or after this moment."""
+
+
+class SyncService:
+    async def request(
+        self, session: AsyncSession, activation: Activation, kind: SyncKind, trigger: str
+    ) -> SyncRun:
+        """Queue a sync of `activation`, or answer the one already queued or running."""
+        _refuse_unsyncable(activation, kind)
+        unfinished = await _unfinished(session, activation.id, kind)
+        if unfinished is not None:
+            return unfinished
+        run = SyncRun(
+            id=uuid.uuid4(),
+            account_id=activation.account_id,
+            activation_id=activation.id,
+            kind=kind,
+            status=SyncStatus.QUEUED,
+            trigger=trigger,
+            checkpoint=activation.contacts_checkpoint if kind == SyncKind.CONTACTS else None,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(run)
+                await session.flush()
+        except IntegrityError:  # queued by a concurrent request meanwhile: join that one
+            joined = await _unfinished(session, activation.id, kind)
+            assert joined is not None
+            return joined
+        # One lock per activation: its contact and agent syncs never run at the same time.
+        await enqueue(
+            session,
+            RUN_SYNC,
+            queue=SYNC_QUEUE,
+            lock=f"activation:{activation.id}",
+            run_id=str(run.id),
+        )
+        return run
+
+    async def schedule_due(self, session: AsyncSession) -> list[SyncRun]:
+        """Queue a sync of each active activation whose interval passed since its last run:
+        contacts every `sync_interval_minutes`, agents daily."""
+        now = datetime.now(UTC)
+        queued = []
+        active = await session.scalars(
+            select(Activation).where(Activation.status == ActivationStatus.ACTIVE)
+        )
+        for activation in active.all():
+            configuration = integration_service.parse(activation.integration)
+            intervals = {
+                SyncKind.CONTACTS: timedelta(minutes=activation.sync_interval_minutes),
+                SyncKind.AGENTS: AGENT_SYNC_INTERVAL,
+            }
+            for kind, interval in intervals.items():
+                if endpoint(configuration, kind) and not await _ran_since(
+                    session, activation.id, kind, now - interval
+                ):
+                    queued.append(await self.request(session, activation, kind, trigger="schedule"))
+        return queued
+
+    async def get(self, session: AsyncSession, account: Account, run_id: uuid.UUID) -> SyncRun:
+        return await owned_row(session, account, SyncRun, run_id, "sync run")
+
+    async def list(
+        self, session: AsyncSession, account: Account, activation_id: uuid.UUID | None
+    ) -> Sequence[SyncRun]:
+        statement = select(SyncRun).where(owned_by(account, SyncRun))
+        if activation_id is not None:
+            statement = statement.where(SyncRun.activation_id == activation_id)
+        newest = statement.order_by(SyncRun.created_at.desc()).limit(_LISTED_RUNS)
+        return (await session.scalars(newest)).all()
+
+    async def search(
+        self,
+        session: AsyncSession,
+        account: Account,
+        criteria: SyncRunFilter,
+        *,
+        limit: int,
+        offset: int = 0,
+    ) -> Sequence[SyncRun]:
+        """The sync runs matching `criteria`, newest first, `limit` of them after `offset`."""
+        statement = where_equal(
+            select(SyncRun).where(owned_by(account, SyncRun)),
+            [
+                (SyncRun.status, criteria.status),
+                (SyncRun.activation_id, criteria.activation_id),
+                (SyncRun.kind, criteria.kind),
+            ],
+        )
+        if criteria.since is not None:
+            statement = statement.where(SyncRun.created_at >= criteria.since)
+        ordered = statement.order_by(SyncRun.created_at.desc(), SyncRun.id.desc())
+        return (await session.scalars(ordered.limit(limit).offset(offset))).all()
+
+    async def latest(
+        self, session: AsyncSession, account: Account, kind: SyncKind
+    ) -> dict[uuid.UUID, SyncRun]:
+        """Each activation's most recent run of `kind`, by activation id."""
+        statement = (
+            select(SyncRun)
+            .where(owned_by(account, SyncRun), SyncRun.kind == kind)
+            .ext(distinct_on(SyncRun.activation_id))
+            .order_by(SyncRun.activation_id, SyncRun.created_at.desc())
+        )
+        return {run.activation_id: run for run in await session.scalars(statement)}
+
+    async def failures_since(
+        self, session: AsyncSession, account: Account, since: datetime
+    ) -> dict[uuid.UUID, int]:
+        """How many runs created since `since` failed, per activation (none: left out)."""
+        statement = (
+            select(SyncRun.activation_id, func.count())
+            .where(
+                owned_by(account, SyncRun),
+                SyncRun.status == SyncStatus.FAILED,
+                SyncRun.created_at >= since,
+            )
+            .group_by(SyncRun.activation_id)
+        )
+        return dict((await session.execute(statement)).all())
+
+
+def endpoint(configuration: IntegrationConfiguration, kind: SyncKind) -> str | None:
+    """The bridge endpoint that synchronizes `kind`; None when the integration offers none."""
+    if kind == SyncKind.CONTACTS:
+        return configuration.contact_synchronization_endpoint
+    return configuration.agent_synchronization_endpoint
+
+
+def _refuse_unsyncable(activation: Activation, kind: SyncKind) -> None:
+    configuration = integration_service.parse(activation.integration)
+    if endpoint(configuration, kind) is None:
+        raise Conflict(f"{configuration.display_name} offers no {kind} synchronization.")
+    if activation.status != ActivationStatus.ACTIVE:
+        raise Conflict(f"The activation is {activation.status}; only an active one syncs.")
+
+
+async def _unfinished(
+    session: AsyncSession, activation_id: uuid.UUID, kind: SyncKind
+) -> SyncRun | None:
+    statement = select(SyncRun).where(
+        SyncRun.activation_id == activation_id,
+        SyncRun.kind == kind,
+        SyncRun.status.in_([SyncStatus.QUEUED, SyncStatus.RUNNING]),
+    )
+    return await session.scalar(statement)
+
+
+async def _ran_since(
+    session: AsyncSession, activation_id: uuid.UUID, kind: SyncKind, moment: datetime
+) -> bool:
+    recent = exists().where(
+        SyncRun.activation_id == activation_id, SyncRun.kind == kind, SyncRun.created_at > moment
+    )
+    return bool(await session.scalar(select(recent)))
+
+
+sync_service = SyncService()
