@@ -15,24 +15,20 @@ from bridgehub.runtime import runtime_of
 
 blueprint = procrastinate.Blueprint()
 
-
 # Retries of the action itself are scheduled by the runner (with the bridge's Retry-After);
-# this only covers the job breaking (database gone, worker killed).
+# these only cover a job breaking (database gone, worker killed).
+_WHEN_THE_JOB_BREAKS = procrastinate.RetryStrategy(max_attempts=3, exponential_wait=2)
+
+
 @blueprint.task(
-    name=EXECUTE_ACTION,
-    queue=ACTIONS_QUEUE,
-    pass_context=True,
-    retry=procrastinate.RetryStrategy(max_attempts=3, exponential_wait=2),
+    name=EXECUTE_ACTION, queue=ACTIONS_QUEUE, pass_context=True, retry=_WHEN_THE_JOB_BREAKS
 )
 async def execute(context: JobContext, execution_id: str) -> None:
     await runner.perform(runtime_of(context), uuid.UUID(execution_id))
 
 
 @blueprint.task(
-    name=RESUME_HELD_EXECUTIONS,
-    queue=ACTIONS_QUEUE,
-    pass_context=True,
-    retry=procrastinate.RetryStrategy(max_attempts=3, exponential_wait=2),
+    name=RESUME_HELD_EXECUTIONS, queue=ACTIONS_QUEUE, pass_context=True, retry=_WHEN_THE_JOB_BREAKS
 )
 async def resume_held_executions(context: JobContext, activation_id: str) -> None:
     async with runtime_of(context).sessionmaker() as session:

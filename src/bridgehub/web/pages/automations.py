@@ -192,17 +192,20 @@ async def _save(
     except ValidationError as problem:
         errors = _field_errors(problem)
         document = {**document, "conditions": {}}
-    savepoint = await session.begin_nested()
     try:
-        saved = await save(document)
+        async with session.begin_nested():  # undone by any exception leaving the block
+            saved = await save(document)
+            if errors:
+                raise _Undone
     except (ValidationError, HubError) as problem:
-        await savepoint.rollback()
         return None, errors | _field_errors(problem)
-    if errors:
-        await savepoint.rollback()
+    except _Undone:
         return None, errors
-    await savepoint.commit()
     return saved, {}
+
+
+class _Undone(Exception):
+    """The automation saved, but the form had other problems: the save is undone."""
 
 
 async def _form_page(

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request, Response
 from bridgehub.accounts.auth import Account
 from bridgehub.contacts.phones import LookupKeys, Match
 from bridgehub.contacts.service import contact_service
-from bridgehub.db.session import DbSession
+from bridgehub.db.session import DbSession, release_connection
 from bridgehub.runtime import HubRuntime, Runtime
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
@@ -98,7 +98,7 @@ async def screen_pop(
         return _page(request, phone, error=error)
     sources = await integration_sources(session)
     # Bridges are asked with the connection given back: a slow one must not hold it.
-    await session.commit()
+    await release_connection(session)
     shown = found.callers[:SHOWN_HISTORIES]
     histories = await asyncio.gather(
         *(_history(runtime, account, each.contact.id, sources) for each in shown)
