@@ -11,7 +11,7 @@ Fixtures for page tests:
 - `account`, `connected_account`: a new account (the second with the demo helpdesk
   connected); `account_page`, `admin_page`: a page signed in as it or as the admin.
 - `sign_in(page, key)` signs a page in; `screenshot(page, name)` writes
-  docs/screenshots/<name>.png for the README.
+  docs/screenshots/<name>.png for the documentation.
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ def admin_page(page: Page) -> Page:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """docs/screenshots/<name>.png at the README's fixed size."""
+    """docs/screenshots/<name>.png at the documentation's fixed size."""
     page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
