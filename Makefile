@@ -6,20 +6,51 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck format browser
+.PHONY: setup lock check-lock demo test lint typecheck format browser
+
+# Installs are reproducible: uv.lock pins every package the project, its dev tools and the
+# example bridges use (versions and hashes), so that a new release of a dependency cannot
+# break a fresh `make test`. With only python3 and pip to start from, pip puts uv into .venv
+# at the version uv.lock names; uv then makes .venv hold exactly what the lock says, with the
+# project installed editable (it also removes what the lock does not name).
+# After changing dependencies in pyproject.toml, run `make lock` and commit uv.lock.
+#
+# uv never downloads a Python (.venv's, made by python3, is the one), and it trusts the
+# system's certificates, not only the ones it bundles: some networks re-sign TLS.
+UV_VERSION = $(shell $(PYTHON) -c 'import tomllib; print(next(p["version"] for p in \
+	tomllib.load(open("uv.lock", "rb"))["package"] if p["name"] == "uv"))')
+UV = UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never UV_SYSTEM_CERTS=1 $(BIN)/uv
+UV_PYTHON := --python $(BIN)/python
 
 setup: $(STAMP)
 
 # Reinstall only when the project's dependencies change.
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+$(STAMP): pyproject.toml uv.lock | $(BIN)/uv
+	$(CHECK_LOCK)
+	$(UV) sync --frozen --all-extras $(UV_PYTHON)
 	touch $@
+
+# Only to start: once .venv has it, uv is kept at uv.lock's version by `uv sync`.
+$(BIN)/uv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
+
+# Resolve again after a change to pyproject.toml (versions already locked are kept where they
+# still fit; `make lock LOCK_ARGS=--upgrade` moves everything to the newest releases).
+lock: | $(BIN)/uv
+	$(UV) lock $(UV_PYTHON) $(LOCK_ARGS)
+
+CHECK_LOCK = @$(UV) lock --check --offline --quiet $(UV_PYTHON) || { \
+	echo 'uv.lock does not match pyproject.toml: run `make lock` and commit uv.lock' >&2; \
+	exit 1; }
+
+check-lock: | $(BIN)/uv
+	$(CHECK_LOCK)
 
 demo: setup
 	$(BIN)/bridgehub demo
 
-lint: setup
+lint: setup check-lock
 	$(BIN)/ruff check src tests bench examples conftest.py
 	$(BIN)/ruff format --check src tests bench examples conftest.py
 

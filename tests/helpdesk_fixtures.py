@@ -16,7 +16,8 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridgehub.demo.helpdesk import HELPDESK, HelpdeskBridge, configurations
-from bridgehub.demo.helpdesk_data import HelpdeskDatabase, seed
+from bridgehub.demo.helpdesk_seed import seed
+from bridgehub.demo.helpdesk_store import HelpdeskDatabase
 from bridgehub.demo.serving import serve
 from bridgehub.queue import ACTIONS_QUEUE, SYNC_QUEUE
 from bridgehub.worker import work

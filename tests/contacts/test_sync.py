@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 
-from bridgehub.demo.helpdesk_data import ContactDetails
+from bridgehub.demo.helpdesk_store import ContactDetails
 from tests.conftest import HubSql, Tenant, as_account, create_account
 from tests.helpdesk_fixtures import CONTACTS, PAGE_SIZE, Helpdesk, RunJobs, SyncNow, all_contacts
 from tests.integrations.test_catalog_api import assert_error

@@ -42,13 +42,13 @@ from bridgehub.demo.helpdesk import (
     configurations,
     crm_oauth_client,
 )
-from bridgehub.demo.helpdesk_data import (
+from bridgehub.demo.helpdesk_seed import seed
+from bridgehub.demo.helpdesk_store import (
     PRIORITIES,
     STATUSES,
     ContactDetails,
     HelpdeskDatabase,
     InteractionDetails,
-    seed,
 )
 from bridgehub.demo.oauth_provider import OAuthProvider, ProviderConfig
 from bridgehub.demo.serving import serve

@@ -18,12 +18,12 @@ import pytest
 from playwright.sync_api import Page
 
 from bridgehub.demo.helpdesk import HELPDESK, HelpdeskBridge
-from bridgehub.demo.helpdesk_data import (
+from bridgehub.demo.helpdesk_seed import seed
+from bridgehub.demo.helpdesk_store import (
     ContactDetails,
     HelpdeskAccount,
     HelpdeskDatabase,
     InteractionDetails,
-    seed,
 )
 from bridgehub.demo.serving import serve
 from tests.conftest import as_account

@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bridgehub.demo.helpdesk_data import (
+from bridgehub.demo.helpdesk_store import (
     PRIORITIES,
     AgentRecord,
     ChangeCursor,

@@ -23,7 +23,8 @@ from bridgehub.demo.helpdesk import (
     configurations,
     crm_oauth_client,
 )
-from bridgehub.demo.helpdesk_data import HelpdeskAccount, HelpdeskDatabase, seed
+from bridgehub.demo.helpdesk_seed import seed
+from bridgehub.demo.helpdesk_store import HelpdeskAccount, HelpdeskDatabase
 from bridgehub.demo.oauth_provider import OAuthProvider, ProviderConfig
 from bridgehub.demo.serving import serve
 from bridgehub.runtime import Runtime
