@@ -53,6 +53,7 @@ demo: setup
 lint: setup check-lock
 	$(BIN)/ruff check src tests bench examples conftest.py
 	$(BIN)/ruff format --check src tests bench examples conftest.py
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy
