@@ -58,7 +58,9 @@ async def busy(
     executions = (await tenant.client.get("/v1/executions")).json()["items"]
     runs = (await tenant.client.get("/v1/sync-runs")).json()["items"]
     agents = (await tenant.client.get("/v1/agents")).json()["items"]
-    assert executions and runs and agents
+    assert executions
+    assert runs
+    assert agents
     return {
         "activation": connected,
         "contact": contact,
