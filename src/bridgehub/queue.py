@@ -8,8 +8,10 @@ renaming one strands the jobs already queued under the old name.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+import procrastinate
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,9 +19,6 @@ SYNC_QUEUE = "sync"
 ACTIONS_QUEUE = "actions"
 MAINTENANCE_QUEUE = "maintenance"
 """Scheduling and recovery: periodic, light, and best kept apart from the real work."""
-
-EVERY_MINUTE = "* * * * *"
-"""The cron of the periodic maintenance jobs."""
 
 RUN_SYNC = "contacts.sync"
 SCHEDULE_SYNCS = "contacts.schedule_syncs"
@@ -50,3 +49,12 @@ async def enqueue(
         ),
         {"queue": queue, "task": task, "lock": lock, "arguments": json.dumps(arguments), "at": at},
     )
+
+
+def every_minute(
+    jobs: procrastinate.Blueprint, name: str, job: Callable[..., Awaitable[None]]
+) -> None:
+    """Declare `job` as the maintenance task `name`, deferred every minute. It is queued at
+    most once at a time, however many workers' schedulers fire."""
+    task = jobs.task(name=name, queue=MAINTENANCE_QUEUE, pass_context=True, queueing_lock=name)
+    jobs.periodic(cron="* * * * *")(task(job))

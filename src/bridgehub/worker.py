@@ -22,16 +22,14 @@ from procrastinate.app import WorkerOptions
 from bridgehub.bridge import BridgeClient
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
-from bridgehub.executions.tasks import blueprint as execution_tasks
-from bridgehub.queue import EVERY_MINUTE, MAINTENANCE_QUEUE, RECOVER_STALLED_JOBS, libpq_url
+from bridgehub.executions import tasks as execution_tasks
+from bridgehub.queue import RECOVER_STALLED_JOBS, every_minute, libpq_url
 from bridgehub.runtime import Runtime, network_policy
 from bridgehub.settings import Settings
-from bridgehub.syncs.tasks import blueprint as sync_tasks
+from bridgehub.syncs import tasks as sync_tasks
 from bridgehub.vault import vault_from_settings
 
 log = structlog.get_logger(__name__)
-
-recovery = procrastinate.Blueprint()
 
 
 def connect_queue(database_url: str) -> procrastinate.App:
@@ -39,7 +37,7 @@ def connect_queue(database_url: str) -> procrastinate.App:
     queue = procrastinate.App(
         connector=PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=10)
     )
-    for blueprint in (sync_tasks, execution_tasks, recovery):
+    for blueprint in (sync_tasks.blueprint(), execution_tasks.blueprint(), _recovery()):
         # Task names already say their domain, and queued jobs hold them as they are.
         queue.add_tasks_from(blueprint, namespace="")
     return queue
@@ -131,14 +129,12 @@ async def requeue_stalled(queue: procrastinate.App, *, seconds_since_heartbeat: 
     return len(stalled)
 
 
-# Queued at most once at a time, however many workers' schedulers fire.
-@recovery.periodic(cron=EVERY_MINUTE)
-@recovery.task(
-    name=RECOVER_STALLED_JOBS,
-    queue=MAINTENANCE_QUEUE,
-    pass_context=True,
-    queueing_lock=RECOVER_STALLED_JOBS,
-)
 async def recover_stalled_jobs(context: JobContext, timestamp: int) -> None:
     del timestamp
     await requeue_stalled(context.app)
+
+
+def _recovery() -> procrastinate.Blueprint:
+    jobs = procrastinate.Blueprint()
+    every_minute(jobs, RECOVER_STALLED_JOBS, recover_stalled_jobs)
+    return jobs

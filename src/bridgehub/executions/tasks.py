@@ -13,24 +13,30 @@ from bridgehub.executions.service import resume_held
 from bridgehub.queue import ACTIONS_QUEUE, EXECUTE_ACTION, RESUME_HELD_EXECUTIONS
 from bridgehub.runtime import runtime_of
 
-blueprint = procrastinate.Blueprint()
-
 # Retries of the action itself are scheduled by the runner (with the bridge's Retry-After);
 # these only cover a job breaking (database gone, worker killed).
 _WHEN_THE_JOB_BREAKS = procrastinate.RetryStrategy(max_attempts=3, exponential_wait=2)
 
 
-@blueprint.task(
-    name=EXECUTE_ACTION, queue=ACTIONS_QUEUE, pass_context=True, retry=_WHEN_THE_JOB_BREAKS
-)
 async def execute(context: JobContext, execution_id: str) -> None:
     await runner.perform(runtime_of(context), uuid.UUID(execution_id))
 
 
-@blueprint.task(
-    name=RESUME_HELD_EXECUTIONS, queue=ACTIONS_QUEUE, pass_context=True, retry=_WHEN_THE_JOB_BREAKS
-)
 async def resume_held_executions(context: JobContext, activation_id: str) -> None:
     async with runtime_of(context).sessionmaker() as session:
         await resume_held(session, uuid.UUID(activation_id))
         await session.commit()
+
+
+def blueprint() -> procrastinate.Blueprint:
+    """These jobs, on a blueprint of their own for each task queue built: a procrastinate
+    task belongs to one app, and a process may hold several (tests do)."""
+    jobs = procrastinate.Blueprint()
+    for name, job in {
+        EXECUTE_ACTION: execute,
+        RESUME_HELD_EXECUTIONS: resume_held_executions,
+    }.items():
+        jobs.task(name=name, queue=ACTIONS_QUEUE, pass_context=True, retry=_WHEN_THE_JOB_BREAKS)(
+            job
+        )
+    return jobs
