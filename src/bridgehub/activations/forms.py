@@ -1,7 +1,8 @@
 """An integration's authentication fields, applied to what a person submits.
 
 Which values a person types, which come from defaults, the OAuth 2.0 authority or the
-bridge's auth validation, which are kept, and which may be shown again.
+bridge's auth validation, which are kept, and which may be shown again; and the interaction
+types a person may choose.
 """
 
 from __future__ import annotations
@@ -24,6 +25,28 @@ class InvalidCredentials(InvalidInput):
 
 def typed_by_person(field: AuthenticationField) -> bool:
     return field.source == "input" and field.type == "input"
+
+
+def typed_fields(configuration: IntegrationConfiguration) -> dict[str, AuthenticationField]:
+    """The fields a person types, by name in the integration's order; defaults and values
+    from the OAuth 2.0 authority or the bridge are the hub's business."""
+    return {
+        name: field
+        for name, field in configuration.authentication_fields()
+        if typed_by_person(field)
+    }
+
+
+def is_public(field: AuthenticationField) -> bool:
+    """Whether the integration treats the field's value as public: shaped by a `format`, or a
+    configured default. Every other value is a secret: masked in answers, never shown again."""
+    return field.format is not None or field.source == "default"
+
+
+def offered_interaction_types(configuration: IntegrationConfiguration) -> list[str]:
+    """The interaction types the integration offers, in its order: the ones a person may
+    choose from, and the ones an activation brings when none are chosen."""
+    return list(configuration.interaction_types or [])
 
 
 def collect(
@@ -64,7 +87,7 @@ def _refusal(
 ) -> Problem | None:
     field = fields.get(key)
     if field is None:
-        typed = ", ".join(name for name, f in fields.items() if typed_by_person(f)) or "none"
+        typed = ", ".join(typed_fields(configuration)) or "none"
         return Problem(
             f"auth.{key}",
             f"is not a field of {configuration.name}; the fields a person gives are: {typed}",
@@ -80,16 +103,38 @@ def _refusal(
     return None
 
 
+def format_parts(field: AuthenticationField, name: str) -> tuple[str, str]:
+    """The text the field's `format` puts before and after what a person types: `https://`
+    and `.zendesk.com` for `https://{{account}}.zendesk.com`; none without a `format`."""
+    if field.format is None:
+        return "", ""
+    return placeholder_parts(field.format, name)
+
+
 def apply_format(field: AuthenticationField, name: str, raw: str) -> str:
     """Put what a person typed into the field's template: `acme` becomes
     `https://acme.zendesk.com`. A value already in the template's shape is kept as is,
     so pasting the whole URL works too."""
-    if field.format is None:
+    if field.format is None or _inside_format(field, name, raw) is not None:
         return raw
-    before, after = placeholder_parts(field.format, name)
-    if raw.startswith(before) and raw.endswith(after) and len(raw) > len(before) + len(after):
-        return raw
+    before, after = format_parts(field, name)
     return before + raw + after
+
+
+def unformat(field: AuthenticationField, name: str, value: str) -> str:
+    """What a person types for a value of the field: `acme` for `https://acme.zendesk.com`
+    (the reverse of `apply_format`). A value not in the template's shape is its own."""
+    typed = _inside_format(field, name, value)
+    return value if typed is None else typed
+
+
+def _inside_format(field: AuthenticationField, name: str, value: str) -> str | None:
+    """The part of `value` between the text of the field's `format`, when `value` is in the
+    template's shape (with something in between)."""
+    before, after = format_parts(field, name)
+    if value.startswith(before) and value.endswith(after) and len(value) > len(before + after):
+        return value[len(before) : len(value) - len(after)]
+    return None
 
 
 def kept(configuration: IntegrationConfiguration, values: Mapping[str, str]) -> dict[str, str]:
@@ -125,14 +170,10 @@ def from_oauth(
 
 
 def visible(configuration: IntegrationConfiguration, values: Mapping[str, str]) -> dict[str, str]:
-    """Values as answers show them: the ones the integration treats as public (shaped by a
-    `format`, or a configured default) in clear, every other one masked."""
+    """Values as answers show them: the public ones (`is_public`) in clear, every other one
+    masked."""
     fields = dict(configuration.authentication_fields())
-    public = {
-        name
-        for name, field in fields.items()
-        if field.format is not None or field.source == "default"
-    }
+    public = {name for name, field in fields.items() if is_public(field)}
     return {
         name: value if name in public else SECRET_MASK
         for name, value in values.items()

@@ -284,7 +284,7 @@ class ActivationService:
         typed = {
             name: value
             for name, value in current.fields.items()
-            if name in _typed_fields(configuration)
+            if name in forms.typed_fields(configuration)
         }
         values = forms.collect(configuration, {**typed, **submitted})
         known_secrets.register(values)
@@ -433,7 +433,7 @@ def _bridge_failed(configuration: IntegrationConfiguration, error: BridgeError) 
 def _chosen_interaction_types(
     configuration: IntegrationConfiguration, chosen: list[str] | None
 ) -> list[str]:
-    offered = configuration.interaction_types or []
+    offered = forms.offered_interaction_types(configuration)
     if chosen is None:
         return list(offered)
     problems = [
@@ -461,14 +461,6 @@ def _change_status(activation: Activation, wanted: ActivationStatus) -> None:
             f"The activation is {activation.status}: complete its authorization (or give new "
             "credentials) before enabling it."
         )
-
-
-def _typed_fields(configuration: IntegrationConfiguration) -> set[str]:
-    return {
-        name
-        for name, field in configuration.authentication_fields()
-        if forms.typed_by_person(field)
-    }
 
 
 def _bridge_exchanges_code(configuration: IntegrationConfiguration) -> bool:

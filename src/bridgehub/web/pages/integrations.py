@@ -31,11 +31,7 @@ from bridgehub.contacts import sync
 from bridgehub.contacts.models import SyncKind, SyncRun
 from bridgehub.contacts.service import contact_service
 from bridgehub.db.session import DbSession
-from bridgehub.integrations.configuration import (
-    AuthenticationField,
-    IntegrationConfiguration,
-    placeholder_parts,
-)
+from bridgehub.integrations.configuration import IntegrationConfiguration
 from bridgehub.integrations.models import Integration
 from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import Conflict, HubError, InvalidInput
@@ -378,25 +374,10 @@ async def _card(session: DbSession, subject: Subject) -> Card:
 # The forms --------------------------------------------------------------------------
 
 
-def _typed_fields(configuration: IntegrationConfiguration) -> list[tuple[str, AuthenticationField]]:
-    """The fields a person fills in; defaults and values from the provider or the bridge
-    are the hub's business and not shown."""
-    return [
-        (name, auth_field)
-        for name, auth_field in configuration.authentication_fields()
-        if forms.typed_by_person(auth_field)
-    ]
-
-
 def _labels(configuration: IntegrationConfiguration) -> list[tuple[str, str]]:
     return [
         (name, auth_field.display) for name, auth_field in configuration.authentication_fields()
     ]
-
-
-def _is_public(auth_field: AuthenticationField) -> bool:
-    # As the hub's answers treat values: shaped by a `format` means public, the rest secret.
-    return auth_field.format is not None
 
 
 def _auth_inputs(
@@ -409,12 +390,10 @@ def _auth_inputs(
     """The form's fields; with `keeping`, for changing stored credentials (an empty field
     keeps its value)."""
     inputs = []
-    for name, auth_field in _typed_fields(configuration):
-        prefix, suffix = ("", "")
-        if auth_field.format is not None:
-            prefix, suffix = placeholder_parts(auth_field.format, name)
-        secret = not _is_public(auth_field)
-        value = "" if secret else _unformatted(values.get(name, ""), prefix, suffix)
+    for name, auth_field in forms.typed_fields(configuration).items():
+        prefix, suffix = forms.format_parts(auth_field, name)
+        secret = not forms.is_public(auth_field)
+        value = "" if secret else forms.unformat(auth_field, name, values.get(name, ""))
         hint = auth_field.help
         if keeping and secret:
             hint = " ".join(filter(None, [hint, "Leave empty to keep the saved value."]))
@@ -434,26 +413,19 @@ def _auth_inputs(
     return inputs
 
 
-def _unformatted(value: str, prefix: str, suffix: str) -> str:
-    """What a person types for a stored formatted value: `acme` for `https://acme.zendesk.com`."""
-    if value.startswith(prefix) and value.endswith(suffix) and len(value) > len(prefix + suffix):
-        return value[len(prefix) : len(value) - len(suffix)]
-    return value
-
-
 def _stored_public(
     runtime: Runtime, configuration: IntegrationConfiguration, activation: Activation | None
 ) -> dict[str, str]:
     if activation is None:
         return {}
-    public = {name for name, f in configuration.authentication_fields() if _is_public(f)}
+    public = {name for name, f in configuration.authentication_fields() if forms.is_public(f)}
     answer = activation_service.answer_auth(activation, runtime)
     return {name: value for name, value in answer.items() if name in public}
 
 
 def _typed(configuration: IntegrationConfiguration, form: FormData) -> dict[str, str]:
     values = {}
-    for name, _ in _typed_fields(configuration):
+    for name in forms.typed_fields(configuration):
         value = form.get(f"auth-{name}")
         if isinstance(value, str):
             values[name] = value
@@ -469,14 +441,14 @@ def _settings_form(configuration: IntegrationConfiguration, form: FormData) -> S
         _INTERVAL.validate_python(int(interval))
     except (ValueError, ValidationError):
         error = "Give a whole number of minutes from 1 to 10080 (a week)."
-    offered = configuration.interaction_types or []
+    offered = forms.offered_interaction_types(configuration)
     return SettingsForm([(kind, kind in chosen) for kind in offered], interval, error)
 
 
 def _fresh_settings(
     configuration: IntegrationConfiguration, activation: Activation | None
 ) -> SettingsForm:
-    offered = configuration.interaction_types or []
+    offered = forms.offered_interaction_types(configuration)
     if activation is None:
         return SettingsForm([(kind, True) for kind in offered], str(_DEFAULT_INTERVAL))
     chosen = set(activation.interaction_types)
