@@ -32,6 +32,7 @@ from bridgehub.contacts.store import (
     replace_agents,
     write_contacts,
 )
+from bridgehub.integrations.models import Integration
 from bridgehub.integrations.service import integration_service
 from bridgehub.kit.errors import Conflict
 from bridgehub.runtime import Runtime
@@ -99,14 +100,21 @@ async def _unfinished(
     return await session.scalar(statement)
 
 
+_ENDPOINT_KEYS = {
+    SyncKind.CONTACTS: "contact_synchronization_endpoint",
+    SyncKind.AGENTS: "agent_synchronization_endpoint",
+}
+
+
 def _endpoint(configuration: object, kind: SyncKind) -> str | None:
-    attribute = (
-        "contact_synchronization_endpoint"
-        if kind == SyncKind.CONTACTS
-        else "agent_synchronization_endpoint"
-    )
-    endpoint: str | None = getattr(configuration, attribute)
+    endpoint: str | None = getattr(configuration, _ENDPOINT_KEYS[kind])
     return endpoint
+
+
+def offers(integration: Integration, kind: SyncKind) -> bool:
+    """Whether the integration's bridge has an endpoint for `kind` syncs. Read from the stored
+    document, so that pages listing integrations need not parse each configuration."""
+    return bool(integration.configuration.get(_ENDPOINT_KEYS[kind]))
 
 
 AGENT_SYNC_INTERVAL = timedelta(days=1)

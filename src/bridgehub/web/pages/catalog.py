@@ -13,6 +13,8 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
 from bridgehub.activations.models import ActivationStatus
 from bridgehub.activations.service import activation_service
+from bridgehub.contacts import sync
+from bridgehub.contacts.models import SyncKind
 from bridgehub.db.session import DbSession
 from bridgehub.integrations.configuration import SECRET_MASK, InvalidConfiguration
 from bridgehub.integrations.files import kind_of
@@ -33,11 +35,6 @@ nav.register("Catalog management", "catalog_management", position=10, audience="
 MANAGE_PATH = "/admin/catalog"
 MAX_UPLOAD_BYTES = 1_000_000
 
-_FEATURE_ENDPOINTS = {
-    "contacts": "contact_synchronization_endpoint",
-    "interactions": "interaction_retrieval_endpoint",
-    "agents": "agent_synchronization_endpoint",
-}
 _AUTHENTICATION_LABELS = {"none": "No sign-in", "custom": "Form", "oauth2": "OAuth 2.0"}
 STATUS_BADGES = {
     ActivationStatus.ACTIVE: ("Active", "success"),
@@ -182,7 +179,12 @@ def card_of(
     integration: Integration, actions: list[str], statuses: dict[int, Badge] | None
 ) -> Card:
     document: dict[str, Any] = integration.configuration
-    features = [feature for feature, key in _FEATURE_ENDPOINTS.items() if document.get(key)]
+    provided = {
+        "contacts": sync.offers(integration, SyncKind.CONTACTS),
+        "interactions": bool(document.get("interaction_retrieval_endpoint")),
+        "agents": sync.offers(integration, SyncKind.AGENTS),
+    }
+    features = [feature for feature, offered in provided.items() if offered]
     if actions:
         features.append("actions")
     status = None

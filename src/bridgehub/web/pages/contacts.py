@@ -311,7 +311,7 @@ async def _syncing_activations(session: AsyncSession, account: Account) -> list[
         activation
         for activation in await activation_service.list(session, account)
         if activation.status == ActivationStatus.ACTIVE
-        and activation.integration.configuration.get("contact_synchronization_endpoint")
+        and sync.offers(activation.integration, SyncKind.CONTACTS)
     ]
 
 

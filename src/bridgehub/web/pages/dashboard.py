@@ -127,7 +127,7 @@ async def dashboard(request: Request, operator: SignedInAccount, session: DbSess
                 failed_executions=by_status.get(ExecutionStatus.FAILED, 0),
                 executions=[(s, by_status[s]) for s in ExecutionStatus if by_status.get(s)],
                 can_sync=activation.status == ActivationStatus.ACTIVE
-                and bool(configuration.get("contact_synchronization_endpoint")),
+                and sync.offers(activation.integration, SyncKind.CONTACTS),
             )
         )
     totals = dict.fromkeys(ExecutionStatus, 0)

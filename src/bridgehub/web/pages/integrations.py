@@ -331,7 +331,7 @@ async def _page(
         "settings": settings,
         "runs": runs,
         "stored": stored,
-        "syncs": [kind for kind in SyncKind if _offers_sync(configuration, kind)],
+        "syncs": [kind for kind in SyncKind if sync.offers(subject.integration, kind)],
         "can_check": configuration.auth_validation_endpoint is not None,
         "has_typed_fields": bool(credentials.inputs),
     }
@@ -498,12 +498,6 @@ def _accepted(subject: Subject, what: str) -> str:
     if subject.configuration.auth_validation_endpoint is None:
         return f"{subject.display_name} is connected."
     return f"{subject.display_name} is connected: its bridge accepted {what}."
-
-
-def _offers_sync(configuration: IntegrationConfiguration, kind: SyncKind) -> bool:
-    if kind == SyncKind.CONTACTS:
-        return configuration.contact_synchronization_endpoint is not None
-    return configuration.agent_synchronization_endpoint is not None
 
 
 # OAuth 2.0 --------------------------------------------------------------------------
