@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -46,6 +46,7 @@ router = APIRouter()
 PAGE = "/integrations/{name}"
 RECENT_RUNS = 5
 _INTERVAL = TypeAdapter(SyncInterval)
+_INTERVAL_LIMITS = _INTERVAL.json_schema()
 _DEFAULT_INTERVAL = ActivationCreate.model_fields["sync_interval_minutes"].default
 
 
@@ -88,6 +89,9 @@ class SettingsForm:
     sync_interval: str
     interval_error: str | None = None
     error: str | None = None
+    fewest_minutes: ClassVar[int] = _INTERVAL_LIMITS["minimum"]
+    most_minutes: ClassVar[int] = _INTERVAL_LIMITS["maximum"]
+    """The bounds of the sync interval, as activations take it."""
 
 
 @dataclass
@@ -440,7 +444,10 @@ def _settings_form(configuration: IntegrationConfiguration, form: FormData) -> S
     try:
         _INTERVAL.validate_python(int(interval))
     except (ValueError, ValidationError):
-        error = "Give a whole number of minutes from 1 to 10080 (a week)."
+        error = (
+            "Give a whole number of minutes from "
+            f"{SettingsForm.fewest_minutes} to {SettingsForm.most_minutes}."
+        )
     offered = forms.offered_interaction_types(configuration)
     return SettingsForm([(kind, kind in chosen) for kind in offered], interval, error)
 
