@@ -3,11 +3,13 @@ fields a person types, which values are public, and a `format` put on and taken 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bridgehub.activations import forms
-from bridgehub.integrations.configuration import IntegrationConfiguration
-from tests.activations.conftest import custom_integration
+from bridgehub.integrations.configuration import AuthenticationField, IntegrationConfiguration
+from tests.activations.conftest import auth_field, custom_integration
 
 ZENDESK = IntegrationConfiguration.model_validate(custom_integration("http://127.0.0.1:9"))
 FIELDS = dict(ZENDESK.authentication_fields())
@@ -18,12 +20,92 @@ def test_typed_fields_are_the_ones_a_person_gives_in_order() -> None:
     assert list(forms.typed_fields(ZENDESK)) == ["account", "email", "token", "otp"]
 
 
-def test_public_values_are_the_formatted_and_default_ones() -> None:
-    public = [name for name, field in FIELDS.items() if forms.is_public(field)]
-    assert public == ["account", "region"]
+def test_public_values_are_the_formatted_default_and_identifier_ones() -> None:
+    # Not `token` nor `otp` (typed, no identifier), nor `account_id` (from the bridge).
+    public = [name for name, field in FIELDS.items() if forms.is_public(name, field)]
+    assert public == ["account", "email", "region"]
     values = {name: f"value of {name}" for name in FIELDS}
     shown = forms.visible(ZENDESK, values)
     assert [name for name, value in shown.items() if value == values[name]] == public
+    assert forms.secrets_of(ZENDESK, values | {"gone": "value of gone"}) == [
+        "value of token",
+        "value of account_id",
+        "value of otp",
+        "value of gone",  # a field the integration no longer declares
+    ]
+
+
+def typed(name: str, display: str, **extra: Any) -> tuple[str, AuthenticationField]:
+    return name, AuthenticationField.model_validate(auth_field(display=display, **extra))
+
+
+@pytest.mark.parametrize(
+    ("name", "display"),
+    [
+        ("email", "Agent Email"),
+        ("agent", "Agent e-mail"),  # the label alone says so
+        ("username", "User name"),
+        ("userName", "Name"),
+        ("login", "Login"),
+        ("account", "Account"),
+        ("subdomain", "Subdomain"),
+        ("domain", "Domain"),
+        ("instance_url", "Instance URL"),
+        ("region", "Region"),
+    ],
+)
+def test_a_typed_identifier_is_public(name: str, display: str) -> None:
+    assert forms.is_public(*typed(name, display))
+
+
+@pytest.mark.parametrize(
+    ("name", "display"),
+    [
+        ("token", "API Token"),
+        ("api_token", "API token"),
+        ("apiKey", "Key"),
+        ("password", "Password"),
+        ("key", "Key"),
+        ("otp", "One-time code"),
+        ("pin", "A field"),
+        ("account_password", "Account password"),  # an identifier beside a credential
+        ("email", "Email token"),
+        ("user_secret", "User"),
+        ("tenant", "Tenant"),  # unknown: a secret
+        ("x", "A field"),
+    ],
+)
+def test_any_other_typed_value_is_secret(name: str, display: str) -> None:
+    assert not forms.is_public(*typed(name, display))
+
+
+@pytest.mark.parametrize(
+    ("field", "public"),
+    [
+        (typed("email", "Agent Email", secret=True), False),
+        (typed("account", "Account", format="https://{{account}}.example", secret=True), False),
+        (typed("token", "API Token", secret=False), True),
+        (typed("account_id", "Account", source="auth_validation", secret=False), True),
+    ],
+)
+def test_an_explicit_secret_wins(field: tuple[str, AuthenticationField], public: bool) -> None:
+    assert forms.is_public(*field) is public
+
+
+@pytest.mark.parametrize(
+    ("field", "email"),
+    [
+        (typed("email", "Agent Email"), True),
+        (typed("contact", "E-mail"), True),
+        (typed("login", "Email or user name"), False),
+        (typed("email", "Email", format="{{email}}@acme.example"), False),
+        (typed("email", "Agent Email", secret=True), False),
+    ],
+)
+def test_a_bare_email_address_is_asked_for_as_such(
+    field: tuple[str, AuthenticationField], email: bool
+) -> None:
+    assert forms.asks_for_email(*field) is email
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ types a person may choose.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,10 +38,64 @@ def typed_fields(configuration: IntegrationConfiguration) -> dict[str, Authentic
     }
 
 
-def is_public(field: AuthenticationField) -> bool:
-    """Whether the integration treats the field's value as public: shaped by a `format`, or a
-    configured default. Every other value is a secret: masked in answers, never shown again."""
-    return field.format is not None or field.source == "default"
+# Words naming an identifier a person would not hide. A typed field whose name or label
+# holds one is answered in clear and shown again after a refusal, so nobody types it twice;
+# a field with none is unknown, and an unknown value stays a secret.
+IDENTIFIER_WORDS = frozenset({
+    "email", "mail", "user", "username", "login",  # who signs in
+    "account", "subdomain", "domain", "url", "region",  # where their account lives
+})  # fmt: skip
+# Words naming a credential: a field holding one is a secret whatever identifier it also
+# names ("Account password", `user_token`, "Login key").
+CREDENTIAL_WORDS = frozenset({
+    "password", "passwd", "pwd", "passphrase", "passcode", "pass", "pin", "otp", "code",
+    "secret", "token", "apitoken", "key", "apikey", "auth", "credential", "credentials",
+    "private", "signature",
+})  # fmt: skip
+_EMAIL_WORDS = frozenset({"email", "mail"})
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def is_public(name: str, field: AuthenticationField) -> bool:
+    """Whether the field's value is public: answered in clear and shown again in forms.
+    Every other value is a secret: masked in answers, never shown again, kept out of logs.
+
+    An explicit `secret` decides. Otherwise a configured default is public, and so is a
+    typed value shaped by a `format` or named an identifier (`IDENTIFIER_WORDS`, and no
+    `CREDENTIAL_WORDS`); every other value (tokens, keys, passwords, values from the OAuth
+    2.0 authority or the bridge's auth validation, anything unknown) is a secret."""
+    if field.secret is not None:
+        return not field.secret
+    if field.format is not None or field.source == "default":
+        return True
+    return typed_by_person(field) and bool(_identifier_words(name, field))
+
+
+def asks_for_email(name: str, field: AuthenticationField) -> bool:
+    """Whether a person types an email address, bare, into the field: it is public, without
+    a `format`, and named an email address and no other identifier."""
+    words = _identifier_words(name, field)
+    return is_public(name, field) and field.format is None and bool(words) and words <= _EMAIL_WORDS
+
+
+def secrets_of(configuration: IntegrationConfiguration, values: Mapping[str, str]) -> list[str]:
+    """The secret values among `values` (by field name): what the process must keep out of
+    its logs. A name the integration does not declare counts as a secret."""
+    fields = dict(configuration.authentication_fields())
+    return [
+        value
+        for name, value in values.items()
+        if name not in fields or not is_public(name, fields[name])
+    ]
+
+
+def _identifier_words(name: str, field: AuthenticationField) -> frozenset[str]:
+    """The identifier words in the field's name and label, or none when they also name a
+    credential."""
+    words = {word.lower() for word in _WORD.findall(f"{name} {field.display}")}
+    if words & CREDENTIAL_WORDS:
+        return frozenset()
+    return frozenset(words & IDENTIFIER_WORDS)
 
 
 def offered_interaction_types(configuration: IntegrationConfiguration) -> list[str]:
@@ -173,7 +228,7 @@ def visible(configuration: IntegrationConfiguration, values: Mapping[str, str]) 
     """Values as answers show them: the public ones (`is_public`) in clear, every other one
     masked."""
     fields = dict(configuration.authentication_fields())
-    public = {name for name, field in fields.items() if is_public(field)}
+    public = {name for name, field in fields.items() if is_public(name, field)}
     return {
         name: value if name in public else SECRET_MASK
         for name, value in values.items()

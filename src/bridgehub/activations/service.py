@@ -77,7 +77,7 @@ class ActivationService:
         await self._refuse_second_activation(session, account, integration)
         interaction_types = _chosen_interaction_types(configuration, data.interaction_types)
         values = forms.collect(configuration, data.auth)
-        known_secrets.register(values)
+        known_secrets.register(forms.secrets_of(configuration, values))
         activation = Activation(
             id=uuid.uuid4(),
             account_id=account.account_id,
@@ -241,7 +241,9 @@ class ActivationService:
 
     def answer_auth(self, activation: Activation, runtime: Runtime) -> dict[str, str]:
         configuration = integration_service.parse(activation.integration)
-        stored = vaulted.unseal(runtime.vault, activation.id, activation.sealed_credentials)
+        stored = vaulted.unseal(
+            runtime.vault, activation.id, activation.sealed_credentials, configuration
+        )
         return forms.visible(configuration, stored.fields)
 
     async def _integration(self, session: AsyncSession, name: str) -> Integration:
@@ -280,14 +282,16 @@ class ActivationService:
         configuration: IntegrationConfiguration,
         submitted: Mapping[str, Any],
     ) -> None:
-        current = vaulted.unseal(runtime.vault, activation.id, activation.sealed_credentials)
+        current = vaulted.unseal(
+            runtime.vault, activation.id, activation.sealed_credentials, configuration
+        )
         typed = {
             name: value
             for name, value in current.fields.items()
             if name in forms.typed_fields(configuration)
         }
         values = forms.collect(configuration, {**typed, **submitted})
-        known_secrets.register(values)
+        known_secrets.register(forms.secrets_of(configuration, values))
         request = {
             **values,
             **({"access_token": current.access_token} if current.access_token else {}),
@@ -339,7 +343,9 @@ class ActivationService:
     ) -> None:
         configuration = integration_service.parse(activation.integration)
         known_secrets.register(code)
-        current = vaulted.unseal(runtime.vault, activation.id, activation.sealed_credentials)
+        current = vaulted.unseal(
+            runtime.vault, activation.id, activation.sealed_credentials, configuration
+        )
         if _bridge_exchanges_code(configuration):
             # The code is single-use: the bridge exchanges it and answers with what to keep.
             token: dict[str, Any] = {}
@@ -399,7 +405,7 @@ async def _validate_with_bridge(
     except BridgeError as error:
         raise _bridge_failed(configuration, error) from error
     added = forms.from_auth_validation(configuration, answer)
-    known_secrets.register(added)
+    known_secrets.register(forms.secrets_of(configuration, added))
     return added
 
 

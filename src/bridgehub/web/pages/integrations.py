@@ -50,6 +50,9 @@ _INTERVAL_LIMITS = _INTERVAL.json_schema()
 _DEFAULT_INTERVAL = ActivationCreate.model_fields["sync_interval_minutes"].default
 
 
+InputType = Literal["password", "email", "text"]
+
+
 @dataclass(frozen=True)
 class AuthInput:
     """One field of the connect form, as a person sees it."""
@@ -60,6 +63,7 @@ class AuthInput:
     required: bool
     secret: bool
     """Shown as a password input and never filled in again."""
+    input_type: InputType
     prefix: str
     suffix: str
     """The `format` around what the person types: `https://[acme].zendesk.com`."""
@@ -396,7 +400,9 @@ def _auth_inputs(
     inputs = []
     for name, auth_field in forms.typed_fields(configuration).items():
         prefix, suffix = forms.format_parts(auth_field, name)
-        secret = not forms.is_public(auth_field)
+        secret = not forms.is_public(name, auth_field)
+        email = forms.asks_for_email(name, auth_field)
+        input_type: InputType = "password" if secret else "email" if email else "text"
         value = "" if secret else forms.unformat(auth_field, name, values.get(name, ""))
         hint = auth_field.help
         if keeping and secret:
@@ -408,6 +414,7 @@ def _auth_inputs(
                 hint=hint,
                 required=auth_field.mandatory and not keeping,
                 secret=secret,
+                input_type=input_type,
                 prefix=prefix,
                 suffix=suffix,
                 value=value,
@@ -422,7 +429,7 @@ def _stored_public(
 ) -> dict[str, str]:
     if activation is None:
         return {}
-    public = {name for name, f in configuration.authentication_fields() if forms.is_public(f)}
+    public = {name for name, f in configuration.authentication_fields() if forms.is_public(name, f)}
     answer = activation_service.answer_auth(activation, runtime)
     return {name: value for name, value in answer.items() if name in public}
 
