@@ -78,10 +78,10 @@ async def test_custom_credentials_are_formatted_validated_and_kept(
             }
         }
     ]
-    # Answers show the formatted and default values only; `otp` was never kept.
+    # Answers show the public values only (formatted, default, an email); `otp` was never kept.
     assert body["auth"] == {
         "account": "https://acme.zendesk.com",
-        "email": "********",
+        "email": "agent@acme.example",
         "token": "********",
         "region": "eu",
         "account_id": "********",

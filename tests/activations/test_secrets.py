@@ -70,8 +70,8 @@ async def test_no_secret_reaches_logs_answers_or_the_database(
     answers: list[str],
     stored_tokens: Any,
 ) -> None:
+    email = distinctive("agent") + "@acme.example"  # public: answered, but sealed at rest
     secrets = {
-        "email": distinctive("agent") + "@acme.example",
         "wrong token": distinctive("wrong-token"),
         "one-time value": distinctive("otp"),
         "client secret": distinctive("client-secret"),
@@ -79,7 +79,7 @@ async def test_no_secret_reaches_logs_answers_or_the_database(
     # Custom credentials: refused first, then accepted, checked and changed.
     good_token = "zendesk-api-token-9b1c"
     await client.post("/v1/integrations", json=custom_integration(bridge_url))
-    auth = {"account": "acme", "email": secrets["email"], "token": secrets["wrong token"]}
+    auth = {"account": "acme", "email": email, "token": secrets["wrong token"]}
     refused = await tenant.client.post(
         "/v1/activations", json={"integration": "zendesk", "auth": auth}
     )
@@ -90,7 +90,7 @@ async def test_no_secret_reaches_logs_answers_or_the_database(
     )
     assert created.status_code == 201, created.text
     activation = created.json()["id"]
-    bridge.answer = (500, {"message": f"upstream said no to {secrets['email']}"})
+    bridge.answer = (500, {"message": f"upstream said no to {good_token}"})
     assert (await tenant.client.post(f"/v1/activations/{activation}/check")).status_code == 502
     bridge.answer = None
     await tenant.client.get(f"/v1/activations/{activation}")
@@ -135,6 +135,7 @@ async def test_no_secret_reaches_logs_answers_or_the_database(
         assert value not in logs, f"the {name} reached the logs"
         assert all(value not in answer for answer in answers), f"the {name} reached an answer"
         assert value not in stored, f"the {name} rests in plain text in the database"
+    assert email not in stored, "the email rests in plain text in the database"
 
 
 def test_secret_query_parameters_are_scrubbed_from_access_logs(captured_logs: io.StringIO) -> None:

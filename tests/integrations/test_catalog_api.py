@@ -364,4 +364,8 @@ async def test_openapi_and_json_schemas_are_published(client: httpx.AsyncClient)
         response = await client.get(f"/schemas/{kind}.json")
         assert response.headers["content-type"] == "application/schema+json"
         assert "properties" in response.json()
+    # The hub's own `secret` on an authentication field is published beside the reference's keys.
+    integration = (await client.get("/schemas/integration.json")).json()
+    secret = integration["$defs"]["AuthenticationField"]["properties"]["secret"]
+    assert {"type": "boolean"} in secret["anyOf"]
     assert_error(await client.get("/schemas/nothing.json"), 404, "not_found")

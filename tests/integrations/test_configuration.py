@@ -32,7 +32,7 @@ DELETED: Any = object()
 REGISTERED_PROVIDERS = frozenset({"zendesk"})
 validate_registered_action: Validator = partial(validate_action, providers=REGISTERED_PROVIDERS)
 
-FIELD_KEYS = "source, display, mandatory, type, store, help, format, default"
+FIELD_KEYS = "source, display, mandatory, type, store, help, format, default, secret"
 SOURCES_ALLOWED = 'allowed: "input", "default" or "auth_validation"'
 TYPES_ALLOWED = 'allowed: "input" or "oauth"'
 SYSTEM_NAME_RULE = "must be 1 to 64 lower-case letters, digits, '_' or '-'"
@@ -259,6 +259,12 @@ ACCEPTED_INTEGRATIONS = [
     accepted("null help", seed_field_changed("token", help=None)),
     accepted(
         "mandatory false, store false", seed_field_changed("email", mandatory=False, store=False)
+    ),
+    accepted("secret true", seed_field_changed("email", secret=True)),
+    accepted("secret false", seed_field_changed("token", secret=False)),
+    accepted(
+        "secret on a value from auth validation",
+        with_field("agent_id", typed_field(source="auth_validation", secret=False)),
     ),
     accepted("format placeholder alone", seed_field_changed("account", format="{{account}}")),
     accepted(
@@ -516,6 +522,20 @@ FIELD_SHAPE_REFUSALS = [
         f"{EMAIL}.store",
         BOOLEAN_RULE,
         "found null",
+    ),
+    refused(
+        "secret as string",
+        seed_field_changed("email", secret="yes"),
+        f"{EMAIL}.secret",
+        BOOLEAN_RULE,
+        'found "yes" (a string)',
+    ),
+    refused(
+        "secret as number",
+        seed_field_changed("token", secret=1),
+        "authentication_configuration[2].token.secret",
+        BOOLEAN_RULE,
+        "found 1 (a number)",
     ),
     refused(
         "empty display",

@@ -67,7 +67,7 @@ def test_wrong_then_right_credentials(
 ) -> None:
     login = web_hub.demo.login
     wrong_token = "wrong-token-" + uuid.uuid4().hex
-    browsing.secrets |= {wrong_token, login.email}
+    browsing.secrets.add(wrong_token)
     subdomain = web_hub.demo.helpdesk_auth["subdomain"]
     page = account_page
     page.goto("/ui/catalog")
@@ -93,8 +93,7 @@ def test_wrong_then_right_credentials(
     assert activation_of(web_hub, account, "demo-helpdesk") == []
     expect(page.get_by_label("Subdomain")).to_have_value(subdomain)
     expect(page.get_by_label("API token")).to_have_value("")
-    expect(page.get_by_label("Agent email")).to_have_value("")
-    page.get_by_label("Agent email").fill(login.email)
+    expect(page.get_by_label("Agent email")).to_have_value(login.email)
     screenshot(page, "connect")
 
     page.get_by_label("API token").fill(login.api_token)
@@ -109,6 +108,28 @@ def test_wrong_then_right_credentials(
     expect(connection).to_contain_text(f"https://{subdomain}.helpdesk.example")
     page.goto("/ui/catalog")
     expect(page.get_by_role("link", name="Manage Demo Helpdesk")).to_be_visible()
+
+
+def test_refused_credentials_keep_what_a_person_typed_but_the_token(
+    account_page: Page, account: HubAccount, web_hub: WebHub, browsing: Browsing
+) -> None:
+    typed_email = "agent." + uuid.uuid4().hex[:8] + "@acme.example"
+    wrong_token = "wrong-token-" + uuid.uuid4().hex
+    browsing.secrets.add(wrong_token)
+    page = account_page
+    page.goto(HELPDESK_PAGE)
+    expect(page.get_by_label("Agent email")).to_have_attribute("type", "email")
+    page.get_by_label("Subdomain").fill("acme")
+    page.get_by_label("Agent email").fill(typed_email)
+    page.get_by_label("API token").fill(wrong_token)
+    page.get_by_role("button", name="Connect", exact=True).click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Demo Helpdesk refused these credentials")
+    expect(page.get_by_label("Agent email")).to_have_value(typed_email)
+    expect(page.get_by_label("Subdomain")).to_have_value("acme")
+    expect(page.get_by_label("API token")).to_have_value("")
+    expect(page.get_by_label("API token")).to_have_attribute("type", "password")
+    assert activation_of(web_hub, account, "demo-helpdesk") == []
 
 
 def test_a_missing_mandatory_field_is_named_and_nothing_is_stored(
@@ -197,7 +218,6 @@ def test_oauth_reconnect_after_needs_reauthorization(
 def test_form_reconnect_after_needs_reauthorization(
     page: Page, connected_account: HubAccount, web_hub: WebHub, browsing: Browsing
 ) -> None:
-    browsing.secrets.add(web_hub.demo.login.email)
     ((activation_id, *_),) = activation_of(web_hub, connected_account, "demo-helpdesk")
     web_hub.sql(
         "UPDATE activations SET status = 'needs_reauthorization' WHERE id = :id", id=activation_id
@@ -208,10 +228,13 @@ def test_form_reconnect_after_needs_reauthorization(
     expect(reconnect.get_by_label("Subdomain")).to_have_value(
         web_hub.demo.helpdesk_auth["subdomain"]
     )
+    expect(reconnect.get_by_label("Agent email")).to_have_value(web_hub.demo.login.email)
+    expect(reconnect.get_by_label("API token")).to_have_value("")
     reconnect.get_by_label("API token").fill("still-wrong-" + uuid.uuid4().hex)
     reconnect.get_by_role("button", name="Reconnect").click()
     expect(page.get_by_role("alert")).to_contain_text("Wrong credentials")
     expect(page.locator("h1 .badge")).to_have_text("Needs reauthorization")
+    expect(reconnect.get_by_label("Agent email")).to_have_value(web_hub.demo.login.email)
 
     reconnect.get_by_label("API token").fill(web_hub.demo.login.api_token)
     reconnect.get_by_role("button", name="Reconnect").click()

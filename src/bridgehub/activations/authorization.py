@@ -113,7 +113,9 @@ async def _finish(
 ) -> None:
     configuration = integration_service.parse(activation.integration)
     known_secrets.register(code)
-    current = vaulted.unseal(runtime.vault, activation.id, activation.sealed_credentials)
+    current = vaulted.unseal(
+        runtime.vault, activation.id, activation.sealed_credentials, configuration
+    )
     if _bridge_exchanges_code(configuration):
         # The code is single-use: the bridge exchanges it and answers with what to keep.
         token: dict[str, Any] = {}

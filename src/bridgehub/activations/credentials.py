@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridgehub.activations import forms
+from bridgehub.integrations.configuration import IntegrationConfiguration
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.vault import Vault
 
@@ -42,12 +44,24 @@ def seal(vault: Vault, activation_id: uuid.UUID, credentials: Credentials) -> st
     return vault.encrypt(json.dumps(document), context=_context(activation_id))
 
 
-def unseal(vault: Vault, activation_id: uuid.UUID, sealed: str | None) -> Credentials:
+def unseal(
+    vault: Vault,
+    activation_id: uuid.UUID,
+    sealed: str | None,
+    configuration: IntegrationConfiguration | None = None,
+) -> Credentials:
+    """Open the credentials, registering their secrets (`forms.is_public` tells which
+    fields are; without the integration's `configuration`, every field is a secret)."""
     if sealed is None:
         return Credentials()
     document = json.loads(vault.decrypt(sealed, context=_context(activation_id)))
     credentials = Credentials(fields=document["fields"], tokens=document["tokens"])
-    known_secrets.register(credentials.fields, credentials.tokens)
+    fields = (
+        credentials.fields
+        if configuration is None
+        else forms.secrets_of(configuration, credentials.fields)
+    )
+    known_secrets.register(fields, credentials.tokens)
     return credentials
 
 

@@ -1,11 +1,13 @@
 """An integration's authentication fields, applied to what a person submits.
 
 Which values a person types, which come from defaults, the OAuth 2.0 authority or the
-bridge's auth validation, which are kept, and which may be shown again.
+bridge's auth validation, which are kept, and which may be shown again; and the interaction
+types a person may choose.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +26,82 @@ class InvalidCredentials(InvalidInput):
 
 def typed_by_person(field: AuthenticationField) -> bool:
     return field.source == "input" and field.type == "input"
+
+
+def typed_fields(configuration: IntegrationConfiguration) -> dict[str, AuthenticationField]:
+    """The fields a person types, by name in the integration's order; defaults and values
+    from the OAuth 2.0 authority or the bridge are the hub's business."""
+    return {
+        name: field
+        for name, field in configuration.authentication_fields()
+        if typed_by_person(field)
+    }
+
+
+# Words naming an identifier a person would not hide. A typed field whose name or label
+# holds one is answered in clear and shown again after a refusal, so nobody types it twice;
+# a field with none is unknown, and an unknown value stays a secret.
+IDENTIFIER_WORDS = frozenset({
+    "email", "mail", "user", "username", "login",  # who signs in
+    "account", "subdomain", "domain", "url", "region",  # where their account lives
+})  # fmt: skip
+# Words naming a credential: a field holding one is a secret whatever identifier it also
+# names ("Account password", `user_token`, "Login key").
+CREDENTIAL_WORDS = frozenset({
+    "password", "passwd", "pwd", "passphrase", "passcode", "pass", "pin", "otp", "code",
+    "secret", "token", "apitoken", "key", "apikey", "auth", "credential", "credentials",
+    "private", "signature",
+})  # fmt: skip
+_EMAIL_WORDS = frozenset({"email", "mail"})
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def is_public(name: str, field: AuthenticationField) -> bool:
+    """Whether the field's value is public: answered in clear and shown again in forms.
+    Every other value is a secret: masked in answers, never shown again, kept out of logs.
+
+    An explicit `secret` decides. Otherwise a configured default is public, and so is a
+    typed value shaped by a `format` or named an identifier (`IDENTIFIER_WORDS`, and no
+    `CREDENTIAL_WORDS`); every other value (tokens, keys, passwords, values from the OAuth
+    2.0 authority or the bridge's auth validation, anything unknown) is a secret."""
+    if field.secret is not None:
+        return not field.secret
+    if field.format is not None or field.source == "default":
+        return True
+    return typed_by_person(field) and bool(_identifier_words(name, field))
+
+
+def asks_for_email(name: str, field: AuthenticationField) -> bool:
+    """Whether a person types an email address, bare, into the field: it is public, without
+    a `format`, and named an email address and no other identifier."""
+    words = _identifier_words(name, field)
+    return is_public(name, field) and field.format is None and bool(words) and words <= _EMAIL_WORDS
+
+
+def secrets_of(configuration: IntegrationConfiguration, values: Mapping[str, str]) -> list[str]:
+    """The secret values among `values` (by field name): what the process must keep out of
+    its logs. A name the integration does not declare counts as a secret."""
+    fields = dict(configuration.authentication_fields())
+    return [
+        value
+        for name, value in values.items()
+        if name not in fields or not is_public(name, fields[name])
+    ]
+
+
+def _identifier_words(name: str, field: AuthenticationField) -> frozenset[str]:
+    """The identifier words in the field's name and label, or none when they also name a
+    credential."""
+    words = {word.lower() for word in _WORD.findall(f"{name} {field.display}")}
+    if words & CREDENTIAL_WORDS:
+        return frozenset()
+    return frozenset(words & IDENTIFIER_WORDS)
+
+
+def offered_interaction_types(configuration: IntegrationConfiguration) -> list[str]:
+    """The interaction types the integration offers, in its order: the ones a person may
+    choose from, and the ones an activation brings when none are chosen."""
+    return list(configuration.interaction_types or [])
 
 
 def collect(
@@ -64,7 +142,7 @@ def _refusal(
 ) -> Problem | None:
     field = fields.get(key)
     if field is None:
-        typed = ", ".join(name for name, f in fields.items() if typed_by_person(f)) or "none"
+        typed = ", ".join(typed_fields(configuration)) or "none"
         return Problem(
             f"auth.{key}",
             f"is not a field of {configuration.name}; the fields a person gives are: {typed}",
@@ -80,16 +158,38 @@ def _refusal(
     return None
 
 
+def format_parts(field: AuthenticationField, name: str) -> tuple[str, str]:
+    """The text the field's `format` puts before and after what a person types: `https://`
+    and `.zendesk.com` for `https://{{account}}.zendesk.com`; none without a `format`."""
+    if field.format is None:
+        return "", ""
+    return placeholder_parts(field.format, name)
+
+
 def apply_format(field: AuthenticationField, name: str, raw: str) -> str:
     """Put what a person typed into the field's template: `acme` becomes
     `https://acme.zendesk.com`. A value already in the template's shape is kept as is,
     so pasting the whole URL works too."""
-    if field.format is None:
+    if field.format is None or _inside_format(field, name, raw) is not None:
         return raw
-    before, after = placeholder_parts(field.format, name)
-    if raw.startswith(before) and raw.endswith(after) and len(raw) > len(before) + len(after):
-        return raw
+    before, after = format_parts(field, name)
     return before + raw + after
+
+
+def unformat(field: AuthenticationField, name: str, value: str) -> str:
+    """What a person types for a value of the field: `acme` for `https://acme.zendesk.com`
+    (the reverse of `apply_format`). A value not in the template's shape is its own."""
+    typed = _inside_format(field, name, value)
+    return value if typed is None else typed
+
+
+def _inside_format(field: AuthenticationField, name: str, value: str) -> str | None:
+    """The part of `value` between the text of the field's `format`, when `value` is in the
+    template's shape (with something in between)."""
+    before, after = format_parts(field, name)
+    if value.startswith(before) and value.endswith(after) and len(value) > len(before + after):
+        return value[len(before) : len(value) - len(after)]
+    return None
 
 
 def kept(configuration: IntegrationConfiguration, values: Mapping[str, str]) -> dict[str, str]:
@@ -125,14 +225,10 @@ def from_oauth(
 
 
 def visible(configuration: IntegrationConfiguration, values: Mapping[str, str]) -> dict[str, str]:
-    """Values as answers show them: the ones the integration treats as public (shaped by a
-    `format`, or a configured default) in clear, every other one masked."""
+    """Values as answers show them: the public ones (`is_public`) in clear, every other one
+    masked."""
     fields = dict(configuration.authentication_fields())
-    public = {
-        name
-        for name, field in fields.items()
-        if field.format is not None or field.source == "default"
-    }
+    public = {name for name, field in fields.items() if is_public(name, field)}
     return {
         name: value if name in public else SECRET_MASK
         for name, value in values.items()

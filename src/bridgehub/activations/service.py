@@ -62,7 +62,7 @@ class ActivationService:
         await self._refuse_second_activation(session, account, integration)
         interaction_types = _chosen_interaction_types(configuration, data.interaction_types)
         values = forms.collect(configuration, data.auth)
-        known_secrets.register(values)
+        known_secrets.register(forms.secrets_of(configuration, values))
         activation = Activation(
             id=uuid.uuid4(),
             account_id=account.account_id,
@@ -191,7 +191,9 @@ class ActivationService:
 
     def answer_auth(self, activation: Activation, runtime: Runtime) -> dict[str, str]:
         configuration = integration_service.parse(activation.integration)
-        stored = vaulted.unseal(runtime.vault, activation.id, activation.sealed_credentials)
+        stored = vaulted.unseal(
+            runtime.vault, activation.id, activation.sealed_credentials, configuration
+        )
         return forms.visible(configuration, stored.fields)
 
     async def _integration(self, session: AsyncSession, name: str) -> Integration:
@@ -230,14 +232,16 @@ class ActivationService:
         configuration: IntegrationConfiguration,
         submitted: Mapping[str, Any],
     ) -> None:
-        current = vaulted.unseal(runtime.vault, activation.id, activation.sealed_credentials)
+        current = vaulted.unseal(
+            runtime.vault, activation.id, activation.sealed_credentials, configuration
+        )
         typed = {
             name: value
             for name, value in current.fields.items()
-            if name in _typed_fields(configuration)
+            if name in forms.typed_fields(configuration)
         }
         values = forms.collect(configuration, {**typed, **submitted})
-        known_secrets.register(values)
+        known_secrets.register(forms.secrets_of(configuration, values))
         request = {
             **values,
             **({"access_token": current.access_token} if current.access_token else {}),
@@ -273,7 +277,7 @@ async def _insert(session: AsyncSession, activation: Activation) -> None:
 def _chosen_interaction_types(
     configuration: IntegrationConfiguration, chosen: list[str] | None
 ) -> list[str]:
-    offered = configuration.interaction_types or []
+    offered = forms.offered_interaction_types(configuration)
     if chosen is None:
         return list(offered)
     problems = [
@@ -301,14 +305,6 @@ def _change_status(activation: Activation, wanted: ActivationStatus) -> None:
             f"The activation is {activation.status}: complete its authorization (or give new "
             "credentials) before enabling it."
         )
-
-
-def _typed_fields(configuration: IntegrationConfiguration) -> set[str]:
-    return {
-        name
-        for name, field in configuration.authentication_fields()
-        if forms.typed_by_person(field)
-    }
 
 
 def _already_connected(integration: str) -> Conflict:

@@ -76,7 +76,7 @@ async def refresh(
         activation = await session.get(Activation, activation_id, populate_existing=True)
         if activation is None or activation.status != ActivationStatus.ACTIVE:
             return None
-        current = vaulted.unseal(runtime.vault, activation.id, activation.sealed_credentials)
+        current = _unseal(runtime, activation)
         if current.access_token != seen_access_token:
             return current.bridge_auth()
         return await _refresh_locked(session, runtime, activation, current)
@@ -123,6 +123,13 @@ async def mark_rejected(runtime: Runtime, activation_id: uuid.UUID) -> None:
             mark_needs_reauthorization(activation, "The bridge refused the stored credentials.")
 
 
+def _unseal(runtime: Runtime, activation: Activation) -> vaulted.Credentials:
+    configuration = integration_service.parse(activation.integration)
+    return vaulted.unseal(
+        runtime.vault, activation.id, activation.sealed_credentials, configuration
+    )
+
+
 def _lock_key(activation_id: uuid.UUID) -> int:
     # pg_advisory_xact_lock takes a signed 64-bit key; half a UUID is unique enough here.
     return int.from_bytes(activation_id.bytes[:8], "big", signed=True)
@@ -155,7 +162,7 @@ class ActivationCredentials:
 
 async def credentials_for(runtime: Runtime, activation: Activation) -> ActivationCredentials:
     """Credentials for calling the activation's bridge, refreshed first when about to expire."""
-    current = vaulted.unseal(runtime.vault, activation.id, activation.sealed_credentials)
+    current = _unseal(runtime, activation)
     credentials = ActivationCredentials(runtime, activation, current)
     if needs_refresh(activation, runtime.settings.token_refresh_margin_seconds):
         await credentials.refreshed()

@@ -39,7 +39,7 @@ async def validate_with_bridge(
     except BridgeError as error:
         raise bridge_failed(configuration, error) from error
     added = forms.from_auth_validation(configuration, answer)
-    known_secrets.register(added)
+    known_secrets.register(forms.secrets_of(configuration, added))
     return added
 
 

@@ -136,6 +136,13 @@ class AuthenticationField(_Configuration):
     default: str | None = Field(
         default=None, description="The value of a field whose source is `default`."
     )
+    secret: bool | None = Field(
+        default=None,
+        description="Whether the value is a secret: masked in answers, never shown again. "
+        "Without it, a default is public, and so is a typed value with a `format` or named as "
+        "an identifier (email, user name, login, account, domain, URL, region); every other "
+        "value is a secret.",
+    )
 
 
 AuthenticationElement = Annotated[

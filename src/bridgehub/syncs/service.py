@@ -20,6 +20,7 @@ from bridgehub.accounts.auth import Account
 from bridgehub.accounts.tenancy import owned_by, owned_row
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.integrations.configuration import IntegrationConfiguration
+from bridgehub.integrations.models import Integration
 from bridgehub.integrations.service import integration_service
 from bridgehub.kit.errors import Conflict
 from bridgehub.kit.queries import where_equal
@@ -161,11 +162,22 @@ class SyncService:
         return dict((await session.execute(statement)).all())
 
 
+_ENDPOINT_KEYS = {
+    SyncKind.CONTACTS: "contact_synchronization_endpoint",
+    SyncKind.AGENTS: "agent_synchronization_endpoint",
+}
+
+
 def endpoint(configuration: IntegrationConfiguration, kind: SyncKind) -> str | None:
     """The bridge endpoint that synchronizes `kind`; None when the integration offers none."""
-    if kind == SyncKind.CONTACTS:
-        return configuration.contact_synchronization_endpoint
-    return configuration.agent_synchronization_endpoint
+    found: str | None = getattr(configuration, _ENDPOINT_KEYS[kind])
+    return found
+
+
+def offers(integration: Integration, kind: SyncKind) -> bool:
+    """Whether the integration's bridge has an endpoint for `kind` syncs. Read from the stored
+    document, so that pages listing integrations need not parse each configuration."""
+    return bool(integration.configuration.get(_ENDPOINT_KEYS[kind]))
 
 
 def _refuse_unsyncable(activation: Activation, kind: SyncKind) -> None:

@@ -20,6 +20,8 @@ from bridgehub.integrations.models import Integration
 from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import HubError
 from bridgehub.runtime import HubRuntime
+from bridgehub.syncs.models import SyncKind
+from bridgehub.syncs.service import offers
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedIn, SignedInAdmin, account_of
 from bridgehub.web.json_lines import JsonLines
@@ -33,11 +35,6 @@ nav.register("Catalog management", "catalog_management", position=10, audience="
 MANAGE_PATH = "/admin/catalog"
 MAX_UPLOAD_BYTES = 1_000_000
 
-_FEATURE_ENDPOINTS = {
-    "contacts": "contact_synchronization_endpoint",
-    "interactions": "interaction_retrieval_endpoint",
-    "agents": "agent_synchronization_endpoint",
-}
 _AUTHENTICATION_LABELS = {"none": "No sign-in", "custom": "Form", "oauth2": "OAuth 2.0"}
 STATUS_BADGES = {
     ActivationStatus.ACTIVE: ("Active", "success"),
@@ -182,7 +179,12 @@ def card_of(
     integration: Integration, actions: list[str], statuses: dict[int, Badge] | None
 ) -> Card:
     document: dict[str, Any] = integration.configuration
-    features = [feature for feature, key in _FEATURE_ENDPOINTS.items() if document.get(key)]
+    provided = {
+        "contacts": offers(integration, SyncKind.CONTACTS),
+        "interactions": bool(document.get("interaction_retrieval_endpoint")),
+        "agents": offers(integration, SyncKind.AGENTS),
+    }
+    features = [feature for feature, offered in provided.items() if offered]
     if actions:
         features.append("actions")
     status = None

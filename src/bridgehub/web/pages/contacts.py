@@ -29,7 +29,7 @@ from bridgehub.interactions.schemas import InteractionRead, InteractionsAnswer
 from bridgehub.interactions.service import interaction_service
 from bridgehub.runtime import HubRuntime, Runtime
 from bridgehub.syncs.models import SyncKind
-from bridgehub.syncs.service import sync_service
+from bridgehub.syncs.service import offers, sync_service
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.pages.catalog import Badge
@@ -312,7 +312,7 @@ async def _syncing_activations(session: AsyncSession, account: Account) -> list[
         activation
         for activation in await activation_service.list(session, account)
         if activation.status == ActivationStatus.ACTIVE
-        and activation.integration.configuration.get("contact_synchronization_endpoint")
+        and offers(activation.integration, SyncKind.CONTACTS)
     ]
 
 

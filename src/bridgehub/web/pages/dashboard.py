@@ -19,7 +19,7 @@ from bridgehub.executions.models import ExecutionStatus
 from bridgehub.executions.service import HourlyCount, execution_service
 from bridgehub.kit.errors import Conflict
 from bridgehub.syncs.models import SyncKind, SyncRun
-from bridgehub.syncs.service import sync_service
+from bridgehub.syncs.service import offers, sync_service
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.pages.activity import EXECUTION_TONES, SYNC_TONES, scrubbed
@@ -127,7 +127,7 @@ async def dashboard(request: Request, operator: SignedInAccount, session: DbSess
                 failed_executions=by_status.get(ExecutionStatus.FAILED, 0),
                 executions=[(s, by_status[s]) for s in ExecutionStatus if by_status.get(s)],
                 can_sync=activation.status == ActivationStatus.ACTIVE
-                and bool(configuration.get("contact_synchronization_endpoint")),
+                and offers(activation.integration, SyncKind.CONTACTS),
             )
         )
     totals = dict.fromkeys(ExecutionStatus, 0)

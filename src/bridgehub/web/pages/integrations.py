@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -25,17 +25,13 @@ from bridgehub.activations.service import activation_service
 from bridgehub.activations.verification import BridgeFailed, CredentialsRefused
 from bridgehub.automations.service import automation_service
 from bridgehub.db.session import DbSession
-from bridgehub.integrations.configuration import (
-    AuthenticationField,
-    IntegrationConfiguration,
-    placeholder_parts,
-)
+from bridgehub.integrations.configuration import IntegrationConfiguration
 from bridgehub.integrations.models import Integration
 from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import Conflict, HubError, InvalidInput
 from bridgehub.runtime import HubRuntime, Runtime
 from bridgehub.syncs.models import SyncKind, SyncRun
-from bridgehub.syncs.service import sync_service
+from bridgehub.syncs.service import offers, sync_service
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.oauth_return import remember
 from bridgehub.web.pages.catalog import STATUS_BADGES, Badge, Card, card_of
@@ -46,7 +42,11 @@ router = APIRouter()
 PAGE = "/integrations/{name}"
 RECENT_RUNS = 5
 _INTERVAL = TypeAdapter(SyncInterval)
+_INTERVAL_LIMITS = _INTERVAL.json_schema()
 _DEFAULT_INTERVAL = ActivationCreate.model_fields["sync_interval_minutes"].default
+
+
+InputType = Literal["password", "email", "text"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class AuthInput:
     required: bool
     secret: bool
     """Shown as a password input and never filled in again."""
+    input_type: InputType
     prefix: str
     suffix: str
     """The `format` around what the person types: `https://[acme].zendesk.com`."""
@@ -88,6 +89,9 @@ class SettingsForm:
     sync_interval: str
     interval_error: str | None = None
     error: str | None = None
+    fewest_minutes: ClassVar[int] = _INTERVAL_LIMITS["minimum"]
+    most_minutes: ClassVar[int] = _INTERVAL_LIMITS["maximum"]
+    """The bounds of the sync interval, as activations take it."""
 
 
 @dataclass
@@ -331,7 +335,7 @@ async def _page(
         "settings": settings,
         "runs": runs,
         "stored": stored,
-        "syncs": [kind for kind in SyncKind if _offers_sync(configuration, kind)],
+        "syncs": [kind for kind in SyncKind if offers(subject.integration, kind)],
         "can_check": configuration.auth_validation_endpoint is not None,
         "has_typed_fields": bool(credentials.inputs),
     }
@@ -374,25 +378,10 @@ async def _card(session: DbSession, subject: Subject) -> Card:
 # The forms --------------------------------------------------------------------------
 
 
-def _typed_fields(configuration: IntegrationConfiguration) -> list[tuple[str, AuthenticationField]]:
-    """The fields a person fills in; defaults and values from the provider or the bridge
-    are the hub's business and not shown."""
-    return [
-        (name, auth_field)
-        for name, auth_field in configuration.authentication_fields()
-        if forms.typed_by_person(auth_field)
-    ]
-
-
 def _labels(configuration: IntegrationConfiguration) -> list[tuple[str, str]]:
     return [
         (name, auth_field.display) for name, auth_field in configuration.authentication_fields()
     ]
-
-
-def _is_public(auth_field: AuthenticationField) -> bool:
-    # As the hub's answers treat values: shaped by a `format` means public, the rest secret.
-    return auth_field.format is not None
 
 
 def _auth_inputs(
@@ -405,12 +394,12 @@ def _auth_inputs(
     """The form's fields; with `keeping`, for changing stored credentials (an empty field
     keeps its value)."""
     inputs = []
-    for name, auth_field in _typed_fields(configuration):
-        prefix, suffix = ("", "")
-        if auth_field.format is not None:
-            prefix, suffix = placeholder_parts(auth_field.format, name)
-        secret = not _is_public(auth_field)
-        value = "" if secret else _unformatted(values.get(name, ""), prefix, suffix)
+    for name, auth_field in forms.typed_fields(configuration).items():
+        prefix, suffix = forms.format_parts(auth_field, name)
+        secret = not forms.is_public(name, auth_field)
+        email = forms.asks_for_email(name, auth_field)
+        input_type: InputType = "password" if secret else "email" if email else "text"
+        value = "" if secret else forms.unformat(auth_field, name, values.get(name, ""))
         hint = auth_field.help
         if keeping and secret:
             hint = " ".join(filter(None, [hint, "Leave empty to keep the saved value."]))
@@ -421,6 +410,7 @@ def _auth_inputs(
                 hint=hint,
                 required=auth_field.mandatory and not keeping,
                 secret=secret,
+                input_type=input_type,
                 prefix=prefix,
                 suffix=suffix,
                 value=value,
@@ -430,26 +420,19 @@ def _auth_inputs(
     return inputs
 
 
-def _unformatted(value: str, prefix: str, suffix: str) -> str:
-    """What a person types for a stored formatted value: `acme` for `https://acme.zendesk.com`."""
-    if value.startswith(prefix) and value.endswith(suffix) and len(value) > len(prefix + suffix):
-        return value[len(prefix) : len(value) - len(suffix)]
-    return value
-
-
 def _stored_public(
     runtime: Runtime, configuration: IntegrationConfiguration, activation: Activation | None
 ) -> dict[str, str]:
     if activation is None:
         return {}
-    public = {name for name, f in configuration.authentication_fields() if _is_public(f)}
+    public = {name for name, f in configuration.authentication_fields() if forms.is_public(name, f)}
     answer = activation_service.answer_auth(activation, runtime)
     return {name: value for name, value in answer.items() if name in public}
 
 
 def _typed(configuration: IntegrationConfiguration, form: FormData) -> dict[str, str]:
     values = {}
-    for name, _ in _typed_fields(configuration):
+    for name in forms.typed_fields(configuration):
         value = form.get(f"auth-{name}")
         if isinstance(value, str):
             values[name] = value
@@ -464,15 +447,18 @@ def _settings_form(configuration: IntegrationConfiguration, form: FormData) -> S
     try:
         _INTERVAL.validate_python(int(interval))
     except (ValueError, ValidationError):
-        error = "Give a whole number of minutes from 1 to 10080 (a week)."
-    offered = configuration.interaction_types or []
+        error = (
+            "Give a whole number of minutes from "
+            f"{SettingsForm.fewest_minutes} to {SettingsForm.most_minutes}."
+        )
+    offered = forms.offered_interaction_types(configuration)
     return SettingsForm([(kind, kind in chosen) for kind in offered], interval, error)
 
 
 def _fresh_settings(
     configuration: IntegrationConfiguration, activation: Activation | None
 ) -> SettingsForm:
-    offered = configuration.interaction_types or []
+    offered = forms.offered_interaction_types(configuration)
     if activation is None:
         return SettingsForm([(kind, True) for kind in offered], str(_DEFAULT_INTERVAL))
     chosen = set(activation.interaction_types)
@@ -522,12 +508,6 @@ def _accepted(subject: Subject, what: str) -> str:
     if subject.configuration.auth_validation_endpoint is None:
         return f"{subject.display_name} is connected."
     return f"{subject.display_name} is connected: its bridge accepted {what}."
-
-
-def _offers_sync(configuration: IntegrationConfiguration, kind: SyncKind) -> bool:
-    if kind == SyncKind.CONTACTS:
-        return configuration.contact_synchronization_endpoint is not None
-    return configuration.agent_synchronization_endpoint is not None
 
 
 # OAuth 2.0 --------------------------------------------------------------------------
