@@ -15,6 +15,10 @@ STAMP := $(VENV)/.installed
 # project installed editable (it also removes what the lock does not name).
 # After changing dependencies in pyproject.toml, run `make lock` and commit uv.lock.
 #
+# Modules are compiled to bytecode as they are installed, as pip does: uv leaves it to the
+# first import otherwise, and where PYTHONDONTWRITEBYTECODE is set every process compiles
+# every module it imports again (up to a fifth more CPU per action in bench/actions.py).
+#
 # uv never downloads a Python (.venv's, made by python3, is the one), and it trusts the
 # system's certificates, not only the ones it bundles: some networks re-sign TLS.
 UV_VERSION = $(shell $(PYTHON) -c 'import tomllib; print(next(p["version"] for p in \
@@ -27,7 +31,7 @@ setup: $(STAMP)
 # Reinstall only when the project's dependencies change.
 $(STAMP): pyproject.toml uv.lock | $(BIN)/uv
 	$(CHECK_LOCK)
-	$(UV) sync --frozen --all-extras $(UV_PYTHON)
+	$(UV) sync --frozen --all-extras --compile-bytecode $(UV_PYTHON)
 	touch $@
 
 # Only to start: once .venv has it, uv is kept at uv.lock's version by `uv sync`.
