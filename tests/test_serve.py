@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -26,7 +27,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_hub(home: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+def running_hub(
+    home: Path, port: int, settings: Mapping[str, str] | None = None, log: IO[str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    """`bridgehub serve` on `port` with its data in `home`, configured by `settings` (the
+    environment's own BRIDGEHUB_ variables are left out); what it prints goes to `log`, or
+    to a pipe read when it has stopped (a test that makes it print much needs a `log`)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -34,8 +40,8 @@ def running_hub(home: Path, port: int) -> Iterator[subprocess.Popen[str]]:
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bridgehub", "serve", "--port", str(port)],
-        env={**env, "BRIDGEHUB_HOME": str(home)},
-        stderr=subprocess.PIPE,
+        env={**env, **(settings or {}), "BRIDGEHUB_HOME": str(home)},
+        stderr=log or subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
     )

@@ -24,6 +24,7 @@ from bridgehub.activations.endpoints import router as activations_router
 from bridgehub.agents.endpoints import router as agents_router
 from bridgehub.automations.endpoints import router as automations_router
 from bridgehub.contacts.endpoints import router as contacts_router
+from bridgehub.db.outage import DATABASE_ERRORS, DatabaseUnavailable, outage
 from bridgehub.db.session import DbSession
 from bridgehub.executions.endpoints import router as executions_router
 from bridgehub.integrations.configuration import json_schemas
@@ -121,7 +122,20 @@ def _error(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def hub_error(_: Request, error: HubError) -> JSONResponse:
-        return _error(error.status_code, error.code, error.message, error.details)
+        response = _error(error.status_code, error.code, error.message, error.details)
+        if isinstance(error, DatabaseUnavailable):
+            response.headers["Retry-After"] = str(_RETRY_AFTER_AN_OUTAGE)
+        return response
+
+    async def database_error(request: Request, error: Exception) -> JSONResponse:
+        lost = outage(error)
+        if lost is None:
+            return await unexpected(request, error)
+        log.warning("the database cannot be reached", path=request.url.path)
+        return await hub_error(request, lost)
+
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, database_error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -165,6 +179,10 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+_RETRY_AFTER_AN_OUTAGE = 5
+"""Seconds a client is told to wait while the database is away: the embedded one is brought
+back within a few seconds."""
 
 
 def _client_location(location: Any) -> list[str | int]:

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import procrastinate
 import structlog
 from procrastinate import JobContext, PsycopgConnector
 from procrastinate.app import WorkerOptions
+from procrastinate.worker import Worker
 
 from bridgehub.bridge import BridgeClient
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
+from bridgehub.db.outage import DATABASE_ERRORS, unreachable
 from bridgehub.executions import tasks as execution_tasks
 from bridgehub.queue import RECOVER_STALLED_JOBS, every_minute, libpq_url
 from bridgehub.runtime import Runtime, network_policy
@@ -30,6 +33,11 @@ from bridgehub.syncs import tasks as sync_tasks
 from bridgehub.vault import vault_from_settings
 
 log = structlog.get_logger(__name__)
+
+# How long a worker that lost the database waits before looking for it again (doubling).
+_FIRST_PAUSE = 0.5
+_LONGEST_PAUSE = 8.0
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def connect_queue(database_url: str) -> procrastinate.App:
@@ -103,19 +111,82 @@ async def work(
     wait: bool = True,
     queues: list[str] | None = None,
 ) -> None:
-    """Run jobs of `queues` (all when None) until stopped, or, without `wait`, until none
-    is left."""
+    """Run jobs of `queues` (all when None) until stopped (cancelled, or by SIGINT or SIGTERM
+    with `install_signal_handlers`), or, without `wait`, until none is left. A lost database
+    does not end it: it waits for the database, hands back the jobs it was running, and goes
+    on."""
     options: WorkerOptions = {
         "concurrency": concurrency,
         "name": name,
         "wait": wait,
-        "install_signal_handlers": install_signal_handlers,
+        # Signals are told apart here from a worker that stops by itself.
+        "install_signal_handlers": False,
         "additional_context": runtime.job_context(),
         "delete_jobs": "successful",
     }
     if queues:  # none given: every queue
         options["queues"] = queues
-    await runtime.queue.run_worker_async(**options)
+    stop = _StopRequest()
+    with stop.on_signals() if install_signal_handlers else contextlib.nullcontext():
+        while True:
+            worker = Worker(app=runtime.queue, **options)
+            # procrastinate leaves these two unannotated.
+            run: Callable[[], Awaitable[None]] = worker.run
+            stop.stop_current = worker.stop
+            try:
+                await run()
+                # procrastinate stops a worker whose connection to the database broke.
+                if stop.requested or not wait:
+                    return
+            except DATABASE_ERRORS as error:
+                if not unreachable(error):
+                    raise
+            log.warning("the worker lost the database; it goes on when the database is back")
+            await _hand_back_after_outage(runtime.queue, worker.worker_id)
+
+
+class _StopRequest:
+    """Whether a person asked the worker to stop, and the worker to tell."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.stop_current: Callable[[], None] | None = None
+
+    @contextlib.contextmanager
+    def on_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for signal_number in _STOP_SIGNALS:
+            loop.add_signal_handler(signal_number, self._request)
+        try:
+            yield
+        finally:
+            for signal_number in _STOP_SIGNALS:
+                loop.remove_signal_handler(signal_number)
+
+    def _request(self) -> None:
+        log.info("stopping the worker once its jobs end")
+        self.requested = True
+        if self.stop_current is not None:
+            self.stop_current()
+
+
+async def _hand_back_after_outage(queue: procrastinate.App, worker_id: int | None) -> None:
+    """Wait for the database, then put back in the queue the jobs the worker `worker_id`
+    was running when it was lost, for a worker to resume at once (rather than after its
+    heartbeat is found stale)."""
+    pause = _FIRST_PAUSE
+    while True:
+        await asyncio.sleep(pause)
+        try:
+            if worker_id is not None:
+                # Its jobs are left without a worker, which marks them stalled.
+                await queue.job_manager.unregister_worker(worker_id)
+            await requeue_stalled(queue)
+            return
+        except DATABASE_ERRORS as error:
+            if not unreachable(error):
+                raise
+        pause = min(pause * 2, _LONGEST_PAUSE)
 
 
 async def requeue_stalled(queue: procrastinate.App, *, seconds_since_heartbeat: float = 30) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bridgehub.db.embedded import embedded_database_url, start_embedded_postgres
+from bridgehub.db.embedded import embedded_database_url, kept_running, start_embedded_postgres
 from bridgehub.settings import Settings
 
 _SCHEMES = ("postgres://", "postgresql://", "postgresql+psycopg://")
@@ -36,7 +36,8 @@ def database_url(settings: Settings) -> Iterator[str]:
         return
     server = start_embedded_postgres(settings.home)
     try:
-        yield embedded_database_url(server)
+        with kept_running(server):
+            yield embedded_database_url(server)
     finally:
         server.cleanup()
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
+from bridgehub.db.outage import DATABASE_ERRORS, outage
 from bridgehub.kit.errors import HubError
 from bridgehub.web.auth import SignInRequired, sign_in_url
 from bridgehub.web.templating import render, see_other
@@ -43,6 +44,8 @@ def install_error_pages(app: FastAPI) -> None:
     for_pages(HTTPException, _http_error)
     for_pages(RequestValidationError, _invalid_request)
     for_pages(Exception, _unexpected)
+    for kind in DATABASE_ERRORS:
+        for_pages(kind, _database_error)
 
     async def sign_in_required(request: Request, error: Exception) -> Response:
         assert isinstance(error, SignInRequired)
@@ -75,6 +78,13 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 async def _invalid_request(request: Request, error: Exception) -> Response:
     return error_page(request, 400, "The address or form was not understood; go back and retry.")
+
+
+async def _database_error(request: Request, error: Exception) -> Response:
+    lost = outage(error)
+    if lost is None:
+        return await _unexpected(request, error)
+    return await _hub_error(request, lost)
 
 
 async def _unexpected(request: Request, error: Exception) -> Response:
