@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup lock check-lock demo test lint typecheck format browser
+.PHONY: setup lock check-lock demo test lint typecheck format browser postgres
 
 # Installs are reproducible: uv.lock pins every package the project, its dev tools and the
 # example bridges use (versions and hashes), so that a new release of a dependency cannot
@@ -73,5 +73,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	test -x $(CHROMIUM) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
-test: lint typecheck browser
-	BRIDGEHUB_REQUIRE_BROWSER=1 $(BIN)/pytest
+# Tests of the production shape run a standalone server from Debian's postgresql package
+# beside the embedded one (they start and stop their own clusters; none is left running).
+postgres:
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; }
+
+test: lint typecheck browser postgres
+	BRIDGEHUB_REQUIRE_BROWSER=1 BRIDGEHUB_REQUIRE_POSTGRES=1 $(BIN)/pytest

@@ -20,7 +20,7 @@ from bridgehub.db.embedded import EmbeddedServer, create_database, start_embedde
 from bridgehub.settings import Settings
 
 # Fixtures shared by the contact, sync and interaction tests, and by the UI's contact pages.
-pytest_plugins = ["tests.helpdesk_fixtures", "tests.web.desks"]
+pytest_plugins = ["tests.helpdesk_fixtures", "tests.standalone_postgres", "tests.web.desks"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "examples" / "catalog"

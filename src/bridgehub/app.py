@@ -24,6 +24,7 @@ from bridgehub.activations.endpoints import router as activations_router
 from bridgehub.agents.endpoints import router as agents_router
 from bridgehub.automations.endpoints import router as automations_router
 from bridgehub.contacts.endpoints import router as contacts_router
+from bridgehub.db import migrate
 from bridgehub.db.outage import DATABASE_ERRORS, DatabaseUnavailable, outage
 from bridgehub.db.session import DbSession
 from bridgehub.executions.endpoints import router as executions_router
@@ -35,6 +36,7 @@ from bridgehub.kit.body import JsonApiBodies
 from bridgehub.kit.errors import HubError
 from bridgehub.kit.paths import format_path
 from bridgehub.kit.redaction import known_secrets
+from bridgehub.kit.schemas import error_responses
 from bridgehub.settings import Settings, get_settings
 from bridgehub.syncs.endpoints import router as syncs_router
 from bridgehub.web.oauth_return import router as oauth_callback_router
@@ -44,10 +46,16 @@ from bridgehub.worker import background_worker, open_runtime
 log = structlog.get_logger(__name__)
 
 
+class MigrationsPending(HubError):
+    status_code = 503
+    code = "migrations_pending"
+
+
 def create_app(settings: Settings | None = None, *, database: str | None = None) -> FastAPI:
     """Build the hub. Without `database`, the lifespan finds it from the settings
     (starting the embedded PostgreSQL when `DATABASE_URL` is unset)."""
     settings = settings or get_settings()
+    expected_migration = migrate.head()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,6 +95,24 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     async def health(session: DbSession) -> dict[str, str]:
         await session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
+
+    @app.get("/health/live", tags=["operations"], summary="The process answers")
+    async def live() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get(
+        "/health/ready",
+        tags=["operations"],
+        summary="Ready for traffic: the database answers and its schema is the hub's",
+        responses=error_responses(503),
+    )
+    async def ready(session: DbSession) -> dict[str, str]:
+        found = await session.scalar(text("SELECT version_num FROM alembic_version"))
+        if found != expected_migration:
+            raise MigrationsPending(
+                f"The database's schema is at {found}; this hub needs {expected_migration}."
+            )
+        return {"status": "ready", "version": __version__, "migration": expected_migration}
 
     @app.get(
         "/schemas/{kind}.json", tags=["catalog"], summary="JSON Schema of a configuration kind"

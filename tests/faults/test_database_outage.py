@@ -1,7 +1,8 @@
-"""Losing the database for real: the embedded PostgreSQL's postmaster killed with SIGKILL in
-the middle of a sync, under a running `bridgehub serve`. The hub answers 503 while it is
-away, brings it back by itself, and the sync ends with every contact exactly once, without
-the hub being restarted."""
+"""Losing the database for real, in the middle of a sync under a running `bridgehub serve`:
+the embedded PostgreSQL's postmaster killed with SIGKILL, or a standalone server stopped
+and started again. The hub answers 503 while it is away, serves again when it is back (the
+embedded one it brings back by itself), and the sync ends with every contact exactly once,
+without the hub being restarted."""
 
 from __future__ import annotations
 
@@ -14,32 +15,58 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from bridgehub.demo.helpdesk import HELPDESK, configurations
 from tests.conftest import ADMIN_KEY, as_account
 from tests.helpdesk_fixtures import CONTACTS, Helpdesk
+from tests.standalone_postgres import StandaloneServer
 from tests.test_serve import free_port, running_hub
 
 RECOVERY_BUDGET = 60.0
 """Seconds within which the hub must serve again after losing its database."""
 
 
-@pytest.fixture
-def hub_url(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    settings = {
-        "BRIDGEHUB_ADMIN_KEY": ADMIN_KEY,
-        # The bridge of this test runs on 127.0.0.1 over plain HTTP.
-        "BRIDGEHUB_ALLOW_PRIVATE_NETWORKS": "true",
-        "BRIDGEHUB_ALLOW_HTTP": "true",
-    }
-    with (tmp_path / "serve.log").open("w") as log, running_hub(tmp_path, port, settings, log):
-        yield f"http://127.0.0.1:{port}"
+HUB_SETTINGS = {
+    "BRIDGEHUB_ADMIN_KEY": ADMIN_KEY,
+    # The bridge of these tests runs on 127.0.0.1 over plain HTTP.
+    "BRIDGEHUB_ALLOW_PRIVATE_NETWORKS": "true",
+    "BRIDGEHUB_ALLOW_HTTP": "true",
+}
 
 
 def test_a_killed_embedded_database_comes_back_and_the_sync_ends_complete(
-    tmp_path: Path, hub_url: str, helpdesk: Helpdesk
+    tmp_path: Path, helpdesk: Helpdesk
+) -> None:
+    with _serving(tmp_path, HUB_SETTINGS) as hub_url:
+        _lose_the_database_mid_sync(
+            hub_url,
+            helpdesk,
+            lose=lambda: os.kill(_postmaster_pid(tmp_path), signal.SIGKILL),
+            bring_back=lambda: None,  # the hub's own work
+        )
+
+
+def test_a_standalone_server_stopped_and_started_again_is_found_again(
+    tmp_path: Path, helpdesk: Helpdesk, standalone_postgres: StandaloneServer
+) -> None:
+    settings = {**HUB_SETTINGS, "DATABASE_URL": standalone_postgres.url}
+    with _serving(tmp_path, settings) as hub_url:
+        _lose_the_database_mid_sync(
+            hub_url,
+            helpdesk,
+            lose=standalone_postgres.stop,
+            bring_back=lambda: _start_after(standalone_postgres, seconds=2),
+        )
+
+
+def _start_after(server: StandaloneServer, seconds: float) -> None:
+    """Start the server again after a while: an operator's restart takes some time."""
+    time.sleep(seconds)
+    server.start()
+
+
+def _lose_the_database_mid_sync(
+    hub_url: str, helpdesk: Helpdesk, lose: Callable[[], None], bring_back: Callable[[], None]
 ) -> None:
     helpdesk.control.delay = 0.3  # pages slow enough to lose the database in the middle
     with _connected_account(hub_url, helpdesk) as (account, activation_id):
@@ -48,10 +75,14 @@ def test_a_killed_embedded_database_comes_back_and_the_sync_ends_complete(
         run_id = started.json()["run_id"]
         _wait(lambda: _run(account, run_id)["pages"] >= 2, "two pages written", 30)
 
-        os.kill(_postmaster_pid(tmp_path), signal.SIGKILL)
-        killed = time.monotonic()
-        answers = _health_until_back(hub_url, deadline=killed + RECOVERY_BUDGET)
-        print(f"serving again {time.monotonic() - killed:.1f} s after the database was killed")
+        lose()
+        lost = time.monotonic()
+        away = _health(hub_url)
+        assert _health(hub_url, "/health/ready") == (503, "database_unavailable")
+        assert _health(hub_url, "/health/live") == (200, None)
+        bring_back()
+        answers = [away, *_health_until_back(hub_url, deadline=lost + RECOVERY_BUDGET)]
+        print(f"serving again {time.monotonic() - lost:.1f} s after the database was lost")
 
         assert (503, "database_unavailable") in answers, "no answer while the database was away"
         assert {answer for answer in answers if answer[0] != 200} == {(503, "database_unavailable")}
@@ -59,6 +90,13 @@ def test_a_killed_embedded_database_comes_back_and_the_sync_ends_complete(
         ids = [contact["external_id"] for contact in _contacts(account)]
         assert len(ids) == CONTACTS
         assert len(set(ids)) == CONTACTS
+
+
+@contextmanager
+def _serving(home: Path, settings: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    with (home / "serve.log").open("w") as log, running_hub(home, port, settings, log):
+        yield f"http://127.0.0.1:{port}"
 
 
 @contextmanager
@@ -87,13 +125,17 @@ def _health_until_back(hub_url: str, deadline: float) -> list[tuple[int, str | N
     """Every answer of `/health` (status and error code) from now until it is healthy."""
     answers: list[tuple[int, str | None]] = []
     while time.monotonic() < deadline:
-        response = httpx.get(f"{hub_url}/health", timeout=10)
-        code = None if response.status_code == 200 else response.json()["error"]["code"]
-        answers.append((response.status_code, code))
-        if response.status_code == 200 and len(answers) > 1:
+        answers.append(_health(hub_url))
+        if answers[-1][0] == 200:
             return answers
         time.sleep(0.05)
     raise AssertionError(f"the hub did not serve again within {RECOVERY_BUDGET:g} s: {answers}")
+
+
+def _health(hub_url: str, path: str = "/health") -> tuple[int, str | None]:
+    """A health probe's status and error code."""
+    response = httpx.get(f"{hub_url}{path}", timeout=10)
+    return response.status_code, None if response.is_success else response.json()["error"]["code"]
 
 
 def _run(account: httpx.Client, run_id: str) -> dict[str, Any]:

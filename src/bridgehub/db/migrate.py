@@ -11,6 +11,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 # An arbitrary constant that names "the migration lock" for pg_advisory_xact_lock.
@@ -21,6 +22,13 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     return config
+
+
+def head() -> str:
+    """The revision the newest migration brings a database to."""
+    current = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert current is not None, "the hub has migrations"
+    return current
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -32,6 +32,8 @@ _DESCRIPTIONS = {
     412: "The resource changed since it was read (If-Match).",
     422: "The input breaks one or more rules; `details` lists each with its path.",
     502: "A bridge or provider failed or answered against the protocol; the message says how.",
+    503: "Not able to serve now: the database cannot be reached (`database_unavailable`, "
+    "with a `Retry-After`), or its schema is not this hub's yet (`migrations_pending`).",
 }
 
 
