@@ -19,6 +19,7 @@ import procrastinate
 import structlog
 from procrastinate import JobContext, PsycopgConnector
 from procrastinate.app import WorkerOptions
+from procrastinate.exceptions import ConnectorException
 from procrastinate.worker import Worker
 
 from bridgehub.bridge import BridgeClient
@@ -38,6 +39,8 @@ log = structlog.get_logger(__name__)
 _FIRST_PAUSE = 0.5
 _LONGEST_PAUSE = 8.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# What losing the database raises in a worker: procrastinate wraps the driver's errors.
+_LOST_DATABASE: tuple[type[Exception], ...] = (*DATABASE_ERRORS, ConnectorException)
 
 
 def connect_queue(database_url: str) -> procrastinate.App:
@@ -138,7 +141,7 @@ async def work(
                 # procrastinate stops a worker whose connection to the database broke.
                 if stop.requested or not wait:
                     return
-            except DATABASE_ERRORS as error:
+            except _LOST_DATABASE as error:
                 if not unreachable(error):
                     raise
             log.warning("the worker lost the database; it goes on when the database is back")
@@ -183,7 +186,7 @@ async def _hand_back_after_outage(queue: procrastinate.App, worker_id: int | Non
                 await queue.job_manager.unregister_worker(worker_id)
             await requeue_stalled(queue)
             return
-        except DATABASE_ERRORS as error:
+        except _LOST_DATABASE as error:
             if not unreachable(error):
                 raise
         pause = min(pause * 2, _LONGEST_PAUSE)

@@ -18,10 +18,13 @@ import httpx
 
 from bridgehub.demo.helpdesk import HELPDESK, configurations
 from tests.conftest import ADMIN_KEY, as_account
+from tests.executions.test_executions import ACTION, TICKET
 from tests.helpdesk_fixtures import CONTACTS, Helpdesk
 from tests.standalone_postgres import StandaloneServer
 from tests.test_serve import free_port, running_hub
 
+BURST = 40
+"""Executions asked for at once, the database killed right after."""
 RECOVERY_BUDGET = 60.0
 """Seconds within which the hub must serve again after losing its database."""
 
@@ -63,6 +66,30 @@ def _start_after(server: StandaloneServer, seconds: float) -> None:
     """Start the server again after a while: an operator's restart takes some time."""
     time.sleep(seconds)
     server.start()
+
+
+def test_executions_under_way_when_the_embedded_database_is_killed_all_end(
+    tmp_path: Path, helpdesk: Helpdesk
+) -> None:
+    with (
+        _serving(tmp_path, HUB_SETTINGS) as hub_url,
+        _connected_account(hub_url, helpdesk) as (account, _),
+    ):
+        ids = [
+            account.post("/v1/executions", json={"action": ACTION, "data": TICKET}).json()["id"]
+            for _ in range(BURST)
+        ]
+        os.kill(_postmaster_pid(tmp_path), signal.SIGKILL)
+        lost = time.monotonic()
+        _health_until_back(hub_url, deadline=lost + RECOVERY_BUDGET)
+
+        def ended() -> list[str]:
+            statuses = [account.get(f"/v1/executions/{each}").json()["status"] for each in ids]
+            return [status for status in statuses if status not in ("queued", "running")]
+
+        _wait(lambda: len(ended()) == BURST, "every execution to end", 90)
+        print(f"the executions ended {time.monotonic() - lost:.1f} s after the database was lost")
+        assert ended() == ["succeeded"] * BURST
 
 
 def _lose_the_database_mid_sync(
