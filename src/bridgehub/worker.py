@@ -19,12 +19,11 @@ import structlog
 from procrastinate import JobContext, PsycopgConnector
 from procrastinate.app import WorkerOptions
 
-from bridgehub.bridge import BridgeClient
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.executions import tasks as execution_tasks
 from bridgehub.queue import RECOVER_STALLED_JOBS, every_minute, libpq_url
-from bridgehub.runtime import Runtime, network_policy
+from bridgehub.runtime import Runtime, bridge_client
 from bridgehub.settings import Settings
 from bridgehub.syncs import tasks as sync_tasks
 from bridgehub.vault import vault_from_settings
@@ -59,7 +58,7 @@ async def open_runtime(settings: Settings, database: str | None = None) -> Async
             settings=settings,
             sessionmaker=create_sessionmaker(engine),
             vault=vault_from_settings(settings),
-            bridge=await stack.enter_async_context(BridgeClient(network_policy(settings))),
+            bridge=await stack.enter_async_context(bridge_client(settings)),
             queue=queue,
         )
 
