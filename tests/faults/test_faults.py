@@ -101,7 +101,7 @@ class Case:
 NOT_JSON = "not JSON"
 TOO_LARGE = rf"larger than the {CAP} bytes allowed"
 TOO_SLOW = "did not answer within"
-BROKEN = "could not be reached"
+BROKEN = "broke the connection off"
 # Auth validation may answer any object, and an action any object: a list is their wrong
 # shape; interactions are a list, so an object is theirs.
 WRONG_SHAPES = {AUTH_VALIDATION: WRONG_SHAPE_LIST, ACTION: WRONG_SHAPE_LIST}

@@ -389,8 +389,12 @@ class BridgeClient:
                     return await self._answer(call, response)
         except (TimeoutError, httpx.TimeoutException):
             raise BridgeUnavailable(f"{call} did not answer within {seconds:.3g} s.") from None
-        except httpx.TransportError as error:  # no connection, or it broke
+        except httpx.ConnectError as error:
             raise BridgeUnavailable(f"{call} could not be reached: {_reason(error)}.") from None
+        except httpx.TransportError as error:  # the connection broke once made
+            raise BridgeUnavailable(
+                f"{call} broke the connection off: {_reason(error)}."
+            ) from None
         except httpx.HTTPError as error:  # an undecodable body, for one
             raise ProtocolViolation(
                 f"{call} sent an unreadable answer: {_reason(error)}."
