@@ -392,9 +392,7 @@ class BridgeClient:
         except httpx.ConnectError as error:
             raise BridgeUnavailable(f"{call} could not be reached: {_reason(error)}.") from None
         except httpx.TransportError as error:  # the connection broke once made
-            raise BridgeUnavailable(
-                f"{call} broke the connection off: {_reason(error)}."
-            ) from None
+            raise BridgeUnavailable(f"{call} broke the connection off: {_reason(error)}.") from None
         except httpx.HTTPError as error:  # an undecodable body, for one
             raise ProtocolViolation(
                 f"{call} sent an unreadable answer: {_reason(error)}."
