@@ -15,7 +15,7 @@ import textwrap
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -146,10 +146,7 @@ class Timeouts:
     def within(cls, seconds: float) -> Timeouts:
         """The defaults, none longer than `seconds`."""
         defaults = cls()
-        return cls(**{name: min(getattr(defaults, name), seconds) for name in _ENDPOINTS})
-
-
-_ENDPOINTS = ("auth_validation", "contacts", "interactions", "agents", "actions")
+        return cls(**{f.name: min(getattr(defaults, f.name), seconds) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
