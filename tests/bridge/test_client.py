@@ -367,6 +367,27 @@ async def test_a_bridge_that_does_not_answer_in_time_is_unavailable(
     assert error.status_code is None
 
 
+async def test_an_answer_that_trickles_in_ends_at_the_deadline(
+    start_bridge: StartBridge,
+) -> None:
+    async def trickle(_: Received) -> Response:
+        async def bytes_slowly() -> AsyncIterator[bytes]:
+            for byte in b'{"contacts": []}':
+                await asyncio.sleep(0.2)  # each read is quick: only a deadline stops it
+                yield bytes([byte])
+
+        return StreamingResponse(bytes_slowly(), media_type="application/json")
+
+    bridge = start_bridge(trickle)
+    no_retries = RetryPolicy(attempts=1)
+    async with BridgeClient(LOCAL, retry=no_retries, timeouts=Timeouts(contacts=0.5)) as client:
+        start = time.monotonic()
+        fetch = client.fetch_contacts(bridge.url, CREDENTIALS, checkpoint=None, offset=None)
+        error = await failure(fetch, BridgeUnavailable)
+    assert "did not answer within 0.5 s" in str(error)
+    assert time.monotonic() - start < 0.5 + 1.0
+
+
 async def test_a_bridge_that_cannot_be_reached_is_unavailable(bridges: BridgeClient) -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
