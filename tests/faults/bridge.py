@@ -1,10 +1,10 @@
 """A bridge that misbehaves on purpose, served over real HTTP on 127.0.0.1.
 
-A raw asyncio server rather than an ASGI app: some faults (a connection reset mid-body, a
-body longer than its declared length is not, a byte a second) are below what ASGI lets an
-app express. It runs in a thread with its own event loop, so a fault that takes its time
-(trickling) never slows the hub's loop down, and answers each request with
-`Connection: close`: every call gets a fresh connection, and no fault leaks into the next.
+A raw asyncio server rather than an ASGI app: some faults (a TCP reset mid-body, a body
+ended by closing the connection) are below what ASGI lets an app express. It runs in a
+thread with its own event loop, so a fault that takes its time (trickling) never slows the
+hub's loop down, and answers each request with `Connection: close`: every call gets a
+fresh connection, and no fault leaks into the next.
 
 Each endpoint answers as a healthy bridge would until a fault is set for it.
 """
