@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from procrastinate import JobContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bridgehub.bridge import BridgeClient, NetworkPolicy
+from bridgehub.bridge import BridgeClient, NetworkPolicy, RetryPolicy, Timeouts
 from bridgehub.settings import Settings
 from bridgehub.vault import Vault
 
@@ -51,6 +51,15 @@ class Runtime:
 def network_policy(settings: Settings) -> NetworkPolicy:
     return NetworkPolicy(
         allow_private_networks=settings.allow_private_networks, allow_http=settings.allow_http
+    )
+
+
+def bridge_client(settings: Settings) -> BridgeClient:
+    """The hub's bridge client: its deadlines and longest pauses as the settings say."""
+    return BridgeClient(
+        network_policy(settings),
+        timeouts=Timeouts.within(settings.bridge_timeout_seconds),
+        retry=RetryPolicy.waiting_at_most(settings.max_retry_after_seconds),
     )
 
 

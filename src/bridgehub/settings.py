@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     execution_retry_seconds: float = Field(
         default=2.0, gt=0, description="First pause before an action is tried again; it doubles."
     )
+    bridge_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest one attempt at a bridge call may take, from connecting to the "
+        "answer's last byte; auth validation and interactions keep their shorter deadlines "
+        "(10 s, 5 s) when this is longer.",
+    )
+    max_retry_after_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Longest pause a bridge's `Retry-After` may impose; a longer one is "
+        "shortened to this.",
+    )
     integration_concurrency: int = Field(
         default=4, ge=1, description="Actions run at once against one integration's bridge."
     )

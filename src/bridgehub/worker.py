@@ -22,13 +22,12 @@ from procrastinate.app import WorkerOptions
 from procrastinate.exceptions import ConnectorException
 from procrastinate.worker import Worker
 
-from bridgehub.bridge import BridgeClient
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.db.outage import DATABASE_ERRORS, unreachable
 from bridgehub.executions import tasks as execution_tasks
 from bridgehub.queue import RECOVER_STALLED_JOBS, every_minute, libpq_url
-from bridgehub.runtime import Runtime, network_policy
+from bridgehub.runtime import Runtime, bridge_client
 from bridgehub.settings import Settings
 from bridgehub.syncs import tasks as sync_tasks
 from bridgehub.vault import vault_from_settings
@@ -70,7 +69,7 @@ async def open_runtime(settings: Settings, database: str | None = None) -> Async
             settings=settings,
             sessionmaker=create_sessionmaker(engine),
             vault=vault_from_settings(settings),
-            bridge=await stack.enter_async_context(BridgeClient(network_policy(settings))),
+            bridge=await stack.enter_async_context(bridge_client(settings)),
             queue=queue,
         )
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import socket
 import time
+import zlib
 from collections.abc import AsyncIterator, Mapping
 from email.utils import formatdate
 from typing import Any
@@ -315,6 +318,30 @@ async def test_a_longer_retry_after_than_a_call_waits_is_left_to_the_caller(
     assert len(bridge.received) == 2
 
 
+async def test_a_call_with_its_retries_ends_within_its_deadline(
+    start_bridge: StartBridge,
+) -> None:
+    # Three attempts of at most 0.5 s: the call's deadline is 1.5 s, and the bridge's
+    # second-long Retry-After, asked twice, would pass it.
+    bridge = start_bridge(status(503, {"Retry-After": "1"}))
+    async with BridgeClient(LOCAL, timeouts=Timeouts(agents=0.5)) as client:
+        start = time.monotonic()
+        error = await failure(client.fetch_agents(bridge.url, CREDENTIALS), BridgeUnavailable)
+        elapsed = time.monotonic() - start
+    assert "would pass the call's deadline of 1.5 s" in str(error)
+    assert error.retry_after == 1
+    assert len(bridge.received) == 2
+    assert elapsed < 1.5
+
+
+async def test_no_pause_is_longer_than_the_policy_allows(start_bridge: StartBridge) -> None:
+    bridge = start_bridge(status(429, {"Retry-After": "2"}), answer({"agents": []}))
+    async with BridgeClient(LOCAL, retry=RetryPolicy.waiting_at_most(1)) as client:
+        error = await failure(client.fetch_agents(bridge.url, CREDENTIALS), BridgeUnavailable)
+    assert "It asked to retry after 2 s" in str(error)
+    assert len(bridge.received) == 1
+
+
 async def test_actions_are_not_retried(bridges: BridgeClient, start_bridge: StartBridge) -> None:
     bridge = start_bridge(status(503), status(201))
     error = await failure(
@@ -338,6 +365,27 @@ async def test_a_bridge_that_does_not_answer_in_time_is_unavailable(
         error = await failure(fetch, BridgeUnavailable)
     assert "did not answer within 0.1 s" in str(error)
     assert error.status_code is None
+
+
+async def test_an_answer_that_trickles_in_ends_at_the_deadline(
+    start_bridge: StartBridge,
+) -> None:
+    async def trickle(_: Received) -> Response:
+        async def bytes_slowly() -> AsyncIterator[bytes]:
+            for byte in b'{"contacts": []}':
+                await asyncio.sleep(0.2)  # each read is quick: only a deadline stops it
+                yield bytes([byte])
+
+        return StreamingResponse(bytes_slowly(), media_type="application/json")
+
+    bridge = start_bridge(trickle)
+    no_retries = RetryPolicy(attempts=1)
+    async with BridgeClient(LOCAL, retry=no_retries, timeouts=Timeouts(contacts=0.5)) as client:
+        start = time.monotonic()
+        fetch = client.fetch_contacts(bridge.url, CREDENTIALS, checkpoint=None, offset=None)
+        error = await failure(fetch, BridgeUnavailable)
+    assert "did not answer within 0.5 s" in str(error)
+    assert time.monotonic() - start < 0.5 + 1.0
 
 
 async def test_a_bridge_that_cannot_be_reached_is_unavailable(bridges: BridgeClient) -> None:
@@ -376,6 +424,38 @@ async def test_an_answer_over_the_cap_breaks_the_protocol(start_bridge: StartBri
             assert len(bridge.received) == 1
         page = await client.fetch_contacts(small.url, CREDENTIALS, checkpoint=None, offset=None)
         assert len(page.contacts) == 5
+
+
+async def test_a_gzip_answer_is_read_whole(
+    bridges: BridgeClient, start_bridge: StartBridge
+) -> None:
+    contacts = [{"id": str(number), "name": f"Contact {number}"} for number in range(5000)]
+    body = gzip.compress(json.dumps({"contacts": contacts}).encode())
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    bridge = start_bridge(Response(body, headers=headers))
+    page = await bridges.fetch_contacts(bridge.url, CREDENTIALS, checkpoint=None, offset=None)
+    assert [contact.id for contact in page.contacts] == [c["id"] for c in contacts]
+
+
+async def test_an_inflated_answer_over_the_cap_breaks_the_protocol(
+    start_bridge: StartBridge,
+) -> None:
+    # 60 KB of zeros compress to about 100 bytes; the cap holds on what they inflate to.
+    body = gzip.compress(b" " * 60_000)
+    bridge = start_bridge(Response(body, headers={"Content-Encoding": "gzip"}))
+    async with BridgeClient(LOCAL, retry=QUICK_RETRIES, max_response_bytes=1000) as client:
+        fetch = client.fetch_contacts(bridge.url, CREDENTIALS, checkpoint=None, offset=None)
+        error = await failure(fetch, ProtocolViolation)
+    assert "larger than the 1000 bytes allowed" in str(error)
+
+
+async def test_an_encoding_the_hub_did_not_ask_for_is_unreadable(
+    bridges: BridgeClient, start_bridge: StartBridge
+) -> None:
+    body = zlib.compress(b'{"agents": []}')
+    bridge = start_bridge(Response(body, headers={"Content-Encoding": "deflate"}))
+    error = await failure(bridges.fetch_agents(bridge.url, CREDENTIALS), ProtocolViolation)
+    assert "encoded as 'deflate'; only gzip is accepted" in str(error)
 
 
 # The 401 rule --------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import random
 import textwrap
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -113,6 +114,16 @@ class RetryPolicy:
     """The longest `Retry-After` waited for within a call. When a bridge asks for more, the
     call fails at once with `BridgeUnavailable.retry_after` set, for the caller to wait."""
 
+    @classmethod
+    def waiting_at_most(cls, seconds: float) -> RetryPolicy:
+        """The defaults, with no pause longer than `seconds`, whatever a bridge asks."""
+        defaults = cls()
+        return replace(
+            defaults,
+            max_delay=min(defaults.max_delay, seconds),
+            max_retry_after=min(defaults.max_retry_after, seconds),
+        )
+
     def backoff(self, retry: int) -> float:
         """Seconds to wait before retry number `retry` (1 for the first): exponential, with
         full jitter so that calls that failed together do not all come back together."""
@@ -131,12 +142,19 @@ class Timeouts:
     agents: float = 30.0
     actions: float = 30.0
 
+    @classmethod
+    def within(cls, seconds: float) -> Timeouts:
+        """The defaults, none longer than `seconds`."""
+        defaults = cls()
+        return cls(**{f.name: min(getattr(defaults, f.name), seconds) for f in fields(cls)})
+
 
 @dataclass(frozen=True)
 class _Call:
     endpoint: str  # as people name it in messages: "contact synchronization"
     url: str
     timeout: float
+    """Of one attempt."""
     repeatable: bool  # safe to send again after a transient failure
 
     def __str__(self) -> str:
@@ -309,15 +327,26 @@ class BridgeClient:
                 ) from None
 
     async def _send(self, call: _Call, request: BridgeRequest) -> _Answer:
+        """The answer to `request`, retried when it may be. The whole call, attempts and
+        pauses included, ends within `attempts` times one attempt's deadline: a bridge's
+        `Retry-After` or slowness never stretches it further."""
         payload = request.to_json()
         attempts = self._retry.attempts if call.repeatable else 1
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + call.timeout * attempts
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._attempt(call, payload)
+                return await self._attempt(call, payload, min(call.timeout, deadline - clock()))
             except BridgeUnavailable as failure:
                 pause = self._pause(failure, attempt, attempts)
+                if clock() + pause >= deadline:
+                    raise _gave_up(
+                        failure,
+                        f"Gave up after {attempt} attempts: waiting {pause:g} s more would "
+                        f"pass the call's deadline of {call.timeout * attempts:g} s.",
+                    ) from None
                 log.info(
                     "retrying bridge call",
                     endpoint=call.endpoint,
@@ -340,23 +369,27 @@ class BridgeClient:
             raise _gave_up(failure, f"It asked to retry after {failure.retry_after:g} s.")
         return failure.retry_after
 
-    async def _attempt(self, call: _Call, payload: bytes) -> _Answer:
+    async def _attempt(self, call: _Call, payload: bytes, seconds: float) -> _Answer:
         try:
-            async with asyncio.timeout(call.timeout):
+            # The whole attempt, body included: httpx's own timeout is per read, which a
+            # bridge sending a byte at a time would never trip.
+            async with asyncio.timeout(seconds):
                 target = await check_target(call.url, self._policy, self._resolver)
                 async with self._http.stream(
                     "POST",
                     target.connect_url,
                     content=payload,
-                    timeout=call.timeout,
+                    timeout=seconds,
                     headers={"Content-Type": "application/json", "Host": target.host_header},
                     extensions=_tls_extensions(target),
                 ) as response:
                     return await self._answer(call, response)
         except (TimeoutError, httpx.TimeoutException):
-            raise BridgeUnavailable(f"{call} did not answer within {call.timeout:g} s.") from None
-        except httpx.TransportError as error:  # no connection, or it broke
+            raise BridgeUnavailable(f"{call} did not answer within {seconds:.3g} s.") from None
+        except httpx.ConnectError as error:
             raise BridgeUnavailable(f"{call} could not be reached: {_reason(error)}.") from None
+        except httpx.TransportError as error:  # the connection broke once made
+            raise BridgeUnavailable(f"{call} broke the connection off: {_reason(error)}.") from None
         except httpx.HTTPError as error:  # an undecodable body, for one
             raise ProtocolViolation(
                 f"{call} sent an unreadable answer: {_reason(error)}."
@@ -401,15 +434,21 @@ class BridgeClient:
         )
 
     async def _read(self, response: httpx.Response) -> bytes | None:
-        """The body, or None when it is larger than allowed (then it is not read further)."""
+        """The body, or None when it is larger than allowed (then it is not read further).
+
+        The cap holds on the decompressed bytes as they are produced: httpx's own decoding
+        inflates each chunk received whole, so a 64 KiB chunk of a gzip bomb would become
+        64 MiB in memory before any count could see it."""
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._max_response_bytes:
             return None
+        inflate = _decoder(response.headers.get("Content-Encoding", ""))
         body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > self._max_response_bytes:
-                return None
+        async for chunk in response.aiter_raw():
+            for piece in inflate(chunk):
+                body += piece
+                if len(body) > self._max_response_bytes:
+                    return None
         return bytes(body)
 
 
@@ -503,6 +542,41 @@ def _gave_up(failure: BridgeUnavailable, why: str) -> BridgeUnavailable:
         status_code=failure.status_code,
         retry_after=failure.retry_after,
     )
+
+
+Inflate = Callable[[bytes], Iterator[bytes]]
+"""Decodes a received chunk, a piece of at most `_INFLATE_STEP` bytes at a time."""
+
+
+def _decoder(encoding: str) -> Inflate:
+    """How to decode a body of this `Content-Encoding`; only gzip is asked for."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return lambda chunk: iter((chunk,))
+    if encoding not in ("gzip", "x-gzip"):
+        raise httpx.DecodingError(f"the body is encoded as {encoding!r}; only gzip is accepted")
+    gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def inflate(chunk: bytes) -> Iterator[bytes]:
+        pending = chunk
+        while True:
+            try:
+                piece = gunzip.decompress(pending, _INFLATE_STEP)
+            except zlib.error as error:
+                raise httpx.DecodingError(f"the gzip body is corrupt ({error})") from None
+            if piece:
+                yield piece
+            pending = gunzip.unconsumed_tail
+            # A full piece may leave output inside zlib even once the input is used up.
+            if not pending and len(piece) < _INFLATE_STEP:
+                return
+
+    return inflate
+
+
+_INFLATE_STEP = 64 * 1024
+"""The most inflated at a time: small steps hold a bomb's inflation to the size cap (and
+a step more), and big enough ones keep an honest body quick to decode."""
 
 
 def _bridge_message(content: bytes | None) -> str | None:

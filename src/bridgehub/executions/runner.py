@@ -155,8 +155,18 @@ async def _after_failure(
 
 
 def _pause(runtime: Runtime, attempts: int, retry_after: float | None) -> timedelta:
-    backoff = runtime.settings.execution_retry_seconds * 2 ** (attempts - 1)
-    return timedelta(seconds=max(backoff, retry_after or 0.0))
+    """The wait before the next attempt: the doubling backoff, or the bridge's `Retry-After`
+    when longer, never beyond `max_retry_after_seconds`. Unbounded, a huge `Retry-After`
+    (or many doublings) overflowed `timedelta`, and the execution stayed `running` forever."""
+    settings = runtime.settings
+    doublings = min(attempts - 1, _MOST_DOUBLINGS)
+    backoff = settings.execution_retry_seconds * 2.0**doublings
+    return timedelta(
+        seconds=min(max(backoff, retry_after or 0.0), settings.max_retry_after_seconds)
+    )
+
+
+_MOST_DOUBLINGS = 64  # far past any cap, and 2.0**64 is still a float
 
 
 def _record(
