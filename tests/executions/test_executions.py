@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Tenant, as_account, create_account
+from tests.conftest import HubSql, Tenant, as_account, create_account
 from tests.helpdesk_fixtures import Helpdesk, RunJobs, SyncNow, all_contacts
 from tests.integrations.test_catalog_api import assert_error
 
@@ -184,3 +184,21 @@ async def test_another_account_cannot_see_or_retry_an_execution(
     )
     assert_error(refused, 409, "conflict")
     del connected
+
+
+async def test_credentials_the_hub_cannot_open_fail_the_execution_which_can_be_retried(
+    tenant: Tenant, connected: str, run_jobs: RunJobs, hub_sql: HubSql, helpdesk: Helpdesk
+) -> None:
+    """A fault of the hub's own during an attempt (here, stored credentials sealed with a key
+    the hub no longer has) ends the execution `failed`, not `running` for good."""
+    unopenable = "UPDATE activations SET sealed_credentials = 'v1.gone.AAAA' WHERE id = '{}'"
+    await hub_sql(unopenable.format(connected))
+    execution = await execute(tenant, run_jobs)
+
+    assert execution["status"] == "failed", execution
+    assert "could not carry out" in execution["error"]
+    assert [a["outcome"] for a in execution["history"]] == ["hub_error"]
+    assert helpdesk.bridge.received(ENDPOINT) == []
+    retried = await tenant.client.post(f"/v1/executions/{execution['id']}/retry")
+    assert retried.status_code == 202, retried.text
+    assert retried.json()["status"] == "queued"

@@ -17,6 +17,7 @@ from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.agents.models import Agent
 from bridgehub.bridge import BridgeError, BridgeUnavailable, CredentialsRejected, RequestRefused
 from bridgehub.contacts.models import Contact
+from bridgehub.db.outage import unreachable
 from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
 from bridgehub.executions.service import queue_execution
 from bridgehub.integrations.configuration import ActionConfiguration
@@ -26,6 +27,7 @@ from bridgehub.runtime import Runtime
 log = structlog.get_logger(__name__)
 
 _WAIT_FOR_A_SLOT = timedelta(seconds=1)
+_HUB_FAULT = "The hub could not carry out the action (its log says why); retry it once mended."
 
 
 async def perform(runtime: Runtime, execution_id: uuid.UUID) -> None:
@@ -99,6 +101,15 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
         except BridgeError as error:
             _record(session, execution, started, clock, error)
             await _after_failure(session, runtime, execution, error)
+        except Exception as error:
+            if unreachable(error):
+                raise  # nothing can be written now: the job is handed back with the database
+            # A fault of the hub's own (credentials it cannot open, a bug): failed now, the
+            # execution can be retried once it is mended; left to the job's own retries, it
+            # would stay `running` for good.
+            log.exception("carrying out an execution failed", execution_id=str(execution.id))
+            _record(session, execution, started, clock, error)
+            _finish(execution, ExecutionStatus.FAILED, error=_HUB_FAULT)
         else:
             _record(session, execution, started, clock, None)
             execution.response = outcome.model_dump(exclude_none=True)
@@ -174,7 +185,7 @@ def _record(
     execution: Execution,
     started: datetime,
     clock: float,
-    error: BridgeError | None,
+    error: Exception | None,
 ) -> None:
     session.add(
         ExecutionAttempt(
@@ -183,13 +194,26 @@ def _record(
             started_at=started,
             duration_ms=round((time.monotonic() - clock) * 1000),
             status_code=_status_code(error),
-            outcome="succeeded" if error is None else type(error).__name__,
-            message=None if error is None else str(error),
+            outcome=_outcome(error),
+            message=_message(error),
         )
     )
 
 
-def _status_code(error: BridgeError | None) -> int | None:
+def _outcome(error: Exception | None) -> str:
+    if error is None:
+        return "succeeded"
+    return type(error).__name__ if isinstance(error, BridgeError) else "hub_error"
+
+
+def _message(error: Exception | None) -> str | None:
+    if error is None:
+        return None
+    # The hub's own errors are in its log: their text may hold anything.
+    return str(error) if isinstance(error, BridgeError) else _HUB_FAULT
+
+
+def _status_code(error: Exception | None) -> int | None:
     if isinstance(error, RequestRefused):
         return 400
     if isinstance(error, CredentialsRejected):
