@@ -12,7 +12,6 @@ raise `MalformedAnswer` when the body as a whole breaks the protocol.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError, from_json
 
 from bridgehub.kit.paths import describe_value, format_path
 
@@ -236,8 +235,11 @@ def decode_body(content: bytes) -> Any:
     if not content.strip():
         return None
     try:
-        return json.loads(content)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        # Parsed without Python recursion: the standard parser's RecursionError on absurdly
+        # deep nesting leaves CPython 3.11's recursion accounting off, and the process's
+        # later compiles failing ("AST constructor recursion depth mismatch").
+        return from_json(content)
+    except ValueError:  # also nesting deeper than the parser's limit
         raise MalformedAnswer("the body is not JSON") from None
 
 
