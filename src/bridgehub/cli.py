@@ -88,12 +88,12 @@ def worker(
     queue: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(
-            help="Only jobs of this queue (sync, maintenance); repeatable. All by default."
+            help="Only jobs of this queue (sync, actions, maintenance); repeatable. All by default."
         ),
     ] = None,
 ) -> None:
-    """Run background jobs (syncs, scheduling) alone; any number of workers, on any number
-    of machines, share the database's queue."""
+    """Run background jobs (syncs, actions, scheduling) alone; any number of workers, on any
+    number of machines, share the database's queue."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(_work(settings, concurrency, queue))
