@@ -20,7 +20,10 @@ from tests.conftest import Tenant
 from tests.helpdesk_fixtures import CONTACTS, PAGE_SIZE, Helpdesk, RunJobs, all_contacts
 
 
-def start_worker(settings: Settings, database_url: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: Settings, database_url: str, queue: str = SYNC_QUEUE
+) -> subprocess.Popen[bytes]:
+    """`bridgehub worker` in a process of its own, one job at a time from `queue`."""
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -29,7 +32,7 @@ def start_worker(settings: Settings, database_url: str) -> subprocess.Popen[byte
         "BRIDGEHUB_ALLOW_HTTP": "true",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "bridgehub", "worker", "--concurrency", "1", "--queue", SYNC_QUEUE],
+        [sys.executable, "-m", "bridgehub", "worker", "--concurrency", "1", "--queue", queue],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
