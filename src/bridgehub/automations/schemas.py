@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridgehub.kit.instants import Instant
+
 TRIGGERS = {
     "call.started": "When a call starts",
     "call.answered": "When a call is answered",
@@ -83,7 +85,7 @@ class EventCreate(BaseModel):
         description="The event's own id: posting it again does nothing.",
     )
     type: Trigger
-    occurred_at: datetime | None = None
+    occurred_at: Instant | None = None
     call: Call | None = None
 
 
