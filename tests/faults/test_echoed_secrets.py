@@ -17,7 +17,7 @@ from bridgehub.demo.serving import serve
 from tests.conftest import TableRows, Tenant, seed_action, seed_integration
 from tests.helpdesk_fixtures import RunJobs
 
-API_TOKEN = "echoed-api-token-5d1e9a"  # noqa: S105 (a test credential)
+API_TOKEN = "echoed-api-token-5d1e9a"
 
 
 async def _auth_validation(_: Request) -> JSONResponse:
