@@ -34,6 +34,7 @@ from bridgehub.kit.body import JsonApiBodies
 from bridgehub.kit.errors import HubError
 from bridgehub.kit.paths import format_path
 from bridgehub.kit.redaction import known_secrets
+from bridgehub.kit.schemas import error_responses
 from bridgehub.kit.text import refuse_unstorable_text
 from bridgehub.settings import Settings, get_settings
 from bridgehub.syncs.endpoints import router as syncs_router
@@ -90,7 +91,10 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
         return {"status": "ok", "version": __version__}
 
     @app.get(
-        "/schemas/{kind}.json", tags=["catalog"], summary="JSON Schema of a configuration kind"
+        "/schemas/{kind}.json",
+        tags=["catalog"],
+        summary="JSON Schema of a configuration kind",
+        responses=error_responses(404),
     )
     async def schema(kind: str) -> JSONResponse:
         schemas = json_schemas()
