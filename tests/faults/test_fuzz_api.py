@@ -68,7 +68,7 @@ schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
 
 @schema.parametrize()
 @hypothesis_settings(
-    max_examples=25,
+    max_examples=80,
     derandomize=True,
     deadline=None,
     database=None,

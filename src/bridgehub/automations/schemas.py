@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridgehub.integrations.configuration import ACTION_KEY_SCHEMA
 from bridgehub.kit.instants import Instant
 
 TRIGGERS = {
@@ -35,7 +36,9 @@ class AutomationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     trigger: Trigger
-    action: str = Field(description="`provider/name` of the action to run.")
+    action: str = Field(
+        description="`provider/name` of the action to run.", json_schema_extra=ACTION_KEY_SCHEMA
+    )
     inputs: dict[str, str] = Field(
         description="A template for each input, e.g. `Missed call from {{contact.name}}`; every "
         "mandatory input must be mapped."

@@ -25,6 +25,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
 )
+from pydantic.config import JsonDict
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bridgehub.bridge.guard import never_allowed
@@ -38,6 +39,10 @@ FieldType = Literal["input", "oauth"]
 SYSTEM_NAME_RULE = "1 to 64 lower-case letters, digits, '_' or '-', starting with a letter or digit"
 FIELD_NAME_RULE = "1 to 64 letters, digits, '_' or '-', starting with a letter or '_'"
 _SYSTEM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+NAME_SCHEMA: JsonDict = {"pattern": _SYSTEM_NAME.pattern}
+"""The JSON Schema of a field naming an integration, for the API shapes that do."""
+ACTION_KEY_SCHEMA: JsonDict = {"pattern": r"^[a-z0-9][a-z0-9_-]{0,63}/[a-z0-9][a-z0-9_-]{0,63}$"}
+"""The JSON Schema of a field naming an action as `provider/name`."""
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")

@@ -26,7 +26,10 @@ router = APIRouter(prefix="/v1", tags=["catalog"])
 
 IfMatch = Annotated[
     str | None,
-    Header(description="Replace only if the resource is still at this ETag (from a GET)."),
+    Header(
+        description="Replace only if the resource is still at this ETag (from a GET).",
+        json_schema_extra={"pattern": r'^(W/)?"?[0-9]+"?$'},
+    ),
 ]
 
 
