@@ -130,3 +130,14 @@ async def test_json_nested_beyond_the_parser_is_refused_as_unreadable(
         "/v1/accounts", content=deep, headers={"Content-Type": "application/json"}
     )
     assert elsewhere.status_code == 400, elsewhere.text
+
+
+async def test_a_nul_deep_in_json_the_parser_reads_is_refused_at_its_path(
+    client: httpx.AsyncClient,
+) -> None:
+    depth = 900
+    deep = '{"name": ' + "[" * depth + '"\\u0000"' + "]" * depth + "}"
+    response = await client.post(
+        "/v1/accounts", content=deep, headers={"Content-Type": "application/json"}
+    )
+    refused_at(response, "name" + "[0]" * depth)

@@ -7,7 +7,7 @@ before any endpoint runs, and refused with the place it was found."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import Request
@@ -27,24 +27,29 @@ def unstorable(text: str) -> str | None:
     return None
 
 
-def json_problems(document: Any, location: Location = ()) -> Iterator[Problem]:
-    """A problem for each string in a JSON document, key or value, that cannot be stored."""
-    if isinstance(document, str):
-        reason = unstorable(document)
-        if reason is not None:
-            yield Problem(format_path(location), reason)
-    elif isinstance(document, list):
-        for index, item in enumerate(document):
-            yield from json_problems(item, (*location, index))
-    elif isinstance(document, dict):
-        for key, value in document.items():
-            reason = unstorable(key)
+def json_problems(document: Any) -> Iterator[Problem]:
+    """A problem for each string in a JSON document, key or value, that cannot be stored,
+    in the document's order.
+
+    Walked with a stack of its own, not by recursion: a document as deep as the JSON parser
+    accepts would otherwise exhaust the interpreter's stack here."""
+    # (where, what, whether it is a key); children are pushed last first, to pop in order.
+    pending: list[tuple[Location, Any, bool]] = [((), document, False)]
+    while pending:
+        location, value, is_key = pending.pop()
+        if isinstance(value, str):
+            reason = unstorable(value)
             if reason is not None:
-                yield Problem(format_path((*location, key)), f"a key {reason}")
-            yield from json_problems(value, (*location, key))
+                yield Problem(format_path(location), f"a key {reason}" if is_key else reason)
+        elif isinstance(value, list):
+            children = [((*location, index), item, False) for index, item in enumerate(value)]
+            pending.extend(reversed(children))
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                pending.extend((((*location, key), item, False), ((*location, key), key, True)))
 
 
-def _pairs_problems(pairs: Iterator[tuple[str, Any]]) -> Iterator[Problem]:
+def _pairs_problems(pairs: Iterable[tuple[str, Any]]) -> Iterator[Problem]:
     for name, value in pairs:
         if not isinstance(value, str):
             continue  # an uploaded file: its bytes are the endpoint's to judge
@@ -56,7 +61,7 @@ def _pairs_problems(pairs: Iterator[tuple[str, Any]]) -> Iterator[Problem]:
 async def _body_problems(request: Request) -> list[Problem]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        return list(_pairs_problems(iter((await request.form()).multi_items())))
+        return list(_pairs_problems((await request.form()).multi_items()))
     body = await request.body()
     # Raw JSON text can carry neither (control characters are refused in JSON strings and
     # UTF-8 cannot encode a surrogate): only a \u escape can, so only such bodies are read.
@@ -73,8 +78,8 @@ async def refuse_unstorable_text(request: Request) -> None:
     """A dependency of every route: InvalidInput naming each path parameter, query parameter
     or body field whose text the hub could not store."""
     problems = [
-        *_pairs_problems(iter(request.path_params.items())),
-        *_pairs_problems(iter(request.query_params.multi_items())),
+        *_pairs_problems(request.path_params.items()),
+        *_pairs_problems(request.query_params.multi_items()),
         *await _body_problems(request),
     ]
     if problems:
