@@ -9,7 +9,7 @@ from http import HTTPStatus
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -37,6 +37,7 @@ from bridgehub.kit.errors import HubError
 from bridgehub.kit.paths import format_path
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.kit.schemas import error_responses
+from bridgehub.kit.text import refuse_unstorable_text
 from bridgehub.settings import Settings, get_settings
 from bridgehub.syncs.endpoints import router as syncs_router
 from bridgehub.web.oauth_return import router as oauth_callback_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
         version=__version__,
         summary="Integrations hub for contact centers.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.add_middleware(JsonApiBodies)
     app.include_router(catalog_router)
@@ -115,7 +117,10 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
         return {"status": "ready", "version": __version__, "migration": expected_migration}
 
     @app.get(
-        "/schemas/{kind}.json", tags=["catalog"], summary="JSON Schema of a configuration kind"
+        "/schemas/{kind}.json",
+        tags=["catalog"],
+        summary="JSON Schema of a configuration kind",
+        responses=error_responses(404),
     )
     async def schema(kind: str) -> JSONResponse:
         schemas = json_schemas()

@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 
 def _known_region(region: str) -> str:
@@ -22,6 +29,8 @@ Region = Annotated[
     str,
     StringConstraints(to_upper=True, min_length=2, max_length=2),
     AfterValidator(_known_region),
+    # Documented as the codes themselves, which the API also takes in lower case.
+    WithJsonSchema({"type": "string", "enum": sorted(phonenumbers.SUPPORTED_REGIONS)}),
 ]
 
 

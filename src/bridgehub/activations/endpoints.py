@@ -48,7 +48,7 @@ def _read(
     "",
     summary="Connect an integration",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 409, 422, 502),
+    responses=error_responses(400, 401, 403, 409, 422, 502),
 )
 async def create_activation(
     data: ActivationCreate, account: AccountCaller, session: DbSession, runtime: HubRuntime
@@ -78,7 +78,7 @@ async def get_activation(
 @router.patch(
     "/{activation_id}",
     summary="Change credentials, interaction types, sync interval or status",
-    responses=error_responses(401, 403, 404, 409, 422, 502),
+    responses=error_responses(400, 401, 403, 404, 409, 422, 502),
 )
 async def update_activation(
     activation_id: uuid.UUID,

@@ -85,6 +85,10 @@ class OAuthClient:
             raise OAuthFailure(str(error), permanent=True) from error
         except OAuthError as error:
             raise OAuthFailure(_describe(error), permanent=True) from error
+        except httpx.InvalidURL as error:  # stored before registration read URLs as the client does
+            raise OAuthFailure(
+                f"the token_url cannot be called ({error})", permanent=True
+            ) from error
         except (httpx.HTTPError, ValueError, BridgeUnavailable) as error:
             raise OAuthFailure(
                 "the token endpoint could not be reached or answered nonsense "

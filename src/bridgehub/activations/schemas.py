@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridgehub.activations.models import ActivationStatus
+from bridgehub.integrations.configuration import NAME_SCHEMA
 
 SyncInterval = Annotated[int, Field(ge=1, le=10_080, description="Minutes between contact syncs.")]
 
@@ -16,7 +17,9 @@ SyncInterval = Annotated[int, Field(ge=1, le=10_080, description="Minutes betwee
 class ActivationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    integration: str = Field(description="The `name` of the integration to connect.")
+    integration: str = Field(
+        description="The `name` of the integration to connect.", json_schema_extra=NAME_SCHEMA
+    )
     auth: dict[str, Any] = Field(
         default_factory=dict, description="Values for the fields a person types, by field name."
     )

@@ -43,7 +43,7 @@ async def _read(session: AsyncSession, automation: Automation) -> AutomationRead
     "/automations",
     summary="Create an automation",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(400, 401, 403, 422),
 )
 async def create_automation(
     data: AutomationCreate, account: AccountCaller, session: DbSession
@@ -71,7 +71,7 @@ async def get_automation(
 @router.patch(
     "/automations/{automation_id}",
     summary="Change an automation",
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(400, 401, 403, 404, 422),
 )
 async def update_automation(
     automation_id: uuid.UUID, data: AutomationUpdate, account: AccountCaller, session: DbSession
@@ -98,7 +98,7 @@ async def delete_automation(
     "/events",
     summary="Receive a contact-center event; matching automations run",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(400, 401, 403, 422),
 )
 async def receive_event(
     data: EventCreate, account: AccountCaller, session: DbSession

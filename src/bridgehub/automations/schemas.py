@@ -8,6 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridgehub.integrations.configuration import ACTION_KEY_SCHEMA
+from bridgehub.kit.instants import Instant
+
 TRIGGERS = {
     "call.started": "When a call starts",
     "call.answered": "When a call is answered",
@@ -33,7 +36,9 @@ class AutomationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     trigger: Trigger
-    action: str = Field(description="`provider/name` of the action to run.")
+    action: str = Field(
+        description="`provider/name` of the action to run.", json_schema_extra=ACTION_KEY_SCHEMA
+    )
     inputs: dict[str, str] = Field(
         description="A template for each input, e.g. `Missed call from {{contact.name}}`; every "
         "mandatory input must be mapped."
@@ -83,7 +88,7 @@ class EventCreate(BaseModel):
         description="The event's own id: posting it again does nothing.",
     )
     type: Trigger
-    occurred_at: datetime | None = None
+    occurred_at: Instant | None = None
     call: Call | None = None
 
 

@@ -86,6 +86,31 @@ async def check_target(
     return CheckedTarget(parsed, str(addresses[0]))
 
 
+def never_allowed(url: str) -> str | None:
+    """Why the guard would refuse `url` under every policy, for registration to say at once:
+    a host the URL parser cannot read, or a cloud metadata address (also when written as the
+    one number or hexadecimal form the system's resolver reads as IPv4). None when calls may
+    reach it; private addresses depend on the policy at call time, so they pass here."""
+    try:
+        host = httpx.URL(url).host
+    except httpx.InvalidURL as error:
+        return f"has a host the URL parser cannot read ({error})"
+    address = _ip_literal(host)
+    if address is None:
+        address = _numeric_ipv4(host)
+    if address is not None and _refusal(address, NetworkPolicy(allow_private_networks=True)):
+        return f"is at {address}, a cloud metadata address, where bridges may never be"
+    return None
+
+
+def _numeric_ipv4(host: str) -> IPv4Address | None:
+    # inet_aton reads what getaddrinfo reads as an IPv4 literal: "2852039166", "0xa9fea9fe".
+    try:
+        return IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
 def shown_url(url: httpx.URL | str) -> str:
     """The URL for messages and logs: without credentials, query or fragment, which may
     carry secrets."""

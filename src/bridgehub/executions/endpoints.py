@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1/executions", tags=["executions"])
     "",
     summary="Run an action by hand",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 403, 409, 422),
+    responses=error_responses(400, 401, 403, 409, 422),
 )
 async def create_execution(
     data: ExecutionCreate, account: AccountCaller, session: DbSession

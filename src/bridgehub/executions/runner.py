@@ -22,6 +22,7 @@ from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionSt
 from bridgehub.executions.service import queue_execution
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action
+from bridgehub.kit.redaction import known_secrets
 from bridgehub.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -112,7 +113,8 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
             _finish(execution, ExecutionStatus.FAILED, error=_HUB_FAULT)
         else:
             _record(session, execution, started, clock, None)
-            execution.response = outcome.model_dump(exclude_none=True)
+            # Stored and served: without any credential the bridge echoed back.
+            execution.response = known_secrets.scrub_value(outcome.model_dump(exclude_none=True))
             _finish(execution, ExecutionStatus.SUCCEEDED)
         await session.commit()
         log.info(

@@ -9,12 +9,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridgehub.executions.models import ExecutionStatus
+from bridgehub.integrations.configuration import ACTION_KEY_SCHEMA
 
 
 class ExecutionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(description="`provider/name`, e.g. `zendesk/create_ticket`.")
+    action: str = Field(
+        description="`provider/name`, e.g. `zendesk/create_ticket`.",
+        json_schema_extra=ACTION_KEY_SCHEMA,
+    )
     data: dict[str, Any] = Field(
         default_factory=dict, description="Values of the action's inputs, by key."
     )

@@ -22,10 +22,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
 )
+from pydantic.config import JsonDict
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from bridgehub.bridge.guard import never_allowed
 from bridgehub.kit.errors import InvalidInput, Problem
 from bridgehub.kit.paths import describe_value, format_path
 
@@ -36,6 +39,10 @@ FieldType = Literal["input", "oauth"]
 SYSTEM_NAME_RULE = "1 to 64 lower-case letters, digits, '_' or '-', starting with a letter or digit"
 FIELD_NAME_RULE = "1 to 64 letters, digits, '_' or '-', starting with a letter or '_'"
 _SYSTEM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+NAME_SCHEMA: JsonDict = {"pattern": _SYSTEM_NAME.pattern}
+"""The JSON Schema of a field naming an integration, for the API shapes that do."""
+ACTION_KEY_SCHEMA: JsonDict = {"pattern": r"^[a-z0-9][a-z0-9_-]{0,63}/[a-z0-9][a-z0-9_-]{0,63}$"}
+"""The JSON Schema of a field naming an action as `provider/name`."""
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -58,7 +65,19 @@ def _matching(pattern: re.Pattern[str], rule: str) -> Callable[[str], str]:
     return check
 
 
-def _http_url(value: str) -> str:
+_URI_CHARACTER = re.compile(r"[!-~]")
+
+_REGISTERING = {"registering": True}
+"""The validation context of a configuration being registered, as opposed to one read back
+from the database: rules added since a configuration was stored apply only to new ones, so
+that a stricter hub still reads every integration it already holds."""
+
+
+def _registering(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and info.context.get("registering") is True
+
+
+def _http_url(value: str, info: ValidationInfo) -> str:
     try:
         parts = urlsplit(value)
     except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[::1"
@@ -74,6 +93,19 @@ def _http_url(value: str) -> str:
             "must be an http:// or https:// URL; found {found}",
             {"found": describe_value(value)},
         )
+    if not _registering(info):
+        return value  # stored before the rules below: still read, though no longer accepted
+    if not all(_URI_CHARACTER.match(c) for c in value):
+        # A URI (RFC 3986, what the schema's `format: uri` promises) is printable ASCII.
+        raise PydanticCustomError(
+            "url",
+            "must be written in printable ASCII (an international host name in its xn-- form, "
+            "other characters percent-encoded); found {found}",
+            {"found": describe_value(value)},
+        )
+    refusal = never_allowed(value)
+    if refusal is not None:  # said now, rather than at the first call
+        raise PydanticCustomError("url", "{url} {refusal}", {"url": value, "refusal": refusal})
     return value
 
 
@@ -260,7 +292,7 @@ def _validate(
         )
     problems: list[_Located] = list(rules(document))
     try:
-        configuration = model.model_validate(document)
+        configuration = model.model_validate(document, context=_REGISTERING)
     except ValidationError as error:
         problems.extend(_explain(model, detail) for detail in error.errors(include_url=False))
     if problems:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import WithJsonSchema
 
 from bridgehub.accounts.auth import AdminCaller, AnyCaller
 from bridgehub.db.session import DbSession
@@ -27,6 +28,8 @@ router = APIRouter(prefix="/v1", tags=["catalog"])
 IfMatch = Annotated[
     str | None,
     Header(description="Replace only if the resource is still at this ETag (from a GET)."),
+    # A header is a string or absent, never null.
+    WithJsonSchema({"type": "string", "pattern": r'^(W/)?"?[0-9]+"?$'}),
 ]
 
 

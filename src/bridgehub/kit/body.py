@@ -29,6 +29,8 @@ async def _json_body(request: Request) -> Any:
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise InvalidJson(f"The body is not valid JSON: {error.msg} at {where}.") from error
+    except RecursionError as error:  # Python's parser recurses once per array or object
+        raise InvalidJson("The body is not valid JSON: it nests too deeply.") from error
 
 
 JsonBody = Annotated[Any, Depends(_json_body)]

@@ -25,6 +25,7 @@ class ErrorResponse(BaseModel):
 
 
 _DESCRIPTIONS = {
+    400: "The body could not be read as JSON (not UTF-8, or not JSON).",
     401: "Missing or invalid API key.",
     403: "The key is valid but may not do this (admin key versus account key).",
     404: "No such resource.",

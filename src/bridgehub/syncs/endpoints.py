@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["sync"])
     "/activations/{activation_id}/sync",
     summary="Synchronize contacts or agents now",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def request_sync(
     activation_id: uuid.UUID, data: SyncRequest, account: AccountCaller, session: DbSession

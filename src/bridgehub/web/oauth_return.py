@@ -33,12 +33,23 @@ _INTEGRATION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 
 router = APIRouter(tags=["activations"])
 
+# What the callback's page may answer besides 200, each a page saying what failed.
+_FAILURES = {
+    400: "The authorization failed, is unknown or was already used.",
+    409: "The integration can no longer be connected this way.",
+    502: "The provider or the bridge failed.",
+}
+
 
 @router.get(
     CALLBACK_PATH,
     summary="Where OAuth 2.0 providers send people back",
     response_class=HTMLResponse,
     include_in_schema=True,
+    responses={
+        status_code: {"description": description, "content": {"text/html": {}}}
+        for status_code, description in _FAILURES.items()
+    },
 )
 async def oauth_callback(
     request: Request,
