@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 from fastapi import FastAPI
@@ -39,6 +40,21 @@ def start_worker(
     )
 
 
+async def kill_once(
+    worker: subprocess.Popen[bytes], done: Callable[[], Awaitable[bool]], what: str
+) -> None:
+    """SIGKILL `worker` as soon as it has `done` part of its work (`what`, for the failure)."""
+    try:
+        deadline = time.monotonic() + 60
+        while not await done():
+            assert time.monotonic() < deadline, f"the worker never {what}"
+            assert worker.poll() is None, "the worker exited on its own"
+            await asyncio.sleep(0.02)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+
+
 async def pages_written(tenant: Tenant, run_id: str) -> int:
     pages: int = (await tenant.client.get(f"/v1/sync-runs/{run_id}")).json()["pages"]
     return pages
@@ -59,15 +75,11 @@ async def test_a_killed_worker_s_run_resumes_without_loss_or_duplicates(
     )
     run_id = started.json()["run_id"]
     worker = start_worker(settings, database_url)
-    try:
-        deadline = time.monotonic() + 60
-        while await pages_written(tenant, run_id) < 2:
-            assert time.monotonic() < deadline, "the worker wrote no pages"
-            assert worker.poll() is None, "the worker exited on its own"
-            await asyncio.sleep(0.1)
-    finally:
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+
+    async def two_pages() -> bool:
+        return await pages_written(tenant, run_id) >= 2
+
+    await kill_once(worker, two_pages, "wrote two pages")
     interrupted = (await tenant.client.get(f"/v1/sync-runs/{run_id}")).json()
     assert interrupted["status"] == "running"
     assert 2 <= interrupted["pages"] < CONTACTS // PAGE_SIZE

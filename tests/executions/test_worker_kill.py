@@ -5,8 +5,6 @@ recorded twice (the bridge may see the interrupted one twice: actions are at lea
 from __future__ import annotations
 
 import asyncio
-import signal
-import time
 
 import pytest
 from fastapi import FastAPI
@@ -15,7 +13,7 @@ from bridgehub.queue import ACTIONS_QUEUE
 from bridgehub.settings import Settings
 from bridgehub.worker import requeue_stalled
 from tests.conftest import Tenant
-from tests.contacts.test_worker_kill import start_worker
+from tests.contacts.test_worker_kill import kill_once, start_worker
 from tests.executions.test_executions import ACTION, TICKET
 from tests.helpdesk_fixtures import Helpdesk, RunJobs
 
@@ -36,15 +34,11 @@ async def test_a_worker_killed_during_a_burst_of_executions_loses_nothing(
         queued = await tenant.client.post("/v1/executions", json={"action": ACTION, "data": TICKET})
         ids.append(queued.json()["id"])
     worker = start_worker(settings, database_url, ACTIONS_QUEUE)
-    try:
-        deadline = time.monotonic() + 60
-        while len(helpdesk.bridge.created()) < BURST // 4:
-            assert time.monotonic() < deadline, "the worker carried nothing out"
-            assert worker.poll() is None, "the worker exited on its own"
-            await asyncio.sleep(0.02)
-    finally:
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+
+    async def a_quarter_done() -> bool:
+        return len(helpdesk.bridge.created()) >= BURST // 4
+
+    await kill_once(worker, a_quarter_done, "carried out a quarter of the burst")
     assert len(helpdesk.bridge.created()) < BURST, "the kill came after the burst"
 
     # Once its heartbeat is overdue, the dead worker's job (if it had one) is handed back.
