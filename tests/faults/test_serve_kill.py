@@ -11,13 +11,13 @@ import signal
 import time
 from pathlib import Path
 
-from tests.faults.test_database_outage import (
+from tests.faults.served_hub import (
     HUB_SETTINGS,
-    _connected_account,
-    _contacts,
-    _postmaster_pid,
-    _run,
-    _wait,
+    connected_account,
+    contacts_of,
+    postmaster_pid,
+    sync_run,
+    wait_for,
 )
 from tests.helpdesk_fixtures import CONTACTS, Helpdesk
 from tests.test_serve import free_port, running_hub
@@ -36,24 +36,26 @@ def test_a_serve_killed_mid_sync_resumes_it_when_started_again(
     with (tmp_path / "serve.log").open("w") as log, contextlib.ExitStack() as cleanup:
         cleanup.callback(_stop_postgres, tmp_path)  # the killed hub could not stop it
         first = cleanup.enter_context(running_hub(tmp_path, port, HUB_SETTINGS, log))
-        account, activation_id = cleanup.enter_context(_connected_account(hub_url, helpdesk))
+        account, activation_id = cleanup.enter_context(connected_account(hub_url, helpdesk))
         run_id = account.post(f"/v1/activations/{activation_id}/sync", json={}).json()["run_id"]
-        _wait(lambda: _run(account, run_id)["pages"] >= 2, "two pages written", 30)
+        wait_for(lambda: sync_run(account, run_id)["pages"] >= 2, "two pages written", 30)
 
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         killed = time.monotonic()
         with running_hub(tmp_path, port, HUB_SETTINGS, log):
             print(f"serving again {time.monotonic() - killed:.1f} s after the kill")
-            _wait(
-                lambda: _run(account, run_id)["status"] == "succeeded", "the sync", RESUMED_WITHIN
+            wait_for(
+                lambda: sync_run(account, run_id)["status"] == "succeeded",
+                "the sync",
+                RESUMED_WITHIN,
             )
             print(f"the sync ended {time.monotonic() - killed:.1f} s after the kill")
-            ids = [contact["external_id"] for contact in _contacts(account)]
+            ids = [contact["external_id"] for contact in contacts_of(account)]
     assert len(ids) == CONTACTS
     assert len(set(ids)) == CONTACTS
 
 
 def _stop_postgres(home: Path) -> None:
     with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-        os.kill(_postmaster_pid(home), signal.SIGINT)  # PostgreSQL's fast shutdown
+        os.kill(postmaster_pid(home), signal.SIGINT)  # PostgreSQL's fast shutdown
