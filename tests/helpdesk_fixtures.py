@@ -83,19 +83,29 @@ def helpdesk() -> Iterator[Helpdesk]:
         yield Helpdesk(database, bridge, control, url)
 
 
+def helpdesk_catalog(helpdesk: Helpdesk) -> list[tuple[str, dict[str, Any]]]:
+    """Where to post each configuration of the helpdesk and its actions, and what; not the
+    CRM's, which needs the OAuth 2.0 provider."""
+    return [
+        ("/v1/actions" if "provider" in document else "/v1/integrations", document)
+        for document in configurations(helpdesk.url, "http://127.0.0.1:9", "unused", "unused")
+        if document.get("name") == HELPDESK or document.get("provider") == HELPDESK
+    ]
+
+
+def helpdesk_activation(helpdesk: Helpdesk) -> dict[str, Any]:
+    """The body that connects an account to the helpdesk, with its first login."""
+    login = helpdesk.database.accounts()[0]
+    auth = {"subdomain": login.url, "email": login.email, "api_token": login.api_token}
+    return {"integration": HELPDESK, "auth": auth}
+
+
 @pytest.fixture
 async def connected(client: httpx.AsyncClient, tenant: Tenant, helpdesk: Helpdesk) -> str:
     """The tenant's activation of the demo helpdesk; answers its id."""
-    for document in configurations(helpdesk.url, "http://127.0.0.1:9", "unused", "unused"):
-        # The helpdesk and its actions; not the CRM, which needs the OAuth 2.0 provider.
-        if document.get("name") == HELPDESK or document.get("provider") == HELPDESK:
-            path = "/v1/actions" if "provider" in document else "/v1/integrations"
-            assert (await client.post(path, json=document)).status_code == 201
-    login = helpdesk.database.accounts()[0]
-    auth = {"subdomain": login.url, "email": login.email, "api_token": login.api_token}
-    created = await tenant.client.post(
-        "/v1/activations", json={"integration": HELPDESK, "auth": auth}
-    )
+    for path, document in helpdesk_catalog(helpdesk):
+        assert (await client.post(path, json=document)).status_code == 201
+    created = await tenant.client.post("/v1/activations", json=helpdesk_activation(helpdesk))
     assert created.status_code == 201, created.text
     activation_id: str = created.json()["id"]
     return activation_id
@@ -142,20 +152,25 @@ async def _jobs_ahead(hub: FastAPI) -> bool:
 SyncNow = Callable[..., Awaitable[dict[str, Any]]]
 
 
+async def sync_and_run_jobs(
+    tenant: Tenant, run_jobs: RunJobs, activation_id: str, what: str = "contacts"
+) -> dict[str, Any]:
+    """Ask for a sync through the API, run the jobs, answer the finished run."""
+    started = await tenant.client.post(f"/v1/activations/{activation_id}/sync", json={"what": what})
+    assert started.status_code == 202, started.text
+    await run_jobs()
+    run: dict[str, Any] = (
+        await tenant.client.get(f"/v1/sync-runs/{started.json()['run_id']}")
+    ).json()
+    return run
+
+
 @pytest.fixture
 def sync_now(tenant: Tenant, run_jobs: RunJobs) -> SyncNow:
-    """Ask for a sync through the API, run the jobs, answer the finished run."""
+    """`sync_and_run_jobs` for the tenant."""
 
     async def sync(activation_id: str, what: str = "contacts") -> dict[str, Any]:
-        started = await tenant.client.post(
-            f"/v1/activations/{activation_id}/sync", json={"what": what}
-        )
-        assert started.status_code == 202, started.text
-        await run_jobs()
-        run: dict[str, Any] = (
-            await tenant.client.get(f"/v1/sync-runs/{started.json()['run_id']}")
-        ).json()
-        return run
+        return await sync_and_run_jobs(tenant, run_jobs, activation_id, what)
 
     return sync
 

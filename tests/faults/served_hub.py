@@ -12,9 +12,8 @@ from typing import Any
 
 import httpx
 
-from bridgehub.demo.helpdesk import HELPDESK, configurations
 from tests.conftest import ADMIN_KEY, as_account
-from tests.helpdesk_fixtures import Helpdesk
+from tests.helpdesk_fixtures import Helpdesk, helpdesk_activation, helpdesk_catalog
 from tests.test_serve import free_port, running_hub
 
 HUB_SETTINGS = {
@@ -36,16 +35,12 @@ def serving(home: Path, settings: dict[str, str]) -> Iterator[str]:
 def connected_account(hub_url: str, helpdesk: Helpdesk) -> Iterator[tuple[httpx.Client, str]]:
     """A new account of the hub with the helpdesk connected: its client and activation id."""
     with httpx.Client(base_url=hub_url, headers=as_account(ADMIN_KEY), timeout=10) as admin:
-        for document in configurations(helpdesk.url, "http://127.0.0.1:9", "unused", "unused"):
-            if document.get("name") == HELPDESK or document.get("provider") == HELPDESK:
-                path = "/v1/actions" if "provider" in document else "/v1/integrations"
-                assert admin.post(path, json=document).status_code == 201
+        for path, document in helpdesk_catalog(helpdesk):
+            assert admin.post(path, json=document).status_code == 201
         created = admin.post("/v1/accounts", json={"name": "Acme", "default_region": "US"})
     key = created.json()["api_key"]
     with httpx.Client(base_url=hub_url, headers=as_account(key), timeout=10) as account:
-        login = helpdesk.database.accounts()[0]
-        auth = {"subdomain": login.url, "email": login.email, "api_token": login.api_token}
-        activation = account.post("/v1/activations", json={"integration": HELPDESK, "auth": auth})
+        activation = account.post("/v1/activations", json=helpdesk_activation(helpdesk))
         assert activation.status_code == 201, activation.text
         yield account, activation.json()["id"]
 

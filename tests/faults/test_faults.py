@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -56,7 +55,7 @@ from tests.faults.conftest import (
     PROVIDER,
     activate,
 )
-from tests.helpdesk_fixtures import RunJobs, all_contacts
+from tests.helpdesk_fixtures import RunJobs, all_contacts, sync_and_run_jobs
 
 CAP = 10 * MiB  # the client's cap on an answer's size
 MEMORY_BOUND = 64 * MiB
@@ -183,16 +182,6 @@ class Ended:
 Drive = Callable[[Tenant, RunJobs, TableRows, FaultyBridge, Case], Awaitable[Ended]]
 
 
-async def run_sync(tenant: Tenant, run_jobs: RunJobs, activation_id: str) -> dict[str, Any]:
-    started = await tenant.client.post(f"/v1/activations/{activation_id}/sync", json={})
-    assert started.status_code == 202, started.text
-    await run_jobs()
-    run: dict[str, Any] = (
-        await tenant.client.get(f"/v1/sync-runs/{started.json()['run_id']}")
-    ).json()
-    return run
-
-
 async def checkpoint(rows: TableRows) -> str | None:
     [activation] = await rows("activations")
     found: str | None = activation["contacts_checkpoint"]
@@ -204,7 +193,7 @@ async def synced(tenant: Tenant, run_jobs: RunJobs, registered: FaultyBridge) ->
     created = await activate(tenant)
     assert created.status_code == 201, created.text
     activation_id: str = created.json()["id"]
-    first = await run_sync(tenant, run_jobs, activation_id)
+    first = await sync_and_run_jobs(tenant, run_jobs, activation_id)
     assert first["status"] == "succeeded", first
     return activation_id
 
@@ -226,7 +215,7 @@ async def fail_contact_sync(
     activation_id = await synced(tenant, run_jobs, bridge)
     before = await all_contacts(tenant)
     bridge.faults[CONTACT_SYNC] = case.at(CONTACT_SYNC)
-    run = await run_sync(tenant, run_jobs, activation_id)
+    run = await sync_and_run_jobs(tenant, run_jobs, activation_id)
     assert run["status"] == "failed", run
     # Nothing of the failed page is written, and the next run starts where this one did.
     assert await all_contacts(tenant) == before
