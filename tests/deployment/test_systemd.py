@@ -1,0 +1,42 @@
+"""The systemd recipe: bridgehub-api.service and two instances of bridgehub-worker@.service,
+started as systemd starts them (ExecStart, WorkingDirectory, Environment= and the example
+EnvironmentFile) on one standalone PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.deployment.recipes import (
+    API_UNIT,
+    WORKER_UNIT,
+    assert_a_sync_runs_through,
+    hub_settings,
+    unit_process,
+    write_settings,
+)
+from tests.helpdesk_fixtures import Helpdesk
+from tests.standalone_postgres import StandaloneServer
+from tests.test_serve import free_port
+
+# Where the units expect the checkout, the data folder and the settings.
+INSTALLED = "/opt/bridgehub"
+DATA = "/var/lib/bridgehub"
+SETTINGS_FILE = "/etc/bridgehub/bridgehub.env"
+
+
+def test_the_api_unit_and_two_worker_instances_share_one_postgresql(
+    tmp_path: Path, helpdesk: Helpdesk, standalone_postgres: StandaloneServer
+) -> None:
+    port = free_port()
+    settings = tmp_path / "bridgehub.env"
+    write_settings(settings, hub_settings(standalone_postgres.url, port))
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)  # as StateDirectory= makes it
+    replacements = {INSTALLED: str(ROOT), DATA: str(home), SETTINGS_FILE: str(settings)}
+    api = unit_process(API_UNIT, replacements)
+    workers = [unit_process(WORKER_UNIT, replacements, instance) for instance in ("1", "2")]
+
+    # The API runs no job: the sync can only end through the worker units.
+    assert api.environment["BRIDGEHUB_WORKERS"] == "0"
+    assert_a_sync_runs_through([api, *workers], f"http://127.0.0.1:{port}", helpdesk, tmp_path)
