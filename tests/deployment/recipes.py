@@ -175,7 +175,9 @@ def container_process(
         if keyword == "ENV":
             for name, value in _assignments(shlex.split(arguments)).items():
                 environment[name] = replaced(_expanded(value, environment), replacements)
-    environment.update({name: replaced(value, replacements) for name, value in run_environment.items()})
+    environment.update(
+        {name: replaced(value, replacements) for name, value in run_environment.items()}
+    )
     entrypoint: list[str] = json.loads(instruction(stage, "ENTRYPOINT"))
     argv = entrypoint + (command or json.loads(instruction(stage, "CMD")))
     directory = Path(replaced(instruction(stage, "WORKDIR"), replacements))
@@ -192,9 +194,7 @@ def healthcheck_process(dockerfile: Path, replacements: Replacements, served: Pr
 
 def _expanded(value: str, environment: Mapping[str, str]) -> str:
     """`$NAME` and `${NAME}` replaced by their values so far, as the builder does."""
-    return re.sub(
-        r"\$\{?(\w+)\}?", lambda match: environment.get(match.group(1), ""), value
-    )
+    return re.sub(r"\$\{?(\w+)\}?", lambda match: environment.get(match.group(1), ""), value)
 
 
 # Running them
