@@ -291,12 +291,16 @@ def hub_settings(database_url: str, port: int) -> dict[str, str]:
 def assert_a_sync_runs_through(
     processes: list[Process], hub_url: str, helpdesk: Helpdesk, logs: Path
 ) -> None:
-    """With `processes` running, the hub is ready and a contact sync ends complete; on
-    SIGTERM, every process drains and exits 0 in time."""
+    """With `processes` running, the hub is ready and a contact sync ends complete; then
+    every process stops cleanly on SIGTERM."""
     with running(processes, logs) as started:
         wait_until_ready(hub_url, started)
         run = sync_contacts(hub_url, helpdesk)
         assert run["status"] == "succeeded", run
         assert run["created"] == CONTACTS
-        codes = stopped(started)
-        assert set(codes) <= CLEAN_STOPS, f"exit codes after SIGTERM: {codes}"
+        assert_stop_cleanly(started)
+
+
+def assert_stop_cleanly(processes: list[subprocess.Popen[bytes]]) -> None:
+    codes = stopped(processes)
+    assert set(codes) <= CLEAN_STOPS, f"exit codes after SIGTERM: {codes}"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 from tests.deployment.recipes import (
-    CLEAN_STOPS,
     DOCKERFILE,
     assert_a_sync_runs_through,
+    assert_stop_cleanly,
     base_images,
     container_process,
     final_stage,
@@ -21,7 +21,6 @@ from tests.deployment.recipes import (
     instruction,
     read_environment_file,
     running,
-    stopped,
     wait_until_ready,
     write_settings,
 )
@@ -56,8 +55,7 @@ def test_the_default_command_serves_one_box_on_its_embedded_database(tmp_path: P
         wait_until_ready(f"http://127.0.0.1:{port}", started)
         healthcheck = subprocess.run(probe.argv, env=probe.environment, check=False, timeout=10)
         assert healthcheck.returncode == 0
-        codes = stopped(started)
-        assert set(codes) <= CLEAN_STOPS, f"exit code after SIGTERM: {codes}"
+        assert_stop_cleanly(started)
     assert not postgres_running(home)
 
 
