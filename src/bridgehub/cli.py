@@ -13,15 +13,14 @@ from typing import Annotated, Any, NoReturn, Optional
 from urllib.parse import quote
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bridgehub import serving
 from bridgehub.accounts.auth import ADMIN_KEY_PREFIX, new_key
 from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
-from bridgehub.app import create_app
 from bridgehub.bridge import NetworkPolicy
 from bridgehub.conformance import (
     DEFAULT_MAX_PAGES,
@@ -68,17 +67,15 @@ Paths = Annotated[
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Address to listen on.")] = None,  # noqa: UP045
     port: Annotated[Optional[int], typer.Option(help="Port to listen on.")] = None,  # noqa: UP045
+    processes: Annotated[
+        int, typer.Option(min=1, help="API processes sharing the port (uvicorn's supervisor).")
+    ] = 1,
 ) -> None:
-    """Run the hub: API, migrations and (without DATABASE_URL) the embedded PostgreSQL."""
+    """Run the hub: API, migrations, a worker in each process (unless BRIDGEHUB_WORKERS=0)
+    and, without DATABASE_URL, the embedded PostgreSQL."""
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-        log_config=None,  # keep our logging, which scrubs secrets
-        proxy_headers=True,
+    serving.serve(
+        settings, host=host or settings.host, port=port or settings.port, processes=processes
     )
 
 

@@ -14,14 +14,9 @@ import httpx
 
 from tests.conftest import ADMIN_KEY, as_account
 from tests.helpdesk_fixtures import Helpdesk, helpdesk_activation, helpdesk_catalog
-from tests.test_serve import free_port, running_hub
+from tests.processes import BRIDGES_ON_LOOPBACK, free_port, running_hub
 
-HUB_SETTINGS = {
-    "BRIDGEHUB_ADMIN_KEY": ADMIN_KEY,
-    # The bridge of these tests runs on 127.0.0.1 over plain HTTP.
-    "BRIDGEHUB_ALLOW_PRIVATE_NETWORKS": "true",
-    "BRIDGEHUB_ALLOW_HTTP": "true",
-}
+HUB_SETTINGS = {"BRIDGEHUB_ADMIN_KEY": ADMIN_KEY, **BRIDGES_ON_LOOPBACK}
 
 
 @contextmanager
