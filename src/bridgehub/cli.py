@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +46,7 @@ from bridgehub.syncs import runner
 from bridgehub.syncs.models import SyncKind, SyncRun, SyncStatus
 from bridgehub.syncs.service import sync_service
 from bridgehub.vault import KEY_FILE_NAME, Vault, add_key_to_file, vault_from_settings
-from bridgehub.worker import open_runtime, work
+from bridgehub.worker import open_runtime, process_name, work
 
 app = typer.Typer(help="bridgehub: integrations hub for contact centers.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Manage the integration catalog.", no_args_is_help=True)
@@ -98,8 +97,7 @@ def worker(
 
 async def _work(settings: Settings, concurrency: int, queues: list[str] | None) -> None:
     async with open_runtime(settings) as runtime:
-        name = f"{socket.gethostname()}-{os.getpid()}"
-        await work(runtime, concurrency=concurrency, name=name, queues=queues)
+        await work(runtime, concurrency=concurrency, name=process_name("worker"), queues=queues)
 
 
 @app.command(name="sync")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -85,7 +87,7 @@ async def background_worker(
     runtime: Runtime,
     *,
     concurrency: int,
-    name: str = "serve",
+    name: str | None = None,
     queues: list[str] | None = None,
 ) -> AsyncIterator[None]:
     """Run a worker beside the caller (the API process) for as long as the block runs, on
@@ -97,7 +99,7 @@ async def background_worker(
         work(
             runtime,
             concurrency=concurrency,
-            name=name,
+            name=name or process_name("serve"),
             install_signal_handlers=False,
             queues=queues,
         )
@@ -108,6 +110,11 @@ async def background_worker(
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
+
+
+def process_name(role: str) -> str:
+    """How a worker names itself in logs: its role, machine and process."""
+    return f"{role}-{socket.gethostname()}-{os.getpid()}"
 
 
 async def work(
