@@ -231,7 +231,7 @@ async def requeue_stalled(
     manager = queue.job_manager
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat))
     for job in stalled:
-        log.warning("requeuing a stalled job", job_id=job.id, task=job.task_name)
+        log.warning("requeuing a stalled job", stalled_job_id=job.id, stalled_task=job.task_name)
         await manager.retry_job(job)
     return len(stalled)
 
