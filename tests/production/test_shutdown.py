@@ -34,7 +34,7 @@ JOBS_GRACE = 2.0
 """Seconds the stopped worker gives its job before handing it back (15 by default)."""
 
 
-def test_serve_lets_the_requests_in_flight_finish_then_exits(
+def test_serve_with_two_processes_lets_the_requests_in_flight_finish_then_exits(
     tmp_path: Path, helpdesk: Helpdesk
 ) -> None:
     port = free_port()
@@ -44,6 +44,7 @@ def test_serve_lets_the_requests_in_flight_finish_then_exits(
         running_hub(tmp_path, port, api_only, log, ["--processes", "2"]) as process,
         connected_account(f"http://127.0.0.1:{port}", helpdesk) as (account, activation_id),
     ):
+        assert _postmasters(tmp_path) == 1, "the processes must share one embedded PostgreSQL"
         helpdesk.control.slowed = ("auth_validation",)
         helpdesk.control.delay = SLOW_CHECK
         answers: list[httpx.Response] = []
@@ -59,6 +60,13 @@ def test_serve_lets_the_requests_in_flight_finish_then_exits(
     assert answers[0].status_code == 200, answers[0].text
     assert took > SLOW_CHECK / 2, "serve exited without waiting for the request in flight"
     print(f"serve exited {took:.1f} s after SIGTERM")
+
+
+def _postmasters(home: Path) -> int:
+    found = subprocess.run(
+        ["pgrep", "-f", str(home / "pgdata")], capture_output=True, text=True, check=False
+    )
+    return len(found.stdout.split())
 
 
 async def test_a_stopped_worker_hands_its_sync_back_and_another_finishes_it(
