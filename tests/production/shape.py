@@ -48,6 +48,7 @@ class Worker:
 class Deployment:
     hub_url: str
     serve: subprocess.Popen[str]
+    serve_log: Path
     workers: list[Worker]
 
 
@@ -63,7 +64,8 @@ def deployed(
     with ExitStack() as stack:
         serve_home = home / "api"
         serve_home.mkdir()
-        log = stack.enter_context((serve_home / "serve.log").open("w"))
+        serve_log = serve_home / "serve.log"
+        log = stack.enter_context(serve_log.open("w"))
         serve = stack.enter_context(
             running_hub(
                 serve_home,
@@ -82,4 +84,4 @@ def deployed(
                 running_worker(worker_home, settings, stack.enter_context(worker_log.open("w")))
             )
             started.append(Worker(process, worker_log))
-        yield Deployment(f"http://127.0.0.1:{port}", serve, started)
+        yield Deployment(f"http://127.0.0.1:{port}", serve, serve_log, started)

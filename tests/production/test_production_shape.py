@@ -56,6 +56,7 @@ def test_api_processes_and_workers_on_one_standalone_postgresql(
         _assert_the_job_s_lines_name_the_run(survivor, run_id)
         _run_actions(account)
         _readiness_follows_the_database(deployment.hub_url, standalone_postgres)
+        assert "Starting job" not in deployment.serve_log.read_text(), "API-only serve ran a job"
         for process in (deployment.serve, survivor.process):
             took = seconds_to_stop(process)
             print(f"stopped {took:.1f} s after SIGTERM (budget {STOP_BUDGET:g} s)")
