@@ -149,7 +149,15 @@ async def settle(database: str) -> tuple[int, float]:
 class Server:
     """`bridgehub serve` in a subprocess, on a free port of 127.0.0.1."""
 
-    def __init__(self, folder: Path, database: str, *, prefetch: bool = True) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        database: str,
+        *,
+        prefetch: bool = True,
+        processes: int = 1,
+        gunicorn: bool = False,
+    ) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -165,8 +173,15 @@ class Server:
         command = [sys.executable, "-m", "bridgehub", "serve", "--host", "127.0.0.1"]
         if not prefetch:
             command = [sys.executable, __file__, SERVE_WITHOUT_PREFETCH, "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--processes", str(processes)]
+        if gunicorn:
+            command = [
+                *("gunicorn", "--worker-class", "uvicorn.workers.UvicornWorker"),
+                *("--workers", str(processes), "--bind", f"127.0.0.1:{self.port}"),
+                "bridgehub.serving:served_app()",
+            ]
         self.process = subprocess.Popen(
-            [*command, "--port", str(self.port)],
+            command,
             env=environment,
             cwd=folder,  # no stray .env
         )
@@ -186,13 +201,17 @@ class Server:
         raise Broken("the hub did not start within 60 s")
 
     def memory(self) -> tuple[int, int]:
-        """(resident now, peak resident) of the server process, in bytes."""
-        fields = {}
-        with open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                name, _, value = line.partition(":")
-                fields[name] = value.strip()
-        return _kib(fields["VmRSS"]), _kib(fields["VmHWM"])
+        """(resident now, peak resident) of the server's processes, summed, in bytes."""
+        now = peak = 0
+        for pid in _process_tree(self.process.pid):
+            fields = {}
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    name, _, value = line.partition(":")
+                    fields[name] = value.strip()
+            now += _kib(fields["VmRSS"])
+            peak += _kib(fields["VmHWM"])
+        return now, peak
 
     def stop(self) -> None:
         self.process.terminate()
@@ -201,6 +220,12 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and every process it started, and theirs."""
+    with open(f"/proc/{pid}/task/{pid}/children") as children:
+        return [pid, *(d for child in children.read().split() for d in _process_tree(int(child)))]
 
 
 def _kib(value: str) -> int:
@@ -308,7 +333,26 @@ def lookup_requests(numbers: Sequence[tuple[str, bool]]) -> Request:
 # Running and reporting -------------------------------------------------------------------
 
 
-async def run(contacts: int, requests: int, clients: int, keep: bool, prefetch: bool) -> None:
+@dataclass(frozen=True)
+class Serving:
+    """How the hub is served: how many processes, under which supervisor."""
+
+    processes: int = 1
+    gunicorn: bool = False
+
+    def __str__(self) -> str:
+        supervisor = "gunicorn + UvicornWorker" if self.gunicorn else "bridgehub serve"
+        return f"{supervisor}, {self.processes} process(es)"
+
+
+async def run(
+    contacts: int,
+    requests: int,
+    clients: int,
+    keep: bool,
+    prefetch: bool,
+    servings: Sequence[Serving],
+) -> None:
     configure_logging("warning")
     print(f"bridgehub lookup benchmark: {contacts:,} contacts, {requests:,} requests a series")
     print(f"machine: {machine()}\n", flush=True)
@@ -321,16 +365,28 @@ async def run(contacts: int, requests: int, clients: int, keep: bool, prefetch: 
         print(f"VACUUM ANALYZE: {vacuum:.1f} s; {stored:,} contacts stored\n", flush=True)
         if stored != contacts:
             raise Broken("the store lacks contacts")
-        hub = Server(folder, database, prefetch=prefetch)
         if not prefetch:
             print("the hub runs without the screen pop's prefetch (--without-prefetch)\n")
-        try:
-            await hub.ready()
-            results = await _series(hub, tenant, contacts, requests, clients)
-            memory = hub.memory()
-        finally:
-            hub.stop()
-    _report(results, memory)
+        # Served one way after the other on the same database, so that they compare.
+        reports = []
+        for serving in servings:
+            print(f"serving: {serving}", flush=True)
+            hub = Server(
+                folder,
+                database,
+                prefetch=prefetch,
+                processes=serving.processes,
+                gunicorn=serving.gunicorn,
+            )
+            try:
+                await hub.ready()
+                results = await _series(hub, tenant, contacts, requests, clients)
+                reports.append((serving, results, hub.memory()))
+            finally:
+                hub.stop()
+    for serving, results, memory in reports:
+        print(f"\n{serving}")
+        _report(results, memory)
 
 
 Series = list[tuple[int, Latencies, Latencies]]
@@ -403,7 +459,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="serve the hub with the screen pop's prefetch of a lone match's interactions "
         "turned off (what the lookup itself costs)",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="serve with this many processes; several counts are measured one after the other",
+    )
+    parser.add_argument(
+        "--gunicorn",
+        action="store_true",
+        help="also serve each count through gunicorn's UvicornWorker, to compare supervisors "
+        "(gunicorn is not a dependency: `uv pip install gunicorn` first)",
+    )
     options = parser.parse_args(argv)
+    servings = [
+        Serving(count, gunicorn)
+        for count in options.processes
+        for gunicorn in ((False, True) if options.gunicorn else (False,))
+    ]
     try:
         asyncio.run(
             run(
@@ -412,6 +486,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 options.clients,
                 options.keep,
                 prefetch=not options.without_prefetch,
+                servings=servings,
             )
         )
     except Broken as broken:
