@@ -24,6 +24,7 @@ from bridgehub.vault import EncryptionKey
 from tests.conftest import ADMIN_KEY, ROOT
 from tests.faults.served_hub import connected_account, sync_run, wait_for
 from tests.helpdesk_fixtures import CONTACTS, Helpdesk
+from tests.processes import BRIDGES_ON_LOOPBACK, STOP_BUDGET
 
 SYSTEMD = ROOT / "deploy" / "systemd"
 API_UNIT = SYSTEMD / "bridgehub-api.service"
@@ -31,12 +32,10 @@ WORKER_UNIT = SYSTEMD / "bridgehub-worker@.service"
 ENVIRONMENT_EXAMPLE = SYSTEMD / "bridgehub.env.example"
 DOCKERFILE = ROOT / "Dockerfile"
 
-STOP_DEADLINE = 30.0
-"""Seconds a process has to drain and exit after SIGTERM (the units wait 40 before a kill)."""
-
 CLEAN_STOPS = {0, -signal.SIGTERM}
-"""How a process stopped by SIGTERM may end, as systemd judges it: exit code 0, or the
-SIGTERM itself once it has shut down (uvicorn raises it again after draining)."""
+"""How a process may end after SIGTERM, as systemd counts a clean stop: exit code 0, or the
+SIGTERM itself once it has shut down (a lone uvicorn process raises it again after its
+shutdown; the supervisor of `serve --processes` exits 0)."""
 
 Replacements = Mapping[str, str]
 """Text of a recipe (a path, an address) and what stands for it here."""
@@ -207,7 +206,7 @@ def running(processes: list[Process], logs: Path) -> Iterator[list[subprocess.Po
     with ExitStack() as stack:
         started = []
         for number, process in enumerate(processes):
-            log = stack.enter_context((logs / f"{number}-{process.argv[1]}.log").open("wb"))
+            log = stack.enter_context(log_path(logs, number, process).open("wb"))
             started.append(
                 subprocess.Popen(
                     process.argv,
@@ -227,12 +226,22 @@ def running(processes: list[Process], logs: Path) -> Iterator[list[subprocess.Po
                     child.wait()
 
 
+def log_path(logs: Path, number: int, process: Process) -> Path:
+    """Where `running` puts what the `number`-th of its processes prints."""
+    return logs / f"{number}-{process.argv[1]}.log"
+
+
+def ran_jobs(log: Path) -> bool:
+    """Whether a hub process's log shows it started a job (procrastinate says so of each)."""
+    return "Starting job" in log.read_text()
+
+
 def stopped(processes: list[subprocess.Popen[bytes]]) -> list[int | None]:
     """SIGTERM to each, as systemd and container runtimes stop them, all draining at once:
-    their exit codes, None for one still running after the stop deadline."""
+    their exit codes, None for one still running after the stop budget."""
     for process in processes:
         process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + STOP_DEADLINE
+    deadline = time.monotonic() + STOP_BUDGET
     return [_exit_code_by(process, deadline) for process in processes]
 
 
@@ -282,23 +291,33 @@ def hub_settings(database_url: str, port: int) -> dict[str, str]:
         "BRIDGEHUB_ADMIN_KEY": ADMIN_KEY,
         "BRIDGEHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "BRIDGEHUB_PORT": str(port),
-        # The helpdesk bridge runs on 127.0.0.1 over plain HTTP.
-        "BRIDGEHUB_ALLOW_PRIVATE_NETWORKS": "true",
-        "BRIDGEHUB_ALLOW_HTTP": "true",
+        **BRIDGES_ON_LOOPBACK,
     }
 
 
 def assert_a_sync_runs_through(
-    processes: list[Process], hub_url: str, helpdesk: Helpdesk, logs: Path
+    processes: list[Process],
+    hub_url: str,
+    helpdesk: Helpdesk,
+    logs: Path,
+    api_processes: int = 1,
 ) -> None:
-    """With `processes` running, the hub is ready and a contact sync ends complete; then
-    every process stops cleanly on SIGTERM."""
+    """With `processes` running (the first is `serve`, with `api_processes` processes), the
+    hub is ready and a contact sync ends complete; then every process stops cleanly on
+    SIGTERM."""
     with running(processes, logs) as started:
         wait_until_ready(hub_url, started)
+        serve_log = log_path(logs, 0, processes[0])
+        wait_for(lambda: serving_processes(serve_log) == api_processes, "every API process", 60)
         run = sync_contacts(hub_url, helpdesk)
         assert run["status"] == "succeeded", run
         assert run["created"] == CONTACTS
         assert_stop_cleanly(started)
+
+
+def serving_processes(log: Path) -> int:
+    """How many API processes a `serve` log shows started (uvicorn says so of each)."""
+    return log.read_text().count("Application startup complete")
 
 
 def assert_stop_cleanly(processes: list[subprocess.Popen[bytes]]) -> None:

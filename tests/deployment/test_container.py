@@ -19,14 +19,17 @@ from tests.deployment.recipes import (
     healthcheck_process,
     hub_settings,
     instruction,
+    log_path,
+    ran_jobs,
     read_environment_file,
     running,
     wait_until_ready,
     write_settings,
 )
 from tests.helpdesk_fixtures import Helpdesk
+from tests.processes import free_port
 from tests.standalone_postgres import StandaloneServer
-from tests.test_serve import free_port, postgres_running
+from tests.test_serve import postgres_running
 
 # The image's virtual environment and data folder.
 VIRTUAL_ENVIRONMENT = "/app/.venv"
@@ -75,6 +78,7 @@ def test_api_and_worker_containers_share_one_postgresql(
     )
     worker = container_process(DOCKERFILE, _replacements(worker_home, port), shared, ["worker"])
     assert_a_sync_runs_through([api, worker], f"http://127.0.0.1:{port}", helpdesk, tmp_path)
+    assert not ran_jobs(log_path(tmp_path, 0, api))
 
 
 def _replacements(home: Path, port: int) -> dict[str, str]:

@@ -12,12 +12,14 @@ from tests.deployment.recipes import (
     WORKER_UNIT,
     assert_a_sync_runs_through,
     hub_settings,
+    log_path,
+    ran_jobs,
     unit_process,
     write_settings,
 )
 from tests.helpdesk_fixtures import Helpdesk
+from tests.processes import free_port
 from tests.standalone_postgres import StandaloneServer
-from tests.test_serve import free_port
 
 # Where the units expect the checkout, the data folder and the settings.
 INSTALLED = "/opt/bridgehub"
@@ -37,6 +39,9 @@ def test_the_api_unit_and_two_worker_instances_share_one_postgresql(
     api = unit_process(API_UNIT, replacements)
     workers = [unit_process(WORKER_UNIT, replacements, instance) for instance in ("1", "2")]
 
-    # The API runs no job: the sync can only end through the worker units.
-    assert api.environment["BRIDGEHUB_WORKERS"] == "0"
-    assert_a_sync_runs_through([api, *workers], f"http://127.0.0.1:{port}", helpdesk, tmp_path)
+    api_processes = int(api.argv[api.argv.index("--processes") + 1])
+    assert_a_sync_runs_through(
+        [api, *workers], f"http://127.0.0.1:{port}", helpdesk, tmp_path, api_processes
+    )
+    # The sync ran in a worker unit: the API's processes ran no job.
+    assert not ran_jobs(log_path(tmp_path, 0, api))
