@@ -184,11 +184,13 @@ def container_process(
 
 
 def healthcheck_process(dockerfile: Path, replacements: Replacements, served: Process) -> Process:
-    """The image's HEALTHCHECK command, run as the runtime does: beside `served`, with its
-    environment."""
+    """The image's HEALTHCHECK command, run as the runtime does: in `served`'s container,
+    with its environment."""
     _, _, command = instruction(final_stage(dockerfile), "HEALTHCHECK").partition("CMD ")
     argv: list[str] = json.loads(command)
-    return Process([replaced(part, replacements) for part in argv], served.environment, ROOT)
+    return Process(
+        [replaced(part, replacements) for part in argv], served.environment, served.directory
+    )
 
 
 def _expanded(value: str, environment: Mapping[str, str]) -> str:

@@ -56,7 +56,9 @@ def test_the_default_command_serves_one_box_on_its_embedded_database(tmp_path: P
     probe = healthcheck_process(DOCKERFILE, replacements, hub)
     with running([hub], tmp_path) as started:
         wait_until_ready(f"http://127.0.0.1:{port}", started)
-        healthcheck = subprocess.run(probe.argv, env=probe.environment, check=False, timeout=10)
+        healthcheck = subprocess.run(
+            probe.argv, env=probe.environment, cwd=probe.directory, check=False, timeout=10
+        )
         assert healthcheck.returncode == 0
         assert_stop_cleanly(started)
     assert not postgres_running(home)
