@@ -14,6 +14,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import procrastinate
 import structlog
@@ -22,6 +23,7 @@ from procrastinate.app import WorkerOptions
 from procrastinate.exceptions import ConnectorException
 from procrastinate.worker import Worker
 
+from bridgehub import metrics
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.db.outage import DATABASE_ERRORS, unreachable
@@ -125,6 +127,7 @@ async def work(
         "install_signal_handlers": False,
         "additional_context": runtime.job_context(),
         "delete_jobs": "successful",
+        "worker_middleware": [_measure_start_delay],
     }
     if queues:  # none given: every queue
         options["queues"] = queues
@@ -145,6 +148,20 @@ async def work(
                     raise
             log.warning("the worker lost the database; it goes on when the database is back")
             await _hand_back_after_outage(runtime.queue, worker.worker_id)
+
+
+async def _measure_start_delay(
+    call_next: Callable[[], Awaitable[Any]], context: JobContext, worker: Worker
+) -> Any:
+    """Observe how long the job waited past its due time, as it starts. Jobs procrastinate
+    queues itself (periodic ones, stalled ones put back) have no due time to measure from."""
+    del worker
+    job = context.job
+    if job.scheduled_at is not None:
+        waited = context.start_timestamp - job.scheduled_at.timestamp()
+        # Never below 0: the worker's clock and the database's may differ a little.
+        metrics.job_start_delay.labels(job.queue).observe(max(waited, 0.0))
+    return await call_next()
 
 
 class _StopRequest:
