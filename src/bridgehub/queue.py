@@ -74,7 +74,7 @@ async def jobs_by_queue_and_status(session: AsyncSession) -> dict[tuple[str, str
         ),
         {"scheduled": SCHEDULED},
     )
-    counts.update({(queue, status): count for queue, status, count in rows.tuples()})
+    counts.update({(queue, status): count for queue, status, count in rows})
     return counts
 
 
