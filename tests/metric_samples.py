@@ -34,6 +34,14 @@ class Samples:
     def names(self) -> set[str]:
         return {name for name, _ in self.values}
 
+    def label_values(self, name: str, label: str) -> set[str]:
+        """Every value `label` takes among the samples named `name`."""
+        return {
+            dict(labels)[label]
+            for found, labels in self.values
+            if found == name and label in dict(labels)
+        }
+
 
 async def scrape(client: httpx.AsyncClient) -> Samples:
     response = await client.get("/metrics")

@@ -4,8 +4,14 @@ the queue read at each scrape, and the token that may guard it."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -14,11 +20,20 @@ from pydantic import SecretStr
 
 from bridgehub.app import create_app
 from bridgehub.kit.redaction import REDACTED, known_secrets
+from bridgehub.metrics import MULTIPROCESS_VARIABLE
 from bridgehub.settings import Settings
-from tests.conftest import HUB_URL, Tenant
+from tests.conftest import HUB_URL, NewDatabase, Tenant
 from tests.executions.test_executions import ENDPOINT, execute
+from tests.faults.served_hub import (
+    HUB_SETTINGS,
+    connected_account,
+    serving,
+    sync_run,
+    wait_for,
+)
 from tests.helpdesk_fixtures import PAGE_SIZE, Helpdesk, RunJobs, SyncNow
 from tests.metric_samples import Samples, scrape
+from tests.test_serve import free_port
 
 HELPDESK = "demo-helpdesk"
 DASHBOARD = Path(__file__).resolve().parents[1] / "docs" / "grafana-dashboard.json"
@@ -193,3 +208,86 @@ async def test_the_dashboard_reads_only_families_the_hub_answers(
 
 def _delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return after.value(name, **labels) - before.value(name, **labels)
+
+
+def test_serve_and_a_worker_report_together_from_one_metrics_folder(
+    tmp_path: Path, new_database: NewDatabase, helpdesk: Helpdesk
+) -> None:
+    metrics_folder = tmp_path / "metrics"
+    _leave_stale_counts(metrics_folder)
+    settings = {
+        **HUB_SETTINGS,
+        "DATABASE_URL": new_database(f"metrics_{uuid.uuid4().hex[:8]}"),
+        "BRIDGEHUB_METRICS_DIR": str(metrics_folder),
+        "BRIDGEHUB_WORKERS": "0",  # every job is the worker's
+    }
+    with serving(tmp_path, settings) as hub_url, _worker(tmp_path, settings) as worker_url:
+        with connected_account(hub_url, helpdesk) as (account, activation_id):
+            asked = account.post(f"/v1/activations/{activation_id}/sync", json={"what": "contacts"})
+            assert asked.status_code == 202, asked.text
+
+            def finished() -> bool:
+                return sync_run(account, asked.json()["run_id"])["status"] == "succeeded"
+
+            wait_for(finished, "the worker to finish the sync", 60)
+            pages = sync_run(account, asked.json()["run_id"])["pages"]
+        from_hub = Samples.parse(httpx.get(f"{hub_url}/metrics", timeout=10).text)
+        from_worker = Samples.parse(httpx.get(f"{worker_url}/metrics", timeout=10).text)
+
+    contact_pages = {"integration": HELPDESK, "endpoint": "contacts", "outcome": "ok"}
+    validation = {"integration": HELPDESK, "endpoint": "auth_validation", "outcome": "ok"}
+    run = {"integration": HELPDESK, "kind": "contacts", "outcome": "succeeded"}
+    for seen in (from_hub, from_worker):
+        # The worker's bridge calls and run, serve's validation: both processes counted.
+        assert seen.value("bridgehub_bridge_calls_total", **contact_pages) == pages > 0
+        assert seen.value("bridgehub_bridge_calls_total", **validation) == 1
+        assert seen.value("bridgehub_sync_runs_total", **run) == 1
+        # Answered by serve before the worker started: a worker starting beside it keeps them.
+        health = {"method": "GET", "route": "/health", "status": "200"}
+        assert seen.value("bridgehub_http_requests_total", **health) >= 1
+        assert "/stale" not in seen.label_values("bridgehub_http_requests_total", "route")
+    assert from_hub.value("bridgehub_queue_jobs", queue="sync", status="doing") == 0
+
+
+def _leave_stale_counts(folder: Path) -> None:
+    """Files a process that has ended left in the folder, as an earlier run of the hub's."""
+    folder.mkdir()
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from bridgehub import metrics\n"
+            "metrics.http_requests.labels('GET', '/stale', '200').inc(1000)",
+        ],
+        env={**os.environ, MULTIPROCESS_VARIABLE: str(folder)},
+        check=True,
+    )
+    assert list(folder.glob("counter_*.db"))
+
+
+@contextmanager
+def _worker(home: Path, settings: dict[str, str]) -> Iterator[str]:
+    """`bridgehub worker` serving its own /metrics; answers where."""
+    port = free_port()
+    environment = {**os.environ, **settings, "BRIDGEHUB_HOME": str(home)}
+    with (home / "worker.log").open("w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bridgehub", "worker", "--metrics-port", str(port)],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_for(lambda: _answers(f"{url}/metrics"), "the worker's /metrics", 30)
+            yield url
+        finally:
+            worker.send_signal(signal.SIGINT)
+            worker.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
