@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from bridgehub.app import create_app
 from bridgehub.kit.redaction import REDACTED, known_secrets
-from bridgehub.metrics import MULTIPROCESS_VARIABLE
+from bridgehub.metrics import MULTIPROCESS_VARIABLE, start_metrics_server
 from bridgehub.settings import Settings
 from tests.conftest import HUB_URL, NewDatabase, Tenant
 from tests.executions.test_executions import ENDPOINT, execute
@@ -291,3 +291,23 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_a_worker_s_own_metrics_port_asks_for_the_token_too() -> None:
+    token = f"metrics-{uuid.uuid4().hex}"
+    port = free_port()
+    server = start_metrics_server("127.0.0.1", port, SecretStr(token))
+    try:
+        url = f"http://127.0.0.1:{port}"
+        refused = httpx.get(f"{url}/metrics", headers={"Authorization": "Bearer wrong"})
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+        assert refused.json()["error"]["code"] == "unauthorized"
+        allowed = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert allowed.status_code == 200
+        assert "bridgehub_bridge_calls" in Samples.parse(allowed.text).families
+        elsewhere = httpx.get(f"{url}/", headers={"Authorization": f"Bearer {token}"})
+        assert elsewhere.status_code == 404
+    finally:
+        server.shutdown()
+        server.server_close()

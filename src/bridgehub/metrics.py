@@ -193,13 +193,15 @@ def authorized(authorization: str | None, token: SecretStr | None) -> bool:
     )
 
 
-def start_metrics_server(host: str, port: int, token: SecretStr | None) -> None:
-    """Serve /metrics on a port of its own, from a thread: for a process without the API (a
-    worker on a machine of its own). Behind `token` as the API's is."""
+def start_metrics_server(host: str, port: int, token: SecretStr | None) -> WSGIServer:
+    """Serve /metrics on a port of its own, from a thread, until the process ends or the
+    server is shut down: for a process without the API (a worker on a machine of its own).
+    Behind `token` as the API's is."""
     server = make_server(
         host, port, _metrics_app(token), server_class=_Server, handler_class=_QuietHandler
     )
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
 
 
 def _metrics_app(token: SecretStr | None) -> _WsgiApp:
