@@ -226,11 +226,13 @@ def test_serve_and_a_worker_report_together_from_one_metrics_folder(
             asked = account.post(f"/v1/activations/{activation_id}/sync", json={"what": "contacts"})
             assert asked.status_code == 202, asked.text
 
+            run_id = asked.json()["run_id"]
+
             def finished() -> bool:
-                return sync_run(account, asked.json()["run_id"])["status"] == "succeeded"
+                return bool(sync_run(account, run_id)["status"] == "succeeded")
 
             wait_for(finished, "the worker to finish the sync", 60)
-            pages = sync_run(account, asked.json()["run_id"])["pages"]
+            pages = sync_run(account, run_id)["pages"]
         from_hub = Samples.parse(httpx.get(f"{hub_url}/metrics", timeout=10).text)
         from_worker = Samples.parse(httpx.get(f"{worker_url}/metrics", timeout=10).text)
 

@@ -24,7 +24,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -41,6 +41,9 @@ from pydantic import SecretStr
 from bridgehub.settings import Settings
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+"""The text format `exposition` writes, which every Prometheus reads."""
 
 # A `_created` series per counter would double what a scrape carries, and the files of
 # multiprocess mode cannot hold it anyway: both modes answer the same families without it.
@@ -215,7 +218,7 @@ def _metrics_app(token: SecretStr | None) -> _WsgiApp:
                 "Send the metrics token as 'Authorization: Bearer <token>'.",
                 [("WWW-Authenticate", "Bearer")],
             )
-        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE)])
         return [exposition()]
 
     return answer

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 import structlog
 from fastapi import Depends, FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.core import GaugeMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,6 +14,7 @@ from bridgehub import metrics
 from bridgehub.db.outage import DATABASE_ERRORS, unreachable
 from bridgehub.kit.errors import Unauthorized
 from bridgehub.kit.redaction import known_secrets
+from bridgehub.kit.schemas import error_responses
 from bridgehub.queue import jobs_by_queue_and_status
 from bridgehub.runtime import HubRuntime
 from bridgehub.settings import Settings
@@ -81,11 +81,15 @@ def install_metrics_endpoint(app: FastAPI, settings: Settings) -> None:
         tags=["operations"],
         summary="Metrics in Prometheus' text format",
         response_class=Response,
+        responses={
+            200: {"content": {metrics.CONTENT_TYPE: {"schema": {"type": "string"}}}},
+            **error_responses(401),
+        },
         dependencies=[Depends(require_token)],
     )
     async def read_metrics(runtime: HubRuntime) -> Response:
         snapshot = [] if (depth := await _queue_depth(runtime)) is None else [depth]
-        return Response(metrics.exposition(snapshot), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(snapshot), media_type=metrics.CONTENT_TYPE)
 
 
 async def _queue_depth(runtime: HubRuntime) -> GaugeMetricFamily | None:
