@@ -299,6 +299,7 @@ def test_a_worker_s_own_metrics_port_asks_for_the_token_too() -> None:
     token = f"metrics-{uuid.uuid4().hex}"
     port = free_port()
     server = start_metrics_server("127.0.0.1", port, SecretStr(token))
+    assert known_secrets.scrub(token) == REDACTED
     try:
         url = f"http://127.0.0.1:{port}"
         refused = httpx.get(f"{url}/metrics", headers={"Authorization": "Bearer wrong"})

@@ -38,6 +38,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from pydantic import SecretStr
 
+from bridgehub.kit.redaction import known_secrets
 from bridgehub.settings import Settings
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -162,7 +163,8 @@ def exposition(snapshot: Iterable[Metric] = ()) -> bytes:
     """Every family in Prometheus' text format: of all the processes writing to the folder
     in multiprocess mode, of this process otherwise; with `snapshot`, families read just
     now (from the database, say)."""
-    registry = CollectorRegistry(auto_describe=True)
+    # Without auto_describe, registering does not read every process's files a second time.
+    registry = CollectorRegistry()
     directory = multiprocess_directory()
     if directory is None:
         registry.register(_ThisProcess())
@@ -200,6 +202,8 @@ def start_metrics_server(host: str, port: int, token: SecretStr | None) -> WSGIS
     """Serve /metrics on a port of its own, from a thread, until the process ends or the
     server is shut down: for a process without the API (a worker on a machine of its own).
     Behind `token` as the API's is."""
+    if token is not None:
+        known_secrets.register(token.get_secret_value())
     server = make_server(
         host, port, _metrics_app(token), server_class=_Server, handler_class=_QuietHandler
     )
