@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from bridgehub.app import create_app
 from bridgehub.db import migrate
 from bridgehub.db.embedded import EmbeddedServer, create_database, start_embedded_postgres
+from bridgehub.logs import configure_logging
 from bridgehub.settings import Settings
 
 # Fixtures shared by the contact, sync and interaction tests, and by the UI's contact pages.
@@ -170,3 +172,12 @@ def hub_sql(hub: FastAPI) -> HubSql:
             await session.execute(text(statement))
 
     return run
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """Everything the hub logs during the test, as the production handler renders it."""
+    stream = io.StringIO()
+    configure_logging("debug", "json", stream=stream)
+    yield stream
+    configure_logging("info", "console")

@@ -29,16 +29,19 @@ CONTACTS = 60
 
 @dataclass
 class PageControl:
-    """ASGI middleware around a bridge: slows contact pages down, or breaks every page
-    request from the `failing_from`-th on, to stage failures and kills mid-run."""
+    """ASGI middleware around a bridge: slows contact pages (or what `slowed` names) down, or
+    breaks every such request from the `failing_from`-th on, to stage failures and kills
+    mid-run."""
 
     app: ASGIApp
     delay: float = 0.0
     failing_from: int | None = None
     requests: int = 0
+    slowed: tuple[str, ...] = ("contact_sync",)
+    """Ends of the paths concerned."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].endswith("contact_sync"):
+        if scope["type"] != "http" or not scope["path"].endswith(self.slowed):
             await self.app(scope, receive, send)
             return
         body = b""

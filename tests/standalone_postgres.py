@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.test_serve import free_port
+from tests.processes import free_port
 
 BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
 # PostgreSQL refuses to run as root; Debian's package makes this user.

@@ -6,12 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,16 +21,10 @@ from bridgehub.metrics import MULTIPROCESS_VARIABLE, start_metrics_server
 from bridgehub.settings import Settings
 from tests.conftest import HUB_URL, NewDatabase, Tenant
 from tests.executions.test_executions import ENDPOINT, execute
-from tests.faults.served_hub import (
-    HUB_SETTINGS,
-    connected_account,
-    serving,
-    sync_run,
-    wait_for,
-)
+from tests.faults.served_hub import HUB_SETTINGS, connected_account, sync_run, wait_for
 from tests.helpdesk_fixtures import PAGE_SIZE, Helpdesk, RunJobs, SyncNow
 from tests.metric_samples import Samples, scrape
-from tests.test_serve import free_port
+from tests.processes import free_port, running_hub, running_worker
 
 HELPDESK = "demo-helpdesk"
 DASHBOARD = Path(__file__).resolve().parents[1] / "docs" / "grafana-dashboard.json"
@@ -210,7 +201,7 @@ def _delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return after.value(name, **labels) - before.value(name, **labels)
 
 
-def test_serve_and_a_worker_report_together_from_one_metrics_folder(
+def test_serve_s_processes_and_a_worker_report_together_from_one_metrics_folder(
     tmp_path: Path, new_database: NewDatabase, helpdesk: Helpdesk
 ) -> None:
     metrics_folder = tmp_path / "metrics"
@@ -221,11 +212,24 @@ def test_serve_and_a_worker_report_together_from_one_metrics_folder(
         "BRIDGEHUB_METRICS_DIR": str(metrics_folder),
         "BRIDGEHUB_WORKERS": "0",  # every job is the worker's
     }
-    with serving(tmp_path, settings) as hub_url, _worker(tmp_path, settings) as worker_url:
+    hub_url = f"http://127.0.0.1:{free_port()}"
+    worker_url = f"http://127.0.0.1:{free_port()}"
+    with (
+        (tmp_path / "serve.log").open("w") as serve_log,
+        running_hub(
+            tmp_path, int(hub_url.rsplit(":", 1)[1]), settings, serve_log, ["--processes", "2"]
+        ),
+        running_worker(
+            tmp_path,
+            settings,
+            arguments=["--metrics-port", worker_url.rsplit(":", 1)[1]],
+        ) as worker,
+    ):
+        wait_for(lambda: _answers(f"{worker_url}/metrics"), "the worker's /metrics", 30)
+        liveness_checks = _until_both_api_processes_counted(hub_url, metrics_folder, worker.pid)
         with connected_account(hub_url, helpdesk) as (account, activation_id):
             asked = account.post(f"/v1/activations/{activation_id}/sync", json={"what": "contacts"})
             assert asked.status_code == 202, asked.text
-
             run_id = asked.json()["run_id"]
 
             def finished() -> bool:
@@ -239,16 +243,34 @@ def test_serve_and_a_worker_report_together_from_one_metrics_folder(
     contact_pages = {"integration": HELPDESK, "endpoint": "contacts", "outcome": "ok"}
     validation = {"integration": HELPDESK, "endpoint": "auth_validation", "outcome": "ok"}
     run = {"integration": HELPDESK, "kind": "contacts", "outcome": "succeeded"}
+    live = {"method": "GET", "route": "/health/live", "status": "200"}
     for seen in (from_hub, from_worker):
-        # The worker's bridge calls and run, serve's validation: both processes counted.
+        # Both API processes' requests, the worker's bridge calls and run, an API process's
+        # validation: every process counted, each once.
+        assert seen.value("bridgehub_http_requests_total", **live) == liveness_checks
         assert seen.value("bridgehub_bridge_calls_total", **contact_pages) == pages > 0
         assert seen.value("bridgehub_bridge_calls_total", **validation) == 1
         assert seen.value("bridgehub_sync_runs_total", **run) == 1
-        # Answered by serve before the worker started: a worker starting beside it keeps them.
+        # Answered before the worker started: a worker starting beside them keeps them.
         health = {"method": "GET", "route": "/health", "status": "200"}
         assert seen.value("bridgehub_http_requests_total", **health) >= 1
         assert "/stale" not in seen.label_values("bridgehub_http_requests_total", "route")
     assert from_hub.value("bridgehub_queue_jobs", queue="sync", status="doing") == 0
+
+
+def _until_both_api_processes_counted(hub_url: str, folder: Path, worker_pid: int) -> int:
+    """Ask /health/live until two processes besides the worker have counted a request (the
+    kernel hands each connection to either API process); answers how many were asked."""
+    asked = 0
+    while len(_processes_with_counts(folder) - {worker_pid}) < 2:
+        assert asked < 500, "one API process answered every request"
+        assert httpx.get(f"{hub_url}/health/live", timeout=10).status_code == 200
+        asked += 1
+    return asked
+
+
+def _processes_with_counts(folder: Path) -> set[int]:
+    return {int(file.stem.rsplit("_", 1)[1]) for file in folder.glob("counter_*.db")}
 
 
 def _leave_stale_counts(folder: Path) -> None:
@@ -265,27 +287,6 @@ def _leave_stale_counts(folder: Path) -> None:
         check=True,
     )
     assert list(folder.glob("counter_*.db"))
-
-
-@contextmanager
-def _worker(home: Path, settings: dict[str, str]) -> Iterator[str]:
-    """`bridgehub worker` serving its own /metrics; answers where."""
-    port = free_port()
-    environment = {**os.environ, **settings, "BRIDGEHUB_HOME": str(home)}
-    with (home / "worker.log").open("w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "bridgehub", "worker", "--metrics-port", str(port)],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_for(lambda: _answers(f"{url}/metrics"), "the worker's /metrics", 30)
-            yield url
-        finally:
-            worker.send_signal(signal.SIGINT)
-            worker.wait(timeout=30)
 
 
 def _answers(url: str) -> bool:

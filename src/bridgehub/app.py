@@ -36,6 +36,8 @@ from bridgehub.kit.body import JsonApiBodies
 from bridgehub.kit.errors import HubError
 from bridgehub.kit.paths import format_path
 from bridgehub.kit.redaction import known_secrets
+from bridgehub.kit.request_id import HEADER as REQUEST_ID_HEADER
+from bridgehub.kit.request_id import RequestIds, request_id_of
 from bridgehub.kit.schemas import error_responses
 from bridgehub.kit.text import refuse_unstorable_text
 from bridgehub.settings import Settings, get_settings
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
             if settings.admin_key is not None:
                 known_secrets.register(settings.admin_key.get_secret_value())
             async with runtime.sessionmaker() as session:
-                _announce_admin_key(await ensure_admin_key(session, settings))
+                announce_admin_key(await ensure_admin_key(session, settings))
             async with background_worker(runtime, concurrency=settings.workers):
                 log.info("hub ready", version=__version__)
                 yield
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     # reads the matched route from the scope the router received.
     app.add_middleware(HttpMetrics)
     app.add_middleware(JsonApiBodies)
+    # Outermost, so that every line logged for a request, its errors' included, carries it.
+    app.add_middleware(RequestIds)
     app.include_router(catalog_router)
     app.include_router(integration_removal_router)
     app.include_router(accounts_router)
@@ -136,7 +140,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     return app
 
 
-def _announce_admin_key(key: str | None) -> None:
+def announce_admin_key(key: str | None) -> None:
     # Printed, never logged: log lines are shipped and kept, and a key must not be.
     if key is not None:
         print(
@@ -197,8 +201,19 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path, error_type=type(error).__name__)
-        return _error(500, "internal_error", "An unexpected error occurred; it has been logged.")
+        request_id = request_id_of(request)
+        log.exception(
+            "unhandled error",
+            path=request.url.path,
+            error_type=type(error).__name__,
+            request_id=request_id,
+        )
+        response = _error(
+            500, "internal_error", "An unexpected error occurred; it has been logged."
+        )
+        if request_id is not None:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        return response
 
 
 def _allowed_methods(request: Request) -> list[str]:

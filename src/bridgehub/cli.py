@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,15 +12,14 @@ from typing import Annotated, Any, NoReturn, Optional
 from urllib.parse import quote
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bridgehub import serving
 from bridgehub.accounts.auth import ADMIN_KEY_PREFIX, new_key
 from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
-from bridgehub.app import create_app
 from bridgehub.bridge import NetworkPolicy
 from bridgehub.conformance import (
     DEFAULT_MAX_PAGES,
@@ -49,7 +47,7 @@ from bridgehub.syncs import runner
 from bridgehub.syncs.models import SyncKind, SyncRun, SyncStatus
 from bridgehub.syncs.service import sync_service
 from bridgehub.vault import KEY_FILE_NAME, Vault, add_key_to_file, vault_from_settings
-from bridgehub.worker import open_runtime, work
+from bridgehub.worker import open_runtime, process_name, work
 
 app = typer.Typer(help="bridgehub: integrations hub for contact centers.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Manage the integration catalog.", no_args_is_help=True)
@@ -69,18 +67,16 @@ Paths = Annotated[
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Address to listen on.")] = None,  # noqa: UP045
     port: Annotated[Optional[int], typer.Option(help="Port to listen on.")] = None,  # noqa: UP045
+    processes: Annotated[
+        int, typer.Option(min=1, help="API processes sharing the port (uvicorn's supervisor).")
+    ] = 1,
 ) -> None:
-    """Run the hub: API, migrations and (without DATABASE_URL) the embedded PostgreSQL."""
+    """Run the hub: API, migrations, a worker in each process (unless BRIDGEHUB_WORKERS=0)
+    and, without DATABASE_URL, the embedded PostgreSQL."""
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
     prepare_metrics_directory(settings)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-        log_config=None,  # keep our logging, which scrubs secrets
-        proxy_headers=True,
+    serving.serve(
+        settings, host=host or settings.host, port=port or settings.port, processes=processes
     )
 
 
@@ -113,8 +109,7 @@ def worker(
 
 async def _work(settings: Settings, concurrency: int, queues: list[str] | None) -> None:
     async with open_runtime(settings) as runtime:
-        name = f"{socket.gethostname()}-{os.getpid()}"
-        await work(runtime, concurrency=concurrency, name=name, queues=queues)
+        await work(runtime, concurrency=concurrency, name=process_name("worker"), queues=queues)
 
 
 @app.command(name="sync")

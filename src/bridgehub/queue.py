@@ -78,10 +78,16 @@ async def jobs_by_queue_and_status(session: AsyncSession) -> dict[tuple[str, str
     return counts
 
 
-def every_minute(
-    jobs: procrastinate.Blueprint, name: str, job: Callable[..., Awaitable[None]]
+EVERY_MINUTE = "* * * * *"
+EVERY_TEN_SECONDS = "* * * * * */10"
+"""A sixth field counts seconds."""
+
+
+def periodic(
+    jobs: procrastinate.Blueprint, name: str, job: Callable[..., Awaitable[None]], *, cron: str
 ) -> None:
-    """Declare `job` as the maintenance task `name`, deferred every minute. It is queued at
-    most once at a time, however many workers' schedulers fire."""
+    """Declare `job` as the maintenance task `name`, deferred at each tick of `cron`. Each
+    tick is deferred once however many workers' schedulers fire (procrastinate records the
+    ticks it deferred), and a job is queued at most once at a time."""
     task = jobs.task(name=name, queue=MAINTENANCE_QUEUE, pass_context=True, queueing_lock=name)
-    jobs.periodic(cron="* * * * *")(task(job))
+    jobs.periodic(cron=cron)(task(job))

@@ -51,7 +51,10 @@ class Settings(BaseSettings):
         default=10_000, ge=1, description="A sync run stops with an error after this many pages."
     )
     workers: int = Field(
-        default=4, ge=0, description="Jobs `serve` runs at once in its own worker (0: none)."
+        default=4,
+        ge=0,
+        description="Jobs each `serve` process runs at once in its own worker; 0 makes it "
+        "API-only, leaving jobs to `bridgehub worker` processes.",
     )
     interactions_timeout_seconds: float = Field(
         default=4.0,
@@ -79,6 +82,18 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest pause a bridge's `Retry-After` may impose; a longer one is "
         "shortened to this.",
+    )
+    shutdown_requests_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="On SIGTERM, how long `serve` lets requests in flight finish before it "
+        "closes their connections.",
+    )
+    shutdown_jobs_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="On SIGTERM, how long a worker lets running jobs finish before it hands "
+        "them back to the queue (a sync resumes from its last stored page elsewhere).",
     )
     integration_concurrency: int = Field(
         default=4, ge=1, description="Actions run at once against one integration's bridge."

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -28,7 +30,7 @@ from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.db.outage import DATABASE_ERRORS, unreachable
 from bridgehub.executions import tasks as execution_tasks
-from bridgehub.queue import RECOVER_STALLED_JOBS, every_minute, libpq_url
+from bridgehub.queue import EVERY_TEN_SECONDS, RECOVER_STALLED_JOBS, libpq_url, periodic
 from bridgehub.runtime import Runtime, bridge_client
 from bridgehub.settings import Settings
 from bridgehub.syncs import tasks as sync_tasks
@@ -40,6 +42,11 @@ log = structlog.get_logger(__name__)
 _FIRST_PAUSE = 0.5
 _LONGEST_PAUSE = 8.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# A worker proves it is alive this often; one silent for STALLED_AFTER_SECONDS (four beats
+# missed) is taken for dead and its jobs go back to the queue at the next recovery tick
+# (every ten seconds), so a killed worker's jobs resume 20 to 30 s later.
+HEARTBEAT_SECONDS = 5.0
+STALLED_AFTER_SECONDS = 20.0
 # What losing the database raises in a worker: procrastinate wraps the driver's errors.
 _LOST_DATABASE: tuple[type[Exception], ...] = (*DATABASE_ERRORS, ConnectorException)
 
@@ -81,7 +88,7 @@ async def background_worker(
     runtime: Runtime,
     *,
     concurrency: int,
-    name: str = "serve",
+    name: str | None = None,
     queues: list[str] | None = None,
 ) -> AsyncIterator[None]:
     """Run a worker beside the caller (the API process) for as long as the block runs, on
@@ -93,7 +100,7 @@ async def background_worker(
         work(
             runtime,
             concurrency=concurrency,
-            name=name,
+            name=name or process_name("serve"),
             install_signal_handlers=False,
             queues=queues,
         )
@@ -104,6 +111,11 @@ async def background_worker(
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
+
+
+def process_name(role: str) -> str:
+    """How a worker names itself in logs: its role, machine and process."""
+    return f"{role}-{socket.gethostname()}-{os.getpid()}"
 
 
 async def work(
@@ -127,7 +139,12 @@ async def work(
         "install_signal_handlers": False,
         "additional_context": runtime.job_context(),
         "delete_jobs": "successful",
-        "worker_middleware": [_measure_start_delay],
+        "worker_middleware": [_log_with_job_ids, _measure_start_delay],
+        "update_heartbeat_interval": HEARTBEAT_SECONDS,
+        "stalled_worker_timeout": STALLED_AFTER_SECONDS,
+        # Past it, jobs still running are cancelled and go back to the queue (their tasks
+        # retry): a sync resumes from its last stored page.
+        "shutdown_graceful_timeout": runtime.settings.shutdown_jobs_seconds,
     }
     if queues:  # none given: every queue
         options["queues"] = queues
@@ -162,6 +179,19 @@ async def _measure_start_delay(
         # Never below 0: the worker's clock and the database's may differ a little.
         metrics.job_start_delay.labels(job.queue).observe(max(waited, 0.0))
     return await call_next()
+
+
+async def _log_with_job_ids(
+    call_next: Callable[[], Awaitable[Any]], context: JobContext, worker: Worker
+) -> Any:
+    """Every line logged while a job runs names the job and what it works on: its arguments
+    are the ids of a sync run, an execution, an activation."""
+    del worker
+    job = context.job
+    with structlog.contextvars.bound_contextvars(
+        job_id=job.id, task=job.task_name, **job.task_kwargs
+    ):
+        return await call_next()
 
 
 class _StopRequest:
@@ -208,13 +238,15 @@ async def _hand_back_after_outage(queue: procrastinate.App, worker_id: int | Non
         pause = min(pause * 2, _LONGEST_PAUSE)
 
 
-async def requeue_stalled(queue: procrastinate.App, *, seconds_since_heartbeat: float = 30) -> int:
+async def requeue_stalled(
+    queue: procrastinate.App, *, seconds_since_heartbeat: float = STALLED_AFTER_SECONDS
+) -> int:
     """Put back in the queue the jobs of workers that stopped sending heartbeats (a worker
     killed or cut off): whoever takes them resumes the work."""
     manager = queue.job_manager
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat))
     for job in stalled:
-        log.warning("requeuing a stalled job", job_id=job.id, task=job.task_name)
+        log.warning("requeuing a stalled job", stalled_job_id=job.id, stalled_task=job.task_name)
         await manager.retry_job(job)
     return len(stalled)
 
@@ -226,5 +258,5 @@ async def recover_stalled_jobs(context: JobContext, timestamp: int) -> None:
 
 def _recovery() -> procrastinate.Blueprint:
     jobs = procrastinate.Blueprint()
-    every_minute(jobs, RECOVER_STALLED_JOBS, recover_stalled_jobs)
+    periodic(jobs, RECOVER_STALLED_JOBS, recover_stalled_jobs, cron=EVERY_TEN_SECONDS)
     return jobs

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,7 +12,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from bridgehub.logs import configure_logging
 from tests.activations.conftest import (
     SteeredBridge,
     authorize,
@@ -22,15 +20,6 @@ from tests.activations.conftest import (
     oauth2_integration,
 )
 from tests.conftest import Tenant
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    """Everything the hub logs during the test, as the production handler renders it."""
-    stream = io.StringIO()
-    configure_logging("debug", "json", stream=stream)
-    yield stream
-    configure_logging("info", "console")
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ run resumes from its last written page, losing and duplicating nothing."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 
@@ -19,29 +17,23 @@ from bridgehub.settings import Settings
 from bridgehub.worker import requeue_stalled
 from tests.conftest import Tenant
 from tests.helpdesk_fixtures import CONTACTS, PAGE_SIZE, Helpdesk, RunJobs, all_contacts
+from tests.processes import BRIDGES_ON_LOOPBACK, bridgehub
 
 
 def start_worker(
     settings: Settings, database_url: str, queue: str = SYNC_QUEUE
-) -> subprocess.Popen[bytes]:
+) -> subprocess.Popen[str]:
     """`bridgehub worker` in a process of its own, one job at a time from `queue`."""
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "BRIDGEHUB_HOME": str(settings.home),
-        "BRIDGEHUB_ALLOW_PRIVATE_NETWORKS": "true",
-        "BRIDGEHUB_ALLOW_HTTP": "true",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bridgehub", "worker", "--concurrency", "1", "--queue", queue],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return bridgehub(
+        ["worker", "--concurrency", "1", "--queue", queue],
+        settings.home,
+        {"DATABASE_URL": database_url, **BRIDGES_ON_LOOPBACK},
+        subprocess.DEVNULL,
     )
 
 
 async def kill_once(
-    worker: subprocess.Popen[bytes], done: Callable[[], Awaitable[bool]], what: str
+    worker: subprocess.Popen[str], done: Callable[[], Awaitable[bool]], what: str
 ) -> None:
     """SIGKILL `worker` as soon as it has `done` part of its work (`what`, for the failure)."""
     try:

@@ -14,14 +14,9 @@ import httpx
 
 from tests.conftest import ADMIN_KEY, as_account
 from tests.helpdesk_fixtures import Helpdesk, helpdesk_activation, helpdesk_catalog
-from tests.test_serve import free_port, running_hub
+from tests.processes import BRIDGES_ON_LOOPBACK, free_port, running_hub
 
-HUB_SETTINGS = {
-    "BRIDGEHUB_ADMIN_KEY": ADMIN_KEY,
-    # The bridge of these tests runs on 127.0.0.1 over plain HTTP.
-    "BRIDGEHUB_ALLOW_PRIVATE_NETWORKS": "true",
-    "BRIDGEHUB_ALLOW_HTTP": "true",
-}
+HUB_SETTINGS = {"BRIDGEHUB_ADMIN_KEY": ADMIN_KEY, **BRIDGES_ON_LOOPBACK}
 
 
 @contextmanager
@@ -32,10 +27,13 @@ def serving(home: Path, settings: dict[str, str]) -> Iterator[str]:
 
 
 @contextmanager
-def connected_account(hub_url: str, helpdesk: Helpdesk) -> Iterator[tuple[httpx.Client, str]]:
-    """A new account of the hub with the helpdesk connected: its client and activation id."""
+def connected_account(
+    hub_url: str, helpdesk: Helpdesk, *, catalog: bool = True
+) -> Iterator[tuple[httpx.Client, str]]:
+    """A new account of the hub with the helpdesk connected (its integration put in the
+    catalog first, unless it is there already): its client and activation id."""
     with httpx.Client(base_url=hub_url, headers=as_account(ADMIN_KEY), timeout=10) as admin:
-        for path, document in helpdesk_catalog(helpdesk):
+        for path, document in helpdesk_catalog(helpdesk) if catalog else ():
             assert admin.post(path, json=document).status_code == 201
         created = admin.post("/v1/accounts", json={"name": "Acme", "default_region": "US"})
     key = created.json()["api_key"]

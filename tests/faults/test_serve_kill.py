@@ -20,7 +20,7 @@ from tests.faults.served_hub import (
     wait_for,
 )
 from tests.helpdesk_fixtures import CONTACTS, Helpdesk
-from tests.test_serve import free_port, running_hub
+from tests.processes import free_port, running_hub
 
 RESUMED_WITHIN = 150.0
 """Seconds: a dead worker's heartbeat is overdue after 30 s, and stalled jobs are looked for

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.models import AccountKey, AdminKey
@@ -26,6 +26,7 @@ from bridgehub.settings import Settings
 
 ADMIN_KEY_PREFIX = "bh_admin_"
 ACCOUNT_KEY_PREFIX = "bh_acct_"
+_ADMIN_KEY_LOCK = 0x61646D696E  # names "making the admin key" among the hub's advisory locks
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,12 @@ async def ensure_admin_key(session: AsyncSession, settings: Settings) -> str | N
     Returns the new key so that it can be shown once, or None when a key exists or
     `BRIDGEHUB_ADMIN_KEY` provides one.
     """
-    if settings.admin_key is not None or await session.scalar(
-        select(exists().select_from(AdminKey))
-    ):
+    if settings.admin_key is not None:
+        return None
+    # Hub processes starting together on a new database would each make one.
+    await session.execute(select(func.pg_advisory_xact_lock(_ADMIN_KEY_LOCK)))
+    if await session.scalar(select(exists().select_from(AdminKey))):
+        await session.commit()
         return None
     key = new_key(ADMIN_KEY_PREFIX)
     session.add(AdminKey(digest=digest(key)))

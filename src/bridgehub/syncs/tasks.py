@@ -7,7 +7,7 @@ import uuid
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
 
-from bridgehub.queue import RUN_SYNC, SCHEDULE_SYNCS, SYNC_QUEUE, every_minute
+from bridgehub.queue import EVERY_MINUTE, RUN_SYNC, SCHEDULE_SYNCS, SYNC_QUEUE, periodic
 from bridgehub.runtime import runtime_of
 from bridgehub.syncs import runner
 from bridgehub.syncs.service import sync_service
@@ -37,5 +37,5 @@ def blueprint() -> procrastinate.Blueprint:
         pass_context=True,
         retry=RetryStrategy(max_attempts=5, exponential_wait=2),
     )(run_sync)
-    every_minute(jobs, SCHEDULE_SYNCS, schedule_syncs)
+    periodic(jobs, SCHEDULE_SYNCS, schedule_syncs, cron=EVERY_MINUTE)
     return jobs

@@ -1,0 +1,76 @@
+"""Periodic work with several workers: each of them runs procrastinate's scheduler, yet every
+tick is deferred once, and every due activation is synchronized once."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+from tests.faults.served_hub import connected_account, wait_for
+from tests.helpdesk_fixtures import Helpdesk
+from tests.production.shape import Worker, deployed
+from tests.standalone_postgres import StandaloneServer
+
+ACCOUNTS = 4
+WORKERS = 3
+KINDS = ("contacts", "agents")
+RECOVERY = "worker.recover_stalled_jobs"
+
+
+def test_three_workers_schedule_each_due_activation_once(
+    tmp_path: Path, standalone_postgres: StandaloneServer, helpdesk: Helpdesk
+) -> None:
+    with (
+        deployed(tmp_path, standalone_postgres, api_processes=1, workers=WORKERS) as deployment,
+        ExitStack() as accounts,
+    ):
+        connected = [
+            accounts.enter_context(connected_account(deployment.hub_url, helpdesk, catalog=n == 0))
+            for n in range(ACCOUNTS)
+        ]
+        # New activations have never synchronized: all are due at the next minute's tick.
+        wait_for(
+            lambda: all(len(_scheduled_runs(account)) == len(KINDS) for account, _ in connected),
+            "the minute's tick to schedule every activation",
+            90,
+        )
+        wait_for(lambda: all(_ended(account) for account, _ in connected), "the runs to end", 60)
+        for account, activation_id in connected:
+            runs = _scheduled_runs(account)
+            assert sorted(run["what"] for run in runs) == sorted(KINDS)
+            assert {run["activation_id"] for run in runs} == {activation_id}
+            assert {run["status"] for run in runs} == {"succeeded"}
+        wait_for(
+            lambda: len(_ticks_started(deployment.workers, RECOVERY)) >= 2,
+            "two ten-second ticks",
+            30,
+        )
+        ticks = _ticks_started(deployment.workers, "contacts.schedule_syncs")
+        recoveries = _ticks_started(deployment.workers, RECOVERY)
+    assert ticks, "no scheduling tick ran"
+    assert set(ticks.values()) == {1}, f"a tick ran more than once: {ticks}"
+    assert set(recoveries.values()) == {1}, f"a recovery tick ran more than once: {recoveries}"
+
+
+def _scheduled_runs(account: httpx.Client) -> list[dict[str, str]]:
+    runs: list[dict[str, str]] = account.get("/v1/sync-runs").json()["items"]
+    return [run for run in runs if run["trigger"] == "schedule"]
+
+
+def _ended(account: httpx.Client) -> bool:
+    return all(run["status"] not in ("queued", "running") for run in _scheduled_runs(account))
+
+
+def _ticks_started(workers: list[Worker], task: str) -> Counter[str]:
+    """How many times a job of `task` started for each tick, across the workers' logs."""
+    started = re.compile(rf"Starting job {re.escape(task)}\[\d+\]\(timestamp=(\d+)\)")
+    return Counter(
+        tick
+        for worker in workers
+        for line in worker.lines()
+        for tick in started.findall(line["event"])
+    )
