@@ -117,7 +117,7 @@ token_refreshes = Counter(
 )
 
 
-def prepare_metrics_directory(settings: Settings) -> Path:
+def prepare_metrics_directory(settings: Settings) -> None:
     """Make this process, and the processes it starts, write their metrics to one folder
     (`metrics_dir`, or `metrics` in the data folder), rid of the files of processes that
     are gone. Called once by the process that starts the others, before any metric has a
@@ -129,7 +129,6 @@ def prepare_metrics_directory(settings: Settings) -> Path:
     # prometheus_client chose where values live when it was imported, before the variable
     # was set; every value made from now on goes to the folder.
     values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
-    return directory
 
 
 def _remove_stale_files(directory: Path) -> None:
@@ -155,18 +154,14 @@ def _running(pid: int) -> bool:
     return True
 
 
-def multiprocess_directory() -> str | None:
-    return os.environ.get(MULTIPROCESS_VARIABLE) or None
-
-
 def exposition(snapshot: Iterable[Metric] = ()) -> bytes:
     """Every family in Prometheus' text format: of all the processes writing to the folder
     in multiprocess mode, of this process otherwise; with `snapshot`, families read just
     now (from the database, say)."""
     # Without auto_describe, registering does not read every process's files a second time.
     registry = CollectorRegistry()
-    directory = multiprocess_directory()
-    if directory is None:
+    directory = os.environ.get(MULTIPROCESS_VARIABLE)
+    if not directory:
         registry.register(_ThisProcess())
     else:
         MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
