@@ -44,7 +44,8 @@ _LONGEST_PAUSE = 8.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # A worker proves it is alive this often; one silent for STALLED_AFTER_SECONDS (four beats
 # missed) is taken for dead and its jobs go back to the queue at the next recovery tick
-# (every ten seconds), so a killed worker's jobs resume 20 to 30 s later.
+# (every ten seconds), and a worker polls the queue at least every 5 s: a killed worker's
+# jobs resume 20 to 35 s later.
 HEARTBEAT_SECONDS = 5.0
 STALLED_AFTER_SECONDS = 20.0
 # What losing the database raises in a worker: procrastinate wraps the driver's errors.
