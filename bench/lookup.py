@@ -176,7 +176,13 @@ class Server:
         command += ["--port", str(self.port), "--processes", str(processes)]
         if gunicorn:
             command = [
-                *("gunicorn", "--worker-class", "uvicorn.workers.UvicornWorker"),
+                *(
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--worker-class",
+                    "uvicorn.workers.UvicornWorker",
+                ),
                 *("--workers", str(processes), "--bind", f"127.0.0.1:{self.port}"),
                 "bridgehub.serving:served_app()",
             ]

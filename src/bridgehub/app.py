@@ -42,6 +42,7 @@ from bridgehub.kit.schemas import error_responses
 from bridgehub.kit.text import refuse_unstorable_text
 from bridgehub.settings import Settings, get_settings
 from bridgehub.syncs.endpoints import router as syncs_router
+from bridgehub.web.metrics import HttpMetrics, install_metrics_endpoint
 from bridgehub.web.oauth_return import router as oauth_callback_router
 from bridgehub.web.ui import install_ui
 from bridgehub.worker import background_worker, open_runtime
@@ -79,6 +80,9 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
         lifespan=lifespan,
         dependencies=[Depends(refuse_unstorable_text)],
     )
+    # Added first, so inside JsonApiBodies: it hands on a copy of the scope, and HttpMetrics
+    # reads the matched route from the scope the router received.
+    app.add_middleware(HttpMetrics)
     app.add_middleware(JsonApiBodies)
     # Outermost, so that every line logged for a request, its errors' included, carries it.
     app.add_middleware(RequestIds)
@@ -96,6 +100,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     app.include_router(automations_router)
     _install_error_handlers(app)
     install_ui(app)
+    install_metrics_endpoint(app, settings)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database reachability")
     async def health(session: DbSession) -> dict[str, str]:

@@ -39,6 +39,7 @@ from bridgehub.integrations.files import ConfigurationFile, check_files, kind_of
 from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import HubError, InvalidInput
 from bridgehub.logs import configure_logging
+from bridgehub.metrics import prepare_metrics_directory, start_metrics_server
 from bridgehub.runtime import Runtime
 from bridgehub.sdk.cli import BridgeNotFound, dumps, load_bridge, write_configuration_files
 from bridgehub.settings import Settings, get_settings
@@ -73,6 +74,7 @@ def serve(
     """Run the hub: API, migrations, a worker in each process (unless BRIDGEHUB_WORKERS=0)
     and, without DATABASE_URL, the embedded PostgreSQL."""
     settings = get_settings()
+    prepare_metrics_directory(settings)
     serving.serve(
         settings, host=host or settings.host, port=port or settings.port, processes=processes
     )
@@ -87,11 +89,21 @@ def worker(
             help="Only jobs of this queue (sync, actions, maintenance); repeatable. All by default."
         ),
     ] = None,
+    metrics_port: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            help="Serve /metrics on this port (at BRIDGEHUB_HOST), for a worker whose "
+            "machine runs no `bridgehub serve`."
+        ),
+    ] = None,
 ) -> None:
     """Run background jobs (syncs, actions, scheduling) alone; any number of workers, on any
     number of machines, share the database's queue."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    prepare_metrics_directory(settings)
+    if metrics_port is not None:
+        start_metrics_server(settings.host, metrics_port, settings.metrics_token)
     asyncio.run(_work(settings, concurrency, queue))
 
 

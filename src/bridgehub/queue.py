@@ -41,14 +41,41 @@ async def enqueue(
     **arguments: str,
 ) -> None:
     """Defer the task named `task` inside the session's transaction: the job exists only if
-    the transaction commits. (procrastinate's own `defer` uses a connection of its own.)"""
+    the transaction commits. (procrastinate's own `defer` uses a connection of its own.)
+
+    A job to run now is scheduled now: procrastinate keeps no time for it otherwise, and
+    the time it waited before a worker took it is measured from there."""
     await session.execute(
         text(
             "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
-            "CAST(:arguments AS jsonb), CAST(:at AS timestamptz))::procrastinate_job_to_defer_v1])"
+            "CAST(:arguments AS jsonb), COALESCE(CAST(:at AS timestamptz), now()))"
+            "::procrastinate_job_to_defer_v1])"
         ),
         {"queue": queue, "task": task, "lock": lock, "arguments": json.dumps(arguments), "at": at},
     )
+
+
+QUEUES = (SYNC_QUEUE, ACTIONS_QUEUE, MAINTENANCE_QUEUE)
+
+SCHEDULED = "scheduled"
+"""A job waiting for a later time (a retry's pause, say); procrastinate counts it as todo."""
+
+
+async def jobs_by_queue_and_status(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """How many jobs each queue holds in each status: procrastinate's (`todo` ready to run,
+    `doing`, `failed`...) with `scheduled` told apart from `todo`. Every queue's `todo` and
+    `doing` are there, 0 when empty, so that a drained queue still shows."""
+    counts = {(queue, status): 0 for queue in QUEUES for status in ("todo", "doing")}
+    rows = await session.execute(
+        text(
+            "SELECT queue_name, CASE WHEN status = 'todo' AND scheduled_at > now() "
+            "THEN :scheduled ELSE status::text END AS shown_status, count(*) "
+            "FROM procrastinate_jobs GROUP BY queue_name, shown_status"
+        ),
+        {"scheduled": SCHEDULED},
+    )
+    counts.update({(queue, status): count for queue, status, count in rows})
+    return counts
 
 
 EVERY_MINUTE = "* * * * *"

@@ -98,6 +98,15 @@ class Settings(BaseSettings):
     integration_concurrency: int = Field(
         default=4, ge=1, description="Actions run at once against one integration's bridge."
     )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Folder where the processes of one machine write their metrics for "
+        "/metrics to add up; `metrics` in `home` when unset.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics asks for `Authorization: Bearer <this token>`.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

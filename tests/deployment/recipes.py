@@ -37,6 +37,8 @@ CLEAN_STOPS = {0, -signal.SIGTERM}
 SIGTERM itself once it has shut down (a lone uvicorn process raises it again after its
 shutdown; the supervisor of `serve --processes` exits 0)."""
 
+METRICS_TOKEN = "metrics-token-of-the-tests"
+
 Replacements = Mapping[str, str]
 """Text of a recipe (a path, an address) and what stands for it here."""
 
@@ -293,20 +295,22 @@ def hub_settings(database_url: str, port: int) -> dict[str, str]:
         "BRIDGEHUB_ADMIN_KEY": ADMIN_KEY,
         "BRIDGEHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "BRIDGEHUB_PORT": str(port),
+        "BRIDGEHUB_METRICS_TOKEN": METRICS_TOKEN,
         **BRIDGES_ON_LOOPBACK,
     }
 
 
-def assert_a_sync_runs_through(
+@contextmanager
+def synced(
     processes: list[Process],
     hub_url: str,
     helpdesk: Helpdesk,
     logs: Path,
     api_processes: int = 1,
-) -> None:
-    """With `processes` running (the first is `serve`, with `api_processes` processes), the
-    hub is ready and a contact sync ends complete; then every process stops cleanly on
-    SIGTERM."""
+) -> Iterator[None]:
+    """`processes` running (the first is `serve`, with `api_processes` processes), the hub
+    ready and a contact sync ended complete, for the block; after it, every process stops
+    cleanly on SIGTERM."""
     with running(processes, logs) as started:
         wait_until_ready(hub_url, started)
         serve_log = log_path(logs, 0, processes[0])
@@ -314,6 +318,7 @@ def assert_a_sync_runs_through(
         run = sync_contacts(hub_url, helpdesk)
         assert run["status"] == "succeeded", run
         assert run["created"] == CONTACTS
+        yield
         assert_stop_cleanly(started)
 
 

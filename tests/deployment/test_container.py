@@ -11,7 +11,6 @@ from pathlib import Path
 from tests.conftest import ROOT
 from tests.deployment.recipes import (
     DOCKERFILE,
-    assert_a_sync_runs_through,
     assert_stop_cleanly,
     base_images,
     container_process,
@@ -23,6 +22,7 @@ from tests.deployment.recipes import (
     ran_jobs,
     read_environment_file,
     running,
+    synced,
     wait_until_ready,
     write_settings,
 )
@@ -79,7 +79,8 @@ def test_api_and_worker_containers_share_one_postgresql(
         DOCKERFILE, _replacements(api_home, port), {**shared, "BRIDGEHUB_WORKERS": "0"}
     )
     worker = container_process(DOCKERFILE, _replacements(worker_home, port), shared, ["worker"])
-    assert_a_sync_runs_through([api, worker], f"http://127.0.0.1:{port}", helpdesk, tmp_path)
+    with synced([api, worker], f"http://127.0.0.1:{port}", helpdesk, tmp_path):
+        pass
     assert not ran_jobs(log_path(tmp_path, 0, api))
 
 

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import ROOT
+import httpx
+
+from bridgehub.demo.helpdesk import HELPDESK
+from tests.conftest import ROOT, as_account
 from tests.deployment.recipes import (
     API_UNIT,
+    METRICS_TOKEN,
     WORKER_UNIT,
-    assert_a_sync_runs_through,
     hub_settings,
     log_path,
     ran_jobs,
+    synced,
     unit_process,
     write_settings,
 )
 from tests.helpdesk_fixtures import Helpdesk
+from tests.metric_samples import Samples
 from tests.processes import free_port
 from tests.standalone_postgres import StandaloneServer
 
@@ -40,8 +45,13 @@ def test_the_api_unit_and_two_worker_instances_share_one_postgresql(
     workers = [unit_process(WORKER_UNIT, replacements, instance) for instance in ("1", "2")]
 
     api_processes = int(api.argv[api.argv.index("--processes") + 1])
-    assert_a_sync_runs_through(
-        [api, *workers], f"http://127.0.0.1:{port}", helpdesk, tmp_path, api_processes
-    )
-    # The sync ran in a worker unit: the API's processes ran no job.
+    hub_url = f"http://127.0.0.1:{port}"
+    with synced([api, *workers], hub_url, helpdesk, tmp_path, api_processes):
+        # The units of one machine share its metrics folder (in the data folder): the
+        # API's /metrics counts the sync a worker unit ran.
+        scraped = httpx.get(f"{hub_url}/metrics", headers=as_account(METRICS_TOKEN))
+        samples = Samples.parse(scraped.text)
+        succeeded = {"integration": HELPDESK, "kind": "contacts", "outcome": "succeeded"}
+        assert samples.value("bridgehub_sync_runs_total", **succeeded) == 1
+    # The API's processes ran no job.
     assert not ran_jobs(log_path(tmp_path, 0, api))

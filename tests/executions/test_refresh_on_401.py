@@ -22,6 +22,7 @@ from bridgehub.demo.serving import serve
 from tests.activations.conftest import authorize
 from tests.conftest import HUB_URL, Tenant
 from tests.helpdesk_fixtures import RunJobs
+from tests.metric_samples import scrape
 
 SECRET = "crm-client-secret-for-tests"
 
@@ -57,6 +58,7 @@ async def test_a_401_refreshes_the_token_and_the_action_still_runs_once(
     assert (await authorize(tenant, started.json()["authorize_url"])).status_code == 200
 
     refreshes = provider.token_requests.get("refresh_token", 0)
+    before = await scrape(client)
     provider.expire_access_tokens()
     queued = await tenant.client.post(
         "/v1/executions",
@@ -74,3 +76,13 @@ async def test_a_401_refreshes_the_token_and_the_action_still_runs_once(
         True,
     ]
     assert len(bridge.created()) == 1
+    after = await scrape(client)
+    refreshed = {"integration": CRM, "outcome": "ok"}
+    assert after.value("bridgehub_token_refreshes_total", **refreshed) == (
+        before.value("bridgehub_token_refreshes_total", **refreshed) + 1
+    )
+    # The call refused with the old token and repeated with the new one is one call.
+    action = {"integration": CRM, "endpoint": "action", "outcome": "ok"}
+    assert after.value("bridgehub_bridge_calls_total", **action) == (
+        before.value("bridgehub_bridge_calls_total", **action) + 1
+    )

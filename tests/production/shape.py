@@ -35,6 +35,7 @@ def shared_settings(database: StandaloneServer) -> dict[str, str]:
 class Worker:
     process: subprocess.Popen[str]
     log: Path
+    metrics_url: str
 
     def lines(self) -> list[dict[str, Any]]:
         """What it logged so far, one JSON object a line."""
@@ -58,7 +59,8 @@ def deployed(
 ) -> Iterator[Deployment]:
     """`serve --processes api_processes` without a worker of its own, and `workers`
     `bridgehub worker` processes, on `database`, each in a folder of its own (as on
-    machines of their own: they share nothing but the database and their settings)."""
+    machines of their own: they share nothing but the database and their settings, and
+    each worker answers its own metrics on a port)."""
     settings = shared_settings(database)
     port = free_port()
     with ExitStack() as stack:
@@ -80,8 +82,14 @@ def deployed(
             worker_home = home / f"worker-{number}"
             worker_home.mkdir()
             worker_log = worker_home / "worker.log"
+            metrics_port = free_port()
             process = stack.enter_context(
-                running_worker(worker_home, settings, stack.enter_context(worker_log.open("w")))
+                running_worker(
+                    worker_home,
+                    settings,
+                    stack.enter_context(worker_log.open("w")),
+                    ["--metrics-port", str(metrics_port)],
+                )
             )
-            started.append(Worker(process, worker_log))
+            started.append(Worker(process, worker_log, f"http://127.0.0.1:{metrics_port}"))
         yield Deployment(f"http://127.0.0.1:{port}", serve, serve_log, started)

@@ -14,13 +14,14 @@ import httpx
 import psycopg
 import pytest
 
-from bridgehub.demo.helpdesk import HelpdeskBridge
+from bridgehub.demo.helpdesk import HELPDESK, HelpdeskBridge
 from bridgehub.demo.helpdesk_seed import seed
 from bridgehub.demo.helpdesk_store import HelpdeskDatabase
 from bridgehub.demo.serving import serve
 from tests.executions.test_executions import ACTION, TICKET
 from tests.faults.served_hub import connected_account, health, sync_run, wait_for
 from tests.helpdesk_fixtures import Helpdesk, PageControl
+from tests.metric_samples import Samples
 from tests.processes import STOP_BUDGET, seconds_to_stop
 from tests.production.shape import Deployment, Worker, deployed
 from tests.standalone_postgres import StandaloneServer
@@ -28,9 +29,25 @@ from tests.standalone_postgres import StandaloneServer
 CONTACTS = 20_000
 PAGE_SIZE = 500
 ACTIONS = 10
+FAMILIES = {
+    "bridgehub_http_requests",
+    "bridgehub_http_request_duration_seconds",
+    "bridgehub_bridge_calls",
+    "bridgehub_bridge_call_duration_seconds",
+    "bridgehub_sync_runs",
+    "bridgehub_sync_records",
+    "bridgehub_sync_run_duration_seconds",
+    "bridgehub_executions",
+    "bridgehub_execution_attempts",
+    "bridgehub_queue_jobs",
+    "bridgehub_job_start_delay_seconds",
+}
+"""Families this test makes samples of: in multiprocess mode a family appears with its first
+sample (token refreshes need OAuth 2.0: tests/executions/test_refresh_on_401.py)."""
+SYNC_REQUEST = {"method": "POST", "route": "/v1/activations/{activation_id}/sync", "status": "202"}
 TAKEN_OVER_WITHIN = 60.0
 """Seconds for the surviving worker to resume a killed worker's sync: its heartbeat is
-found stale after 20 s and requeued at the next ten-second tick, 30 s at most."""
+found stale after 20 s, requeued at the next ten-second tick, and polled for within 5 s."""
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +72,7 @@ def test_api_processes_and_workers_on_one_standalone_postgresql(
         survivor = next(w for w in deployment.workers if w.process.poll() is None)
         _assert_the_job_s_lines_name_the_run(survivor, run_id)
         _run_actions(account)
+        _assert_the_metrics_tell_what_happened(deployment.hub_url, survivor)
         _readiness_follows_the_database(deployment.hub_url, standalone_postgres)
         assert "Starting job" not in deployment.serve_log.read_text(), "API-only serve ran a job"
         for process in (deployment.serve, survivor.process):
@@ -126,6 +144,30 @@ def _run_actions(account: httpx.Client) -> None:
 
     wait_for(lambda: "queued" not in statuses() and "running" not in statuses(), "actions", 60)
     assert statuses() == ["succeeded"] * ACTIONS
+
+
+def _assert_the_metrics_tell_what_happened(hub_url: str, worker: Worker) -> None:
+    """The API processes' /metrics (requests, the queue) and the worker's (its bridge calls,
+    syncs, executions, jobs) hold every family, with what this test did counted."""
+    api = Samples.parse(httpx.get(f"{hub_url}/metrics").text)
+    jobs = Samples.parse(httpx.get(f"{worker.metrics_url}/metrics").text)
+    assert api.families | jobs.families >= FAMILIES, FAMILIES - (api.families | jobs.families)
+    assert api.value("bridgehub_http_requests_total", **SYNC_REQUEST) == 1
+    assert api.label_values("bridgehub_queue_jobs", "queue") >= {"sync", "actions"}
+    helpdesk = {"integration": HELPDESK}
+    assert (
+        jobs.value("bridgehub_sync_runs_total", **helpdesk, kind="contacts", outcome="succeeded")
+        == 1
+    )
+    assert (
+        jobs.value("bridgehub_sync_records_total", **helpdesk, kind="contacts", result="created")
+        == CONTACTS
+    )
+    assert jobs.value("bridgehub_executions_total", **helpdesk, status="succeeded") == ACTIONS
+    assert (
+        jobs.value("bridgehub_bridge_calls_total", **helpdesk, endpoint="contacts", outcome="ok")
+        > 0
+    )
 
 
 def _readiness_follows_the_database(hub_url: str, database: StandaloneServer) -> None:

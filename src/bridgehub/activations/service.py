@@ -166,7 +166,11 @@ class ActivationService:
         await release_connection(session)
         credentials = await tokens.credentials_for(runtime, activation)
         try:
-            await runtime.bridge.validate_auth(configuration.auth_validation_endpoint, credentials)
+            await runtime.bridge.validate_auth(
+                configuration.auth_validation_endpoint,
+                credentials,
+                integration=configuration.name,
+            )
         except CredentialsRejected as error:
             await tokens.mark_rejected(runtime, activation.id)
             await session.refresh(activation)

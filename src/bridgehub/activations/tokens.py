@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bridgehub import metrics
 from bridgehub.activations import credentials as vaulted
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.activations.oauth import OAuthClient, OAuthFailure, client_secret, token_lifetime
@@ -86,8 +87,10 @@ async def _refresh_locked(
     session: AsyncSession, runtime: Runtime, activation: Activation, current: vaulted.Credentials
 ) -> Mapping[str, Any] | None:
     configuration = integration_service.parse(activation.integration)
+    refreshes = metrics.token_refreshes
     refresh_token = current.tokens.get("refresh_token")
     if refresh_token is None or configuration.oauth2_configuration is None:
+        refreshes.labels(configuration.name, "no_refresh_token").inc()
         mark_needs_reauthorization(
             activation, "The access token was refused and there is no refresh token."
         )
@@ -96,9 +99,12 @@ async def _refresh_locked(
         token = await oauth_client(runtime, activation, configuration).refresh(refresh_token)
     except OAuthFailure as failure:
         if not failure.permanent:
+            refreshes.labels(configuration.name, "unavailable").inc()
             raise BridgeUnavailable(f"Could not refresh the access token: {failure}") from failure
+        refreshes.labels(configuration.name, "refused").inc()
         mark_needs_reauthorization(activation, f"Refreshing the access token failed: {failure}.")
         return None
+    refreshes.labels(configuration.name, "ok").inc()
     renewed = vaulted.Credentials(
         fields=current.fields, tokens=tokens_after_refresh(current.tokens, token)
     )

@@ -30,7 +30,9 @@ async def validate_with_bridge(
         return {}
     try:
         answer = await bridge.validate_auth(
-            configuration.auth_validation_endpoint, StaticCredentials(auth)
+            configuration.auth_validation_endpoint,
+            StaticCredentials(auth),
+            integration=configuration.name,
         )
     except CredentialsRejected as error:
         raise CredentialsRefused(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import textwrap
+import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,13 +24,14 @@ from typing import Any, Protocol, Self, TypeVar
 import httpx
 import structlog
 
-from bridgehub import __version__
+from bridgehub import __version__, metrics
 from bridgehub.bridge.errors import (
     BridgeError,
     BridgeUnavailable,
     CredentialsRejected,
     ProtocolViolation,
     RequestRefused,
+    TargetRefused,
 )
 from bridgehub.bridge.guard import (
     CheckedTarget,
@@ -156,6 +158,8 @@ class _Call:
     timeout: float
     """Of one attempt."""
     repeatable: bool  # safe to send again after a transient failure
+    kind: str  # as the protocol names the endpoint: "contacts"
+    integration: str  # whose bridge is called ("" outside an integration: check-bridge)
 
     def __str__(self) -> str:
         return f"The bridge's {self.endpoint} endpoint ({shown_url(self.url)})"
@@ -222,22 +226,44 @@ class BridgeClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def validate_auth(self, url: str, credentials: Credentials) -> dict[str, Any]:
+    async def validate_auth(
+        self, url: str, credentials: Credentials, *, integration: str = ""
+    ) -> dict[str, Any]:
         """Check the credentials. Answers the extra authentication values the bridge returned
-        ({} when none); CredentialsRejected when the credentials do not work."""
+        ({} when none); CredentialsRejected when the credentials do not work.
+
+        Every call names the `integration` whose bridge it calls, for the metrics."""
         call = _Call(
-            "authorization validation", url, self._timeouts.auth_validation, repeatable=True
+            "authorization validation",
+            url,
+            self._timeouts.auth_validation,
+            repeatable=True,
+            kind="auth_validation",
+            integration=integration,
         )
         return await self._call(
             call, credentials, lambda auth: AuthValidationRequest(auth=auth), parse_auth_values
         )
 
     async def fetch_contacts(
-        self, url: str, credentials: Credentials, *, checkpoint: str | None, offset: str | None
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        checkpoint: str | None,
+        offset: str | None,
+        integration: str = "",
     ) -> ContactPage:
         """One page of contacts: changed after `checkpoint` (all when None), from `offset`
         (the first page when None)."""
-        call = _Call("contact synchronization", url, self._timeouts.contacts, repeatable=True)
+        call = _Call(
+            "contact synchronization",
+            url,
+            self._timeouts.contacts,
+            repeatable=True,
+            kind="contacts",
+            integration=integration,
+        )
         meta = ContactSyncMeta(synchronization_checkpoint=checkpoint, offset=offset)
         return await self._call(
             call,
@@ -253,9 +279,17 @@ class BridgeClient:
         *,
         interaction_types: Sequence[str],
         contact: InteractionContact,
+        integration: str = "",
     ) -> InteractionResult:
         """The contact's interactions of the given types."""
-        call = _Call("interaction retrieval", url, self._timeouts.interactions, repeatable=True)
+        call = _Call(
+            "interaction retrieval",
+            url,
+            self._timeouts.interactions,
+            repeatable=True,
+            kind="interactions",
+            integration=integration,
+        )
         meta = InteractionMeta(interaction_types=tuple(interaction_types))
         return await self._call(
             call,
@@ -264,8 +298,17 @@ class BridgeClient:
             lambda body: parse_interactions(body, meta.interaction_types),
         )
 
-    async def fetch_agents(self, url: str, credentials: Credentials) -> AgentList:
-        call = _Call("agent synchronization", url, self._timeouts.agents, repeatable=True)
+    async def fetch_agents(
+        self, url: str, credentials: Credentials, *, integration: str = ""
+    ) -> AgentList:
+        call = _Call(
+            "agent synchronization",
+            url,
+            self._timeouts.agents,
+            repeatable=True,
+            kind="agents",
+            integration=integration,
+        )
         return await self._call(
             call, credentials, lambda auth: AgentSyncRequest(auth=auth), parse_agents
         )
@@ -278,11 +321,19 @@ class BridgeClient:
         data: Mapping[str, Any],
         contact_external_id: str | None = None,
         agent_external_id: str | None = None,
+        integration: str = "",
     ) -> ActionOutcome:
         """Run an action, once: a transient failure raises BridgeUnavailable for the caller
         to retry later. A 2xx means the action was done, so an answer that cannot be used
         is reported in `ActionOutcome.problem` instead of raised."""
-        call = _Call("action", url, self._timeouts.actions, repeatable=False)
+        call = _Call(
+            "action",
+            url,
+            self._timeouts.actions,
+            repeatable=False,
+            kind="action",
+            integration=integration,
+        )
         meta = ActionMeta(
             contact_external_id=contact_external_id, agent_external_id=agent_external_id
         )
@@ -307,7 +358,7 @@ class BridgeClient:
         parse: Callable[[Any], Result],
     ) -> Result:
         sent = [credentials.auth()]
-        with _concealed(sent):
+        with _measured(call), _concealed(sent):
             try:
                 answer = await self._send(call, request(dict(sent[0])))
             except CredentialsRejected:
@@ -510,6 +561,41 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 def _tls_extensions(target: CheckedTarget) -> dict[str, Any]:
     # The connection goes to an address, but TLS must still name and verify the host.
     return {} if target.server_name is None else {"sni_hostname": target.server_name}
+
+
+@contextmanager
+def _measured(call: _Call) -> Iterator[None]:
+    """Count the call by its outcome and time it, whatever ends it."""
+    started = time.perf_counter()
+    outcome = "ok"
+    try:
+        yield
+    except BaseException as error:
+        outcome = _outcome(error)
+        raise
+    finally:
+        metrics.bridge_calls.labels(call.integration, call.kind, outcome).inc()
+        metrics.bridge_call_duration.labels(call.integration, call.kind).observe(
+            time.perf_counter() - started
+        )
+
+
+def _outcome(error: BaseException) -> str:
+    for kind, outcome in _OUTCOMES:
+        if isinstance(error, kind):
+            return outcome
+    return "hub_error"  # a fault of the hub's own, not of the bridge
+
+
+_OUTCOMES: tuple[tuple[type[BaseException], str], ...] = (
+    (TargetRefused, "target_refused"),
+    (CredentialsRejected, "credentials_rejected"),
+    (RequestRefused, "request_refused"),
+    (BridgeUnavailable, "unavailable"),
+    (ProtocolViolation, "protocol_violation"),
+    # Given up by its caller: interactions are abandoned when a person stops waiting.
+    (asyncio.CancelledError, "cancelled"),
+)
 
 
 @contextmanager

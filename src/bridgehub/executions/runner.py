@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bridgehub import metrics
 from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.agents.models import Agent
@@ -83,6 +84,7 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
                 execution, ExecutionStatus.FAILED, error=f"The activation is {activation.status}."
             )
             await session.commit()
+            _count_if_finished(execution, activation.integration.name)
             return
         execution.status = ExecutionStatus.RUNNING
         execution.attempts += 1
@@ -98,6 +100,7 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
                 data=execution.data,
                 contact_external_id=contact_external_id,
                 agent_external_id=agent_external_id,
+                integration=activation.integration.name,
             )
         except BridgeError as error:
             _record(session, execution, started, clock, error)
@@ -117,6 +120,7 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
             execution.response = known_secrets.scrub_value(outcome.model_dump(exclude_none=True))
             _finish(execution, ExecutionStatus.SUCCEEDED)
         await session.commit()
+        _count_if_finished(execution, activation.integration.name)
         log.info(
             "action executed",
             execution_id=str(execution.id),
@@ -222,6 +226,12 @@ def _status_code(error: Exception | None) -> int | None:
         return 401
     status_code: int | None = getattr(error, "status_code", None)
     return status_code
+
+
+def _count_if_finished(execution: Execution, integration: str) -> None:
+    if execution.status in (ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED):
+        metrics.executions.labels(integration, execution.status).inc()
+        metrics.execution_attempts.labels(integration, execution.status).observe(execution.attempts)
 
 
 def _hold(execution: Execution) -> None:

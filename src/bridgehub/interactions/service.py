@@ -86,6 +86,7 @@ class InteractionService:
                     credentials,
                     interaction_types=asked.activation.interaction_types,
                     contact=about,
+                    integration=asked.name,
                 )
         except TimeoutError:
             message = f"did not answer within {runtime.settings.interactions_timeout_seconds:g} s"

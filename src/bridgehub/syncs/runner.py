@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bridgehub import metrics
 from bridgehub.accounts.models import AccountRecord
 from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
@@ -83,6 +84,7 @@ async def _carry_out(runtime: Runtime, run_id: uuid.UUID) -> None:
             )
         except (SyncFailed, BridgeError) as failure:
             await _fail(session, run, str(failure))
+        _count_finished(run, activation.integration.name)
 
 
 async def _sync_contacts(
@@ -93,7 +95,11 @@ async def _sync_contacts(
 
     async def read(offset: str | None) -> tuple[ContactPage, PreparedContacts]:
         page = await runtime.bridge.fetch_contacts(
-            url, credentials, checkpoint=run.checkpoint, offset=offset
+            url,
+            credentials,
+            checkpoint=run.checkpoint,
+            offset=offset,
+            integration=activation.integration.name,
         )
         async with runtime.sessionmaker() as lookup:
             return page, await prepare_contacts(lookup, owner, page.contacts)
@@ -154,7 +160,9 @@ async def _sync_agents(
     session: AsyncSession, runtime: Runtime, run: SyncRun, activation: Activation, owner: Owner
 ) -> None:
     url, credentials = await _endpoint_and_credentials(runtime, activation, SyncKind.AGENTS)
-    answer = await runtime.bridge.fetch_agents(url, credentials)
+    answer = await runtime.bridge.fetch_agents(
+        url, credentials, integration=activation.integration.name
+    )
     written = await replace_agents(session, owner, answer.agents)
     _record_page(run, written, answer.rejected)
     _succeed(run)
@@ -180,6 +188,25 @@ def _record_page(run: SyncRun, written: Written, rejected: Sequence[Rejection]) 
     if room > 0 and rejected:
         kept = [{"page": run.pages, "id": r.id, "reason": r.reason} for r in rejected[:room]]
         run.rejections = [*run.rejections, *kept]
+
+
+def _count_finished(run: SyncRun, integration: str) -> None:
+    """Count the run once it ended, with the totals of all its pages: counted by the process
+    that finishes it, a resumed run's pages are counted once."""
+    metrics.sync_runs.labels(integration, run.kind, run.status).inc()
+    for result, count in (
+        ("created", run.created),
+        ("updated", run.updated),
+        ("unchanged", run.unchanged),
+        ("rejected", run.rejected),
+        # Bridges cannot tell of deletions yet; the series is there for dashboards to name.
+        ("deleted", 0),
+    ):
+        metrics.sync_records.labels(integration, run.kind, result).inc(count)
+    if run.started_at is not None and run.finished_at is not None:
+        metrics.sync_run_duration.labels(integration, run.kind).observe(
+            (run.finished_at - run.started_at).total_seconds()
+        )
 
 
 def _succeed(run: SyncRun) -> None:
