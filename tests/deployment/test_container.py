@@ -9,21 +9,23 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.deployment.hub import (
+    assert_stop_cleanly,
+    hub_settings,
+    log_path,
+    ran_jobs,
+    running,
+    synced,
+    wait_until_ready,
+)
 from tests.deployment.recipes import (
     DOCKERFILE,
-    assert_stop_cleanly,
     base_images,
     container_process,
     final_stage,
     healthcheck_process,
-    hub_settings,
     instruction,
-    log_path,
-    ran_jobs,
     read_environment_file,
-    running,
-    synced,
-    wait_until_ready,
     write_settings,
 )
 from tests.helpdesk_fixtures import Helpdesk

@@ -10,14 +10,16 @@ import httpx
 
 from bridgehub.demo.helpdesk import HELPDESK
 from tests.conftest import ROOT, as_account
-from tests.deployment.recipes import (
-    API_UNIT,
+from tests.deployment.hub import (
     METRICS_TOKEN,
-    WORKER_UNIT,
     hub_settings,
     log_path,
     ran_jobs,
     synced,
+)
+from tests.deployment.recipes import (
+    API_UNIT,
+    WORKER_UNIT,
     unit_process,
     write_settings,
 )
