@@ -18,7 +18,7 @@ from bridgehub.agents.models import Agent
 from bridgehub.contacts.models import Contact
 from bridgehub.syncs.service import sync_service
 from tests.accounts.account_filters import TENANT_TABLES, unfiltered_tables, watching
-from tests.conftest import HUB_URL, Tenant, as_account, create_account
+from tests.conftest import HUB_URL, HubSql, Tenant, as_account, create_account
 from tests.helpdesk_fixtures import (
     Helpdesk,
     RunJobs,
@@ -180,6 +180,37 @@ async def _web_pages(transport: httpx.ASGITransport, key: str) -> None:
 async def _disconnect(tenant: Tenant) -> None:
     activation = (await tenant.client.get("/v1/activations")).json()["items"][0]["id"]
     assert (await tenant.client.delete(f"/v1/activations/{activation}")).status_code == 204
+
+
+async def test_jobs_queued_before_they_named_the_account_still_run(
+    tenant: Tenant, connected: str, run_jobs: RunJobs, hub_sql: HubSql
+) -> None:
+    """A database upgraded with jobs in its queue: their arguments lack `account_id`."""
+    started = await tenant.client.post(
+        f"/v1/activations/{connected}/sync", json={"what": "contacts"}
+    )
+    assert started.status_code == 202, started.text
+    await hub_sql(_FORGET_ACCOUNTS)
+    await run_jobs()
+    run = (await tenant.client.get(f"/v1/sync-runs/{started.json()['run_id']}")).json()
+    assert run["status"] == "succeeded", run
+    contact = next(c for c in await all_contacts(tenant) if c["phones"])
+    automation = {
+        "trigger": "call.missed",
+        "action": "demo-helpdesk/create_ticket",
+        "inputs": {"subject": "Missed call", "description": "{{contact.name}} called."},
+    }
+    assert (await tenant.client.post("/v1/automations", json=automation)).status_code == 201
+    call = {"from": contact["phones"][0], "to": "+15555550100"}
+    event = {"id": "evt-old-job", "type": "call.missed", "call": call}
+    assert (await tenant.client.post("/v1/events", json=event)).status_code == 202
+    await hub_sql(_FORGET_ACCOUNTS)
+    await run_jobs()
+    executions = (await tenant.client.get("/v1/executions")).json()["items"]
+    assert [e["status"] for e in executions] == ["succeeded"]
+
+
+_FORGET_ACCOUNTS = "UPDATE procrastinate_jobs SET args = args - 'account_id'"
 
 
 # The check itself ----------------------------------------------------------------------------
