@@ -1,8 +1,9 @@
 """Watching the SQL the hub sends for statements about tenant-owned rows that are not kept to
-one account: each SELECT, UPDATE and DELETE of a table with the `AccountOwned` mixin must
-compare that table's `account_id` (in its WHERE, or its JOIN's ON), and each INSERT must
-give `account_id`. Distributing those tables by account (docs/scaling.md) needs exactly
-that: a statement that names its account goes to one node.
+one account: in each SELECT, UPDATE and DELETE, every table with the `AccountOwned` mixin
+must have its `account_id` compared with a value, or joined to the `account_id` of a table
+that has (in the WHERE, or a JOIN's ON), and each INSERT must give `account_id`.
+Distributing those tables by account (docs/scaling.md) needs exactly that: a statement
+that names its account goes to one node.
 
 The check reads SQLAlchemy's statement objects, not SQL text: every statement a session
 executes (`do_orm_execute`: the hub's own selects, updates, deletes and inserts, its
@@ -64,13 +65,14 @@ def unfiltered_tables(statement: ClauseElement, parameters: Any = None) -> set[s
     if isinstance(statement, TextClause):
         return _unfiltered_in_text(statement.text)
     missing: set[str] = set()
-    if isinstance(statement, Insert):
-        if _tenant(statement.table) and not _inserts_account(statement, parameters):
-            missing.add(_tenant(statement.table) or "")
-    elif isinstance(statement, Update | Delete):
-        table = statement.table
-        if _tenant(table) and _key(table) not in _filtered([statement.whereclause]):
-            missing.add(_tenant(table) or "")
+    if isinstance(statement, Insert | Update | Delete) and (written := _tenant(statement.table)):
+        kept = (
+            _inserts_account(statement, parameters)
+            if isinstance(statement, Insert)
+            else _key(statement.table) in _filtered([statement.whereclause])
+        )
+        if not kept:
+            missing.add(written)
     for select, outer in _selects(statement):
         missing |= _unfiltered_in_select(select, outer)
     return missing
@@ -85,9 +87,9 @@ def _unfiltered_in_select(select: Select[Any], outer: frozenset[str]) -> set[str
     conditions = [select.whereclause, *_onclauses(froms)]
     filtered = _filtered(conditions, outer)
     return {
-        _tenant(table) or ""
+        name
         for table in _from_tables(froms)
-        if _tenant(table) and _key(table) not in filtered
+        if (name := _tenant(table)) and _key(table) not in filtered
     }
 
 
@@ -134,7 +136,7 @@ def _filtered(conditions: Iterable[ClauseElement | None], given: Iterable[str] =
             elif left or right:
                 other = element.right if left else element.left
                 if getattr(other, "table", None) is None:  # a value, not another column
-                    kept.add(left or right or "")
+                    kept.update(name for name in (left, right) if name)
         if not isinstance(element, Select):  # a subquery's conditions are its own
             pending.extend(element.get_children())
     while True:  # along the joins, as far as they reach
@@ -195,9 +197,9 @@ def _unfiltered_in_text(sql: str) -> set[str]:
 
 @dataclass
 class Watch:
-    """What the hub sent while watched: how many statements, and the unfiltered ones."""
+    """What the hub sent while watched: the tenant-owned tables named, the unfiltered
+    statements."""
 
-    statements: int = 0
     tables: set[str] = field(default_factory=set)
     """The tenant-owned tables the statements named."""
     unfiltered: list[Unfiltered] = field(default_factory=list)
@@ -214,17 +216,14 @@ def watching() -> Iterator[Watch]:
     watch = Watch()
 
     def on_execute(state: ORMExecuteState) -> None:
-        watch.statements += 1
         if isinstance(state.statement, ClauseElement):
             _note(watch, state.statement, state.parameters)
 
     def on_flush(session: Session, transaction: UOWTransaction, instances: Any) -> None:
         del transaction, instances
         for row in session.new:
-            if isinstance(row, AccountOwned):
-                watch.statements += 1
-                if row.account_id is None:
-                    _note(watch, type(row).__table__.insert(), None)
+            if isinstance(row, AccountOwned) and row.account_id is None:
+                _note(watch, type(row).__table__.insert(), None)
 
     event.listen(Session, "do_orm_execute", on_execute)
     event.listen(Session, "before_flush", on_flush)
