@@ -59,7 +59,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from pydantic import SecretStr
@@ -222,6 +222,17 @@ class Hub:
     noops: Noops = field(default_factory=lambda: Noops())
 
 
+class Clients(Protocol):
+    """What setting up and posting events need of a hub (this file's, or harness.Hub)."""
+
+    @property
+    def runtime(self) -> Any: ...  # bridgehub.runtime.Runtime
+    @property
+    def admin(self) -> httpx.AsyncClient: ...
+    @property
+    def account(self) -> httpx.AsyncClient: ...
+
+
 def _meter(hub: Hub) -> CpuMeter:
     return CpuMeter(
         {
@@ -289,8 +300,9 @@ async def hub_in_process(home: Path, args: argparse.Namespace) -> AsyncIterator[
         log_file.close()
 
 
-async def set_up(hub: Hub, bridge_url: str) -> None:
-    """Catalog, activation, contacts and agents synced, the automation: through the API."""
+async def set_up(hub: Clients, bridge_url: str) -> str:
+    """Catalog, activation, contacts and agents synced, the automation: through the API;
+    answers the activation's id."""
     from bridgehub.queue import SYNC_QUEUE
     from bridgehub.worker import work
 
@@ -321,12 +333,10 @@ async def set_up(hub: Hub, bridge_url: str) -> None:
     activated = _expect(
         await hub.account.post("/v1/activations", json={"integration": INTEGRATION}), 201
     )
-    hub.activation_id = activated["id"]
+    activation_id: str = activated["id"]
     for what in ("contacts", "agents"):
         started = _expect(
-            await hub.account.post(
-                f"/v1/activations/{hub.activation_id}/sync", json={"what": what}
-            ),
+            await hub.account.post(f"/v1/activations/{activation_id}/sync", json={"what": what}),
             202,
         )
         await work(
@@ -350,6 +360,7 @@ async def set_up(hub: Hub, bridge_url: str) -> None:
         },
     }
     _expect(await hub.account.post("/v1/automations", json=automation), 201)
+    return activation_id
 
 
 def event(name: str, index: int) -> dict[str, Any]:
@@ -444,7 +455,7 @@ async def floor(hub: Hub, count: int, concurrency: int, posters: int) -> Result:
     return Result(count, hub.noops.last - started, cpu)
 
 
-async def post_events(hub: Hub, run: str, count: int, posters: int) -> list[float]:
+async def post_events(hub: Clients, run: str, count: int, posters: int) -> list[float]:
     """POST /v1/events `count` times; answers each post's seconds."""
     latencies: list[float] = []
 
@@ -460,9 +471,11 @@ async def post_events(hub: Hub, run: str, count: int, posters: int) -> list[floa
     return latencies
 
 
-async def executions_finished(hub: Hub, count: int, since: datetime) -> datetime:
-    """Wait until `count` executions created since `since` succeeded; answers when the last
-    one finished (as the database has it)."""
+async def executions_finished(
+    hub: Clients, activation_id: str, count: int, since: datetime
+) -> datetime:
+    """Wait until `count` executions of `activation_id` created since `since` succeeded;
+    answers when the last one finished (as the database has it)."""
     deadline = time.perf_counter() + max(60.0, count / 10)
     while True:
         async with hub.runtime.sessionmaker() as session:
@@ -474,7 +487,7 @@ async def executions_finished(hub: Hub, count: int, since: datetime) -> datetime
                         "FROM executions WHERE activation_id = :activation "
                         "AND created_at >= :since"
                     ),
-                    {"activation": hub.activation_id, "since": since},
+                    {"activation": activation_id, "since": since},
                 )
             ).one()
         if failed:
@@ -496,7 +509,7 @@ async def pipeline(hub: Hub, run: str, count: int, concurrency: int, posters: in
         cpu.start()
         since = datetime.now(UTC)
         latencies = await post_events(hub, run, count, posters)
-        last = await executions_finished(hub, count, since)
+        last = await executions_finished(hub, hub.activation_id, count, since)
         cpu.stop()
     return Result(count, (last - since).total_seconds(), cpu, latencies)
 
@@ -522,7 +535,7 @@ async def phases(
         jobs.start()
         started_at = datetime.now(UTC)
         with _profiled(profile, "execute.prof"):
-            last = await executions_finished(hub, count, since)
+            last = await executions_finished(hub, hub.activation_id, count, since)
         jobs.stop()
     return posting, Result(count, (last - started_at).total_seconds(), jobs)
 
@@ -632,7 +645,7 @@ async def measure(args: argparse.Namespace) -> None:
         with bridge_process() as bridge:
             async with hub_in_process(Path(folder), args) as hub:
                 hub.bridge_pid = bridge.process.pid
-                await set_up(hub, bridge.url)
+                hub.activation_id = await set_up(hub, bridge.url)
                 hub.runtime.queue.task(name=NOOP_TASK, queue=NOOP_QUEUE)(hub.noops)
                 # Warm-up: connections opened, statements prepared, code paths run once.
                 await floor(hub, WARMUP, args.concurrency[0], args.posters)

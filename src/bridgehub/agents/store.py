@@ -23,7 +23,9 @@ async def replace_agents(
 ) -> Written:
     """Upsert the roster a bridge answered, and forget agents no longer in it."""
     rows = list({a.id: _agent_row(owner, a) for a in agents}.values())
-    removed = delete(Agent).where(Agent.activation_id == owner.activation_id)
+    removed = delete(Agent).where(
+        Agent.account_id == owner.account_id, Agent.activation_id == owner.activation_id
+    )
     if rows:
         removed = removed.where(Agent.external_id.not_in([row["external_id"] for row in rows]))
     await session.execute(removed)

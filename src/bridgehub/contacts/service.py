@@ -141,7 +141,13 @@ class ContactService:
 def _contacts(account: Account) -> Select[Contact, str]:
     return (
         select(Contact, Integration.name)
-        .join(Activation, Activation.id == Contact.activation_id)
+        # Joined on the account too: on a database distributed by account, the join stays
+        # on the node of the account's rows.
+        .join(
+            Activation,
+            (Activation.id == Contact.activation_id)
+            & (Activation.account_id == Contact.account_id),
+        )
         .join(Integration, Integration.id == Activation.integration_id)
         .where(owned_by(account, Contact))
     )

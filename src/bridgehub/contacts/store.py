@@ -89,7 +89,11 @@ async def _stored_hashes(
 ) -> dict[str, str]:
     found = await session.execute(
         _STORED_HASHES,
-        {"activation_id": owner.activation_id, "external_ids": to_json(external_ids).decode()},
+        {
+            "account_id": owner.account_id,
+            "activation_id": owner.activation_id,
+            "external_ids": to_json(external_ids).decode(),
+        },
     )
     return {row.external_id: row.content_hash for row in found}
 
@@ -101,6 +105,7 @@ def _stored_hashes_statement() -> Select[str, str]:
         cast(bindparam("external_ids", type_=Text), JSONB)
     ).table_valued("value")
     return select_(Contact.external_id, Contact.content_hash).where(
+        Contact.account_id == bindparam("account_id", type_=Uuid),
         Contact.activation_id == bindparam("activation_id", type_=Uuid),
         Contact.external_id.in_(select_(external_ids.c.value)),
     )

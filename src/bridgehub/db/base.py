@@ -42,6 +42,7 @@ class AccountOwned:
     """A table each of whose rows belongs to one account: `bridgehub.accounts.tenancy` keeps
     every query about an account to its own rows through this column."""
 
+    id: Mapped[uuid.UUID]
     account_id: Mapped[uuid.UUID]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub import metrics
+from bridgehub.accounts.tenancy import of_account
 from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.agents.models import Agent
@@ -32,15 +33,17 @@ _WAIT_FOR_A_SLOT = timedelta(seconds=1)
 _HUB_FAULT = "The hub could not carry out the action (its log says why); retry it once mended."
 
 
-async def perform(runtime: Runtime, execution_id: uuid.UUID) -> None:
+async def perform(
+    runtime: Runtime, execution_id: uuid.UUID, account_id: uuid.UUID | None = None
+) -> None:
     """One attempt at an execution, in one of its integration's concurrency slots; without a
     free slot, the execution waits its turn."""
     async with runtime.sessionmaker() as claim, claim.begin():
         found = (
             await claim.execute(
-                select(Execution.status, Action.integration_id)
+                select(Execution.status, Execution.account_id, Action.integration_id)
                 .join(Action, Action.id == Execution.action_id)
-                .where(Execution.id == execution_id)
+                .where(Execution.id == execution_id, of_account(Execution, account_id))
             )
         ).first()
         if found is None or found.status not in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
@@ -48,9 +51,11 @@ async def perform(runtime: Runtime, execution_id: uuid.UUID) -> None:
         if not await _take_slot(
             claim, found.integration_id, runtime.settings.integration_concurrency
         ):
-            await queue_execution(claim, execution_id, at=datetime.now(UTC) + _WAIT_FOR_A_SLOT)
+            await queue_execution(
+                claim, execution_id, found.account_id, at=datetime.now(UTC) + _WAIT_FOR_A_SLOT
+            )
             return
-        await _attempt(runtime, execution_id)
+        await _attempt(runtime, execution_id, found.account_id)
 
 
 async def _take_slot(session: AsyncSession, integration_id: int, slots: int) -> bool:
@@ -70,10 +75,12 @@ async def _take_slot(session: AsyncSession, integration_id: int, slots: int) -> 
 _SLOT_SPACE = 0x6578  # names the slot locks apart from the hub's other advisory locks
 
 
-async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
+async def _attempt(runtime: Runtime, execution_id: uuid.UUID, account_id: uuid.UUID) -> None:
     async with runtime.sessionmaker() as session:
         execution, activation, action, contact_external_id, agent_external_id = (
-            await session.execute(_ATTEMPT_CONTEXT, {"execution_id": execution_id})
+            await session.execute(
+                _ATTEMPT_CONTEXT, {"execution_id": execution_id, "account_id": account_id}
+            )
         ).one()
         if activation.status == ActivationStatus.NEEDS_REAUTHORIZATION:
             _hold(execution)
@@ -129,25 +136,42 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID) -> None:
         )
 
 
-# An execution (`execution_id`) with its activation and action, and who the action is about
-# and who does it as the bridge knows them (external ids, when the activation synced them).
-# Built once, as every attempt runs it: building a statement costs more than running it.
+# An execution (`execution_id` of `account_id`) with its activation and action, and who the
+# action is about and who does it as the bridge knows them (external ids, when the activation
+# synced them); every table on the execution's account, which keeps the statement on one node
+# of a database distributed by account. Built once, as every attempt runs it: building a
+# statement costs more than running it.
 _ATTEMPT_CONTEXT = (
     select(
         Execution,
         Activation,
         Action,
         select(Contact.external_id)
-        .where(Contact.id == Execution.contact_id, Contact.activation_id == Execution.activation_id)
+        .where(
+            Contact.account_id == Execution.account_id,
+            Contact.id == Execution.contact_id,
+            Contact.activation_id == Execution.activation_id,
+        )
         .scalar_subquery(),
         select(Agent.external_id)
-        .where(Agent.activation_id == Execution.activation_id, Agent.email == Execution.agent_email)
+        .where(
+            Agent.account_id == Execution.account_id,
+            Agent.activation_id == Execution.activation_id,
+            Agent.email == Execution.agent_email,
+        )
         .limit(1)
         .scalar_subquery(),
     )
-    .join(Activation, Activation.id == Execution.activation_id)
+    .join(
+        Activation,
+        (Activation.id == Execution.activation_id)
+        & (Activation.account_id == Execution.account_id),
+    )
     .join(Action, Action.id == Execution.action_id)
-    .where(Execution.id == bindparam("execution_id"))
+    .where(
+        Execution.id == bindparam("execution_id"),
+        Execution.account_id == bindparam("account_id"),
+    )
 )
 
 
@@ -164,7 +188,9 @@ async def _after_failure(
         execution.status = ExecutionStatus.QUEUED
         execution.error = str(error)
         pause = _pause(runtime, execution.attempts, error.retry_after)
-        await queue_execution(session, execution.id, at=datetime.now(UTC) + pause)
+        await queue_execution(
+            session, execution.id, execution.account_id, at=datetime.now(UTC) + pause
+        )
     elif isinstance(error, RequestRefused):
         _finish(execution, ExecutionStatus.FAILED, error=error.bridge_message or str(error))
     else:

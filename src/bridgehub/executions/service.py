@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
-from bridgehub.accounts.tenancy import owned_by, owned_row
+from bridgehub.accounts.tenancy import of_account, owned_by, owned_row
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.contacts.models import Contact
 from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
@@ -90,7 +90,7 @@ class ExecutionService:
         session.add_all(executions)
         await session.flush()
         for execution in executions:
-            await queue_execution(session, execution.id)
+            await queue_execution(session, execution.id, execution.account_id)
 
     async def list(
         self,
@@ -184,7 +184,7 @@ class ExecutionService:
         execution.error = None
         execution.finished_at = None
         await session.flush()
-        await queue_execution(session, execution.id)
+        await queue_execution(session, execution.id, execution.account_id)
         return execution
 
 
@@ -271,7 +271,10 @@ async def _require_contact(session: AsyncSession, account: Account, contact_id: 
 
 
 async def queue_execution(
-    session: AsyncSession, execution_id: uuid.UUID, at: datetime | None = None
+    session: AsyncSession,
+    execution_id: uuid.UUID,
+    account_id: uuid.UUID,
+    at: datetime | None = None,
 ) -> None:
     """Queue an attempt at the execution (at `at`, or now), in the caller's transaction."""
     await enqueue(
@@ -281,21 +284,26 @@ async def queue_execution(
         lock=None,
         at=at,
         execution_id=str(execution_id),
+        account_id=str(account_id),
     )
 
 
-async def resume_held(session: AsyncSession, activation_id: uuid.UUID) -> int:
+async def resume_held(
+    session: AsyncSession, activation_id: uuid.UUID, account_id: uuid.UUID | None
+) -> int:
     """Queue again what waited for the activation to be reauthorized."""
     held = await session.scalars(
         select(Execution).where(
-            Execution.activation_id == activation_id, Execution.status == ExecutionStatus.HELD
+            of_account(Execution, account_id),
+            Execution.activation_id == activation_id,
+            Execution.status == ExecutionStatus.HELD,
         )
     )
     resumed = 0
     for execution in held.all():
         execution.status = ExecutionStatus.QUEUED
         execution.error = None
-        await queue_execution(session, execution.id)
+        await queue_execution(session, execution.id, execution.account_id)
         resumed += 1
     return resumed
 

@@ -18,14 +18,21 @@ from bridgehub.runtime import runtime_of
 _WHEN_THE_JOB_BREAKS = procrastinate.RetryStrategy(max_attempts=3, exponential_wait=2)
 
 
-async def execute(context: JobContext, execution_id: str) -> None:
-    await runner.perform(runtime_of(context), uuid.UUID(execution_id))
+async def execute(context: JobContext, execution_id: str, account_id: str | None = None) -> None:
+    await runner.perform(runtime_of(context), uuid.UUID(execution_id), _account(account_id))
 
 
-async def resume_held_executions(context: JobContext, activation_id: str) -> None:
+async def resume_held_executions(
+    context: JobContext, activation_id: str, account_id: str | None = None
+) -> None:
     async with runtime_of(context).sessionmaker() as session:
-        await resume_held(session, uuid.UUID(activation_id))
+        await resume_held(session, uuid.UUID(activation_id), _account(account_id))
         await session.commit()
+
+
+def _account(account_id: str | None) -> uuid.UUID | None:
+    # Jobs queued before their arguments named the account come without it.
+    return uuid.UUID(account_id) if account_id else None
 
 
 def blueprint() -> procrastinate.Blueprint:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub import metrics
 from bridgehub.accounts.models import AccountRecord
+from bridgehub.accounts.tenancy import of_account
 from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.agents.store import replace_agents
@@ -43,7 +44,7 @@ class RunBusy(Exception):
     """Another process is carrying out this run right now; its job tries again later."""
 
 
-async def perform(runtime: Runtime, run_id: uuid.UUID) -> None:
+async def perform(runtime: Runtime, run_id: uuid.UUID, account_id: uuid.UUID | None = None) -> None:
     """Carry out (or resume) a run to its end; a run already finished is left alone."""
     async with runtime.sessionmaker() as claim, claim.begin():
         # Held for the whole run, released if this process dies: a run is carried out by
@@ -51,19 +52,27 @@ async def perform(runtime: Runtime, run_id: uuid.UUID) -> None:
         claimed = await claim.scalar(select(func.pg_try_advisory_xact_lock(_claim_key(run_id))))
         if not claimed:
             raise RunBusy(f"sync run {run_id} is being carried out elsewhere")
-        await _carry_out(runtime, run_id)
+        await _carry_out(runtime, run_id, account_id)
 
 
 def _claim_key(run_id: uuid.UUID) -> int:
     return int.from_bytes(run_id.bytes[8:], "big", signed=True)
 
 
-async def _carry_out(runtime: Runtime, run_id: uuid.UUID) -> None:
+async def _carry_out(runtime: Runtime, run_id: uuid.UUID, account_id: uuid.UUID | None) -> None:
     async with runtime.sessionmaker() as session:
-        run = await session.get(SyncRun, run_id)
+        run = await session.scalar(
+            select(SyncRun).where(SyncRun.id == run_id, of_account(SyncRun, account_id))
+        )
         if run is None or run.status in (SyncStatus.SUCCEEDED, SyncStatus.FAILED):
             return
-        activation = await session.get_one(Activation, run.activation_id)
+        activation = (
+            await session.scalars(
+                select(Activation).where(
+                    Activation.id == run.activation_id, Activation.account_id == run.account_id
+                )
+            )
+        ).one()
         owner = Owner(run.account_id, activation.id, await _region(session, run.account_id))
         run.status = SyncStatus.RUNNING
         run.started_at = run.started_at or datetime.now(UTC)

@@ -48,7 +48,7 @@ class SyncService:
     ) -> SyncRun:
         """Queue a sync of `activation`, or answer the one already queued or running."""
         _refuse_unsyncable(activation, kind)
-        unfinished = await _unfinished(session, activation.id, kind)
+        unfinished = await _unfinished(session, activation, kind)
         if unfinished is not None:
             return unfinished
         run = SyncRun(
@@ -65,7 +65,7 @@ class SyncService:
                 session.add(run)
                 await session.flush()
         except IntegrityError:  # queued by a concurrent request meanwhile: join that one
-            joined = await _unfinished(session, activation.id, kind)
+            joined = await _unfinished(session, activation, kind)
             assert joined is not None
             return joined
         # One lock per activation: its contact and agent syncs never run at the same time.
@@ -75,6 +75,7 @@ class SyncService:
             queue=SYNC_QUEUE,
             lock=f"activation:{activation.id}",
             run_id=str(run.id),
+            account_id=str(activation.account_id),
         )
         return run
 
@@ -94,7 +95,7 @@ class SyncService:
             }
             for kind, interval in intervals.items():
                 if endpoint(configuration, kind) and not await _ran_since(
-                    session, activation.id, kind, now - interval
+                    session, activation, kind, now - interval
                 ):
                     queued.append(await self.request(session, activation, kind, trigger="schedule"))
         return queued
@@ -189,10 +190,11 @@ def _refuse_unsyncable(activation: Activation, kind: SyncKind) -> None:
 
 
 async def _unfinished(
-    session: AsyncSession, activation_id: uuid.UUID, kind: SyncKind
+    session: AsyncSession, activation: Activation, kind: SyncKind
 ) -> SyncRun | None:
     statement = select(SyncRun).where(
-        SyncRun.activation_id == activation_id,
+        SyncRun.account_id == activation.account_id,
+        SyncRun.activation_id == activation.id,
         SyncRun.kind == kind,
         SyncRun.status.in_([SyncStatus.QUEUED, SyncStatus.RUNNING]),
     )
@@ -200,10 +202,13 @@ async def _unfinished(
 
 
 async def _ran_since(
-    session: AsyncSession, activation_id: uuid.UUID, kind: SyncKind, moment: datetime
+    session: AsyncSession, activation: Activation, kind: SyncKind, moment: datetime
 ) -> bool:
     recent = exists().where(
-        SyncRun.activation_id == activation_id, SyncRun.kind == kind, SyncRun.created_at > moment
+        SyncRun.account_id == activation.account_id,
+        SyncRun.activation_id == activation.id,
+        SyncRun.kind == kind,
+        SyncRun.created_at > moment,
     )
     return bool(await session.scalar(select(recent)))
 

@@ -13,8 +13,10 @@ from bridgehub.syncs import runner
 from bridgehub.syncs.service import sync_service
 
 
-async def run_sync(context: JobContext, run_id: str) -> None:
-    await runner.perform(runtime_of(context), uuid.UUID(run_id))
+async def run_sync(context: JobContext, run_id: str, account_id: str | None = None) -> None:
+    # Jobs queued before their arguments named the account come without it.
+    account = uuid.UUID(account_id) if account_id else None
+    await runner.perform(runtime_of(context), uuid.UUID(run_id), account)
 
 
 async def schedule_syncs(context: JobContext, timestamp: int) -> None:
