@@ -40,8 +40,9 @@ class Event(AccountOwned, Base):
     type: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # Indexed: deleting a contact sets this to NULL wherever it is named.
     contact_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL")
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     outcome: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     """What the event led to: executions queued, automations skipped and why."""

@@ -39,8 +39,9 @@ class Execution(AccountOwned, Timestamps, Base):
     action: Mapped[str] = mapped_column(Text)
     """`provider/name`, as the caller named it."""
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # Indexed: deleting a contact sets this to NULL wherever it is named.
     contact_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL")
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     agent_email: Mapped[str | None] = mapped_column(Text)
     event_id: Mapped[str | None] = mapped_column(Text)
