@@ -277,8 +277,8 @@ async def forget_synced_contacts(bench: Bench) -> None:
     """What no API call does: the CRM activations' contacts and checkpoints gone, so that the
     next shape's sync is an initial one again (and the callers' lookups find one contact)."""
     ids = [uuid.UUID(a) for a in bench.crms]
-    # The executions and events of the rounds before go first: they refer to contacts, by
-    # columns without an index, and each contact deleted would scan them (docs/scaling.md).
+    # The executions and events of the rounds before go first, so that every shape starts
+    # from the same tables.
     async with await psycopg.AsyncConnection.connect(bench.database, autocommit=True) as admin:
         await admin.execute("TRUNCATE execution_attempts, executions, events")
     async with bench.hub.runtime.sessionmaker() as session, session.begin():
