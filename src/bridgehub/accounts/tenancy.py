@@ -40,3 +40,8 @@ def of_account(model: type[AccountOwned], account_id: uuid.UUID | None) -> Colum
     name. Jobs queued before their arguments named the account (`None`) still run: their
     first row is found by its id alone, and names the account for the rest."""
     return true() if account_id is None else model.account_id == account_id
+
+
+def account_of_job(argument: str | None) -> uuid.UUID | None:
+    """The account a job's arguments name; jobs queued before they named it come without."""
+    return uuid.UUID(argument) if argument else None

@@ -8,6 +8,7 @@ import uuid
 import procrastinate
 from procrastinate import JobContext
 
+from bridgehub.accounts.tenancy import account_of_job
 from bridgehub.executions import runner
 from bridgehub.executions.service import resume_held
 from bridgehub.queue import ACTIONS_QUEUE, EXECUTE_ACTION, RESUME_HELD_EXECUTIONS
@@ -19,20 +20,15 @@ _WHEN_THE_JOB_BREAKS = procrastinate.RetryStrategy(max_attempts=3, exponential_w
 
 
 async def execute(context: JobContext, execution_id: str, account_id: str | None = None) -> None:
-    await runner.perform(runtime_of(context), uuid.UUID(execution_id), _account(account_id))
+    await runner.perform(runtime_of(context), uuid.UUID(execution_id), account_of_job(account_id))
 
 
 async def resume_held_executions(
     context: JobContext, activation_id: str, account_id: str | None = None
 ) -> None:
     async with runtime_of(context).sessionmaker() as session:
-        await resume_held(session, uuid.UUID(activation_id), _account(account_id))
+        await resume_held(session, uuid.UUID(activation_id), account_of_job(account_id))
         await session.commit()
-
-
-def _account(account_id: str | None) -> uuid.UUID | None:
-    # Jobs queued before their arguments named the account come without it.
-    return uuid.UUID(account_id) if account_id else None
 
 
 def blueprint() -> procrastinate.Blueprint:

@@ -7,6 +7,7 @@ import uuid
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
 
+from bridgehub.accounts.tenancy import account_of_job
 from bridgehub.queue import EVERY_MINUTE, RUN_SYNC, SCHEDULE_SYNCS, SYNC_QUEUE, periodic
 from bridgehub.runtime import runtime_of
 from bridgehub.syncs import runner
@@ -14,9 +15,7 @@ from bridgehub.syncs.service import sync_service
 
 
 async def run_sync(context: JobContext, run_id: str, account_id: str | None = None) -> None:
-    # Jobs queued before their arguments named the account come without it.
-    account = uuid.UUID(account_id) if account_id else None
-    await runner.perform(runtime_of(context), uuid.UUID(run_id), account)
+    await runner.perform(runtime_of(context), uuid.UUID(run_id), account_of_job(account_id))
 
 
 async def schedule_syncs(context: JobContext, timestamp: int) -> None:
