@@ -116,13 +116,27 @@ async def _work(settings: Settings, concurrency: int, queues: list[str] | None) 
 def sync_command(
     activation_id: Annotated[uuid.UUID, typer.Argument(help="The activation to synchronize.")],
     what: Annotated[SyncKind, typer.Option(help="What to synchronize.")] = SyncKind.CONTACTS,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Every contact, not only changes; those the bridge lost are removed."
+        ),
+    ] = False,
 ) -> None:
     """Synchronize an activation now, in the foreground, with progress."""
     settings = get_settings()
     configure_logging("warning", settings.log_format)
-    run = asyncio.run(_sync_in_foreground(settings, activation_id, what))
+    run = asyncio.run(_sync_in_foreground(settings, activation_id, what, full))
     table = Table(
-        "run", "status", "pages", "created", "updated", "unchanged", "rejected", "seconds"
+        "run",
+        "status",
+        "pages",
+        "created",
+        "updated",
+        "unchanged",
+        "rejected",
+        "deleted",
+        "seconds",
     )
     seconds = (
         (run.finished_at - run.started_at).total_seconds()
@@ -132,7 +146,10 @@ def sync_command(
     table.add_row(
         str(run.id),
         run.status,
-        *(str(n) for n in (run.pages, run.created, run.updated, run.unchanged, run.rejected)),
+        *(
+            str(n)
+            for n in (run.pages, run.created, run.updated, run.unchanged, run.rejected, run.deleted)
+        ),
         f"{seconds:.1f}",
     )
     console.print(table)
@@ -141,7 +158,7 @@ def sync_command(
 
 
 async def _sync_in_foreground(
-    settings: Settings, activation_id: uuid.UUID, what: SyncKind
+    settings: Settings, activation_id: uuid.UUID, what: SyncKind, full: bool
 ) -> SyncRun:
     async with open_runtime(settings) as runtime:
         async with runtime.sessionmaker() as session:
@@ -149,7 +166,9 @@ async def _sync_in_foreground(
             if activation is None:
                 _fail(f"No activation {activation_id}.")
             try:
-                run = await sync_service.request(session, activation, what, trigger="manual")
+                run = await sync_service.request(
+                    session, activation, what, trigger="manual", full=full
+                )
             except HubError as error:
                 _fail_with(error)
             await session.commit()

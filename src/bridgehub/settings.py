@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     sync_max_pages: int = Field(
         default=10_000, ge=1, description="A sync run stops with an error after this many pages."
     )
+    sync_max_delete_fraction: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="A full sync that would remove more than this share of an activation's "
+        "contacts removes none and holds them until a person confirms.",
+    )
     workers: int = Field(
         default=4,
         ge=0,

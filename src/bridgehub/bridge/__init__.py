@@ -21,6 +21,7 @@ from bridgehub.bridge.client import (
 from bridgehub.bridge.errors import (
     BridgeError,
     BridgeUnavailable,
+    CheckpointRefused,
     CredentialsRejected,
     ProtocolViolation,
     RequestRefused,
@@ -49,6 +50,7 @@ __all__ = [
     "BridgeError",
     "BridgeUnavailable",
     "CheckedTarget",
+    "CheckpointRefused",
     "Contact",
     "ContactPage",
     "Credentials",

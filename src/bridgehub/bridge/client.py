@@ -28,6 +28,7 @@ from bridgehub import __version__, metrics
 from bridgehub.bridge.errors import (
     BridgeError,
     BridgeUnavailable,
+    CheckpointRefused,
     CredentialsRejected,
     ProtocolViolation,
     RequestRefused,
@@ -160,6 +161,7 @@ class _Call:
     repeatable: bool  # safe to send again after a transient failure
     kind: str  # as the protocol names the endpoint: "contacts"
     integration: str  # whose bridge is called ("" outside an integration: check-bridge)
+    sends_checkpoint: bool = False  # a 410 then means the bridge cannot use it (6.3)
 
     def __str__(self) -> str:
         return f"The bridge's {self.endpoint} endpoint ({shown_url(self.url)})"
@@ -263,6 +265,7 @@ class BridgeClient:
             repeatable=True,
             kind="contacts",
             integration=integration,
+            sends_checkpoint=checkpoint is not None,
         )
         meta = ContactSyncMeta(synchronization_checkpoint=checkpoint, offset=offset)
         return await self._call(
@@ -465,6 +468,12 @@ class BridgeClient:
                 f"{call} refused the request (400 Bad Request): {reason or 'it gave no reason'}.",
                 bridge_message=reason,
             )
+        if status == 410 and call.sends_checkpoint:
+            reason = _bridge_message(await self._read(response))
+            raise CheckpointRefused(
+                f"{call} can no longer use the checkpoint (410 Gone): "
+                f"{reason or 'it gave no reason'}."
+            )
         if status == 429 or status >= 500:
             raise BridgeUnavailable(
                 f"{call} answered {_status(status)}.",
@@ -590,6 +599,7 @@ def _outcome(error: BaseException) -> str:
 _OUTCOMES: tuple[tuple[type[BaseException], str], ...] = (
     (TargetRefused, "target_refused"),
     (CredentialsRejected, "credentials_rejected"),
+    (CheckpointRefused, "checkpoint_refused"),
     (RequestRefused, "request_refused"),
     (BridgeUnavailable, "unavailable"),
     (ProtocolViolation, "protocol_violation"),

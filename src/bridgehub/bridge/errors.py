@@ -49,6 +49,11 @@ class RequestRefused(BridgeError):
             self.bridge_message = _hide(self.bridge_message, values)
 
 
+class CheckpointRefused(BridgeError):
+    """The bridge answered 410 to a contact sync's checkpoint: it can no longer use it
+    (expired, signed with a rotated key). The run is repeated in full (protocol 6.3)."""
+
+
 class BridgeUnavailable(BridgeError):
     """Transient: 5xx, 429, a timeout, or no connection. Worth trying again later."""
 

@@ -203,6 +203,8 @@ class ContactPage:
     rejected: tuple[Rejection, ...]
     next_offset: str | None
     synchronization_checkpoint: str | None
+    deleted: tuple[str, ...] = ()
+    """Ids of contacts deleted since the request's checkpoint (protocol 6.1)."""
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,7 @@ class _ContactPageBody(_AnswerModel):
     contacts: list[Any]
     next_offset: LooseText | None = None
     synchronization_checkpoint: LooseText | None = None
+    deleted_contacts: list[ExternalId] = []
 
 
 class _AgentListBody(_AnswerModel):
@@ -257,7 +260,13 @@ def parse_auth_values(body: Any) -> dict[str, Any]:
 def parse_contact_page(body: Any) -> ContactPage:
     page = _envelope(_ContactPageBody, body, "an object with `contacts`")
     contacts, rejected = validate_each(Contact, page.contacts)
-    return ContactPage(contacts, rejected, page.next_offset, page.synchronization_checkpoint)
+    return ContactPage(
+        contacts,
+        rejected,
+        page.next_offset,
+        page.synchronization_checkpoint,
+        deleted=tuple(page.deleted_contacts),
+    )
 
 
 def parse_interactions(body: Any, requested_types: Sequence[str]) -> InteractionResult:

@@ -27,7 +27,9 @@ async def request_sync(
     activation_id: uuid.UUID, data: SyncRequest, account: AccountCaller, session: DbSession
 ) -> SyncStarted:
     activation = await activation_service.get(session, account, activation_id)
-    run = await sync_service.request(session, activation, data.what, trigger="manual")
+    run = await sync_service.request(
+        session, activation, data.what, trigger="manual", full=data.full
+    )
     return SyncStarted(run_id=run.id, status=run.status)
 
 
@@ -40,6 +42,18 @@ async def get_sync_run(
     run_id: uuid.UUID, account: AccountCaller, session: DbSession
 ) -> SyncRunRead:
     return SyncRunRead.model_validate(await sync_service.get(session, account, run_id))
+
+
+@router.post(
+    "/sync-runs/{run_id}/confirm-deletions",
+    summary="Remove the contacts a full run held back as too many",
+    responses=error_responses(401, 403, 404, 409),
+)
+async def confirm_deletions(
+    run_id: uuid.UUID, account: AccountCaller, session: DbSession
+) -> SyncRunRead:
+    run = await sync_service.confirm_deletions(session, account, run_id)
+    return SyncRunRead.model_validate(run)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +24,21 @@ class SyncStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+class FullReason(StrEnum):
+    """Why a contact sync asks for every contact rather than the changes since a checkpoint."""
+
+    FIRST = "first"
+    """The activation never synchronized its contacts."""
+    NO_CHECKPOINT = "no_checkpoint"
+    """The bridge gives no checkpoint: every run is full."""
+    REQUESTED = "requested"
+    """A person asked for it."""
+    CHECKPOINT_REFUSED = "checkpoint_refused"
+    """The bridge answered 410 to the checkpoint (protocol 6.3)."""
+    AFTER_REJECTIONS = "after_rejections"
+    """The run before rejected contacts, which its checkpoint moved past (protocol 6.4)."""
 
 
 class SyncRun(AccountOwned, Base):
@@ -64,7 +79,34 @@ class SyncRun(AccountOwned, Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     rejections: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     """Why contacts were rejected (the first ones; `rejected` counts them all)."""
+    full_reason: Mapped[FullReason | None] = mapped_column(String(24))
+    """Why the run is full (None: an incremental run, from `checkpoint`)."""
+    deleted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Contacts removed: named deleted by the bridge, or left out of a full run."""
+    deletions_held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Contacts a full run left out but did not remove, as too many: a person confirms."""
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def full(self) -> bool:
+        return self.full_reason is not None
+
+
+class SyncRunDelivery(AccountOwned, Base):
+    """The contact ids one page of a full run delivered (kept or rejected), written with the
+    page: when the run ends, the activation's contacts no page delivered are gone from the
+    bridge. Removed once the run's deletions are applied, or the run failed."""
+
+    __tablename__ = "sync_run_deliveries"
+    __table_args__ = (UniqueConstraint("run_id", "page"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"))
+    page: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    external_ids: Mapped[list[str]] = mapped_column(JSONB)

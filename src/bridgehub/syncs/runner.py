@@ -23,12 +23,19 @@ from bridgehub.accounts.tenancy import of_account
 from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.agents.store import replace_agents
-from bridgehub.bridge import BridgeError, ContactPage, CredentialsRejected, Rejection
+from bridgehub.bridge import (
+    BridgeError,
+    CheckpointRefused,
+    ContactPage,
+    CredentialsRejected,
+    Rejection,
+)
 from bridgehub.contacts.store import Owner, PreparedContacts, prepare_contacts, write_contacts
 from bridgehub.db.upserts import Written
 from bridgehub.integrations.service import integration_service
 from bridgehub.runtime import Runtime
-from bridgehub.syncs.models import SyncKind, SyncRun, SyncStatus
+from bridgehub.syncs import deletions
+from bridgehub.syncs.models import FullReason, SyncKind, SyncRun, SyncStatus
 from bridgehub.syncs.service import endpoint
 
 log = structlog.get_logger(__name__)
@@ -99,6 +106,23 @@ async def _carry_out(runtime: Runtime, run_id: uuid.UUID, account_id: uuid.UUID 
 async def _sync_contacts(
     session: AsyncSession, runtime: Runtime, run: SyncRun, activation: Activation, owner: Owner
 ) -> None:
+    while True:
+        try:
+            await _read_and_write_pages(session, runtime, run, activation, owner)
+            return
+        except CheckpointRefused:
+            # The bridge cannot use the checkpoint any more: the run starts again in full,
+            # which also tells which contacts are gone (protocol 6.3).
+            run.checkpoint = None
+            run.full_reason = FullReason.CHECKPOINT_REFUSED
+            run.next_offset = None
+            run.offsets_seen = []
+            await session.commit()
+
+
+async def _read_and_write_pages(
+    session: AsyncSession, runtime: Runtime, run: SyncRun, activation: Activation, owner: Owner
+) -> None:
     url, credentials = await _endpoint_and_credentials(runtime, activation, SyncKind.CONTACTS)
     max_pages = runtime.settings.sync_max_pages
 
@@ -122,27 +146,48 @@ async def _sync_contacts(
                 # The next page is fetched and made ready (its phone numbers read) while
                 # this one is written: the hub's work overlaps PostgreSQL's and the bridge's.
                 upcoming = asyncio.create_task(read(page.next_offset))
+            removed = await deletions.remove_named(session, run, page)
             written = await write_contacts(session, owner, prepared)
             _record_page(run, written, page.rejected)
+            run.deleted += removed
+            if run.full_reason is not None:
+                await deletions.record_delivered(session, run, run.pages, page)
             run.next_offset = page.next_offset
             if page.next_offset is not None:
                 run.offsets_seen = [*run.offsets_seen, page.next_offset]
                 await session.commit()
                 continue
-            # The last page: its checkpoint becomes the activation's, in the same transaction.
-            activation.contacts_checkpoint = page.synchronization_checkpoint
-            _succeed(run)
-            await session.commit()
-            log.info(
-                "contacts synchronized",
-                run_id=str(run.id),
-                pages=run.pages,
-                created=run.created,
-                updated=run.updated,
-            )
+            await _finish_contacts(session, runtime, run, activation, page)
             return
     finally:
         await _abandon(upcoming)
+
+
+async def _finish_contacts(
+    session: AsyncSession, runtime: Runtime, run: SyncRun, activation: Activation, last: ContactPage
+) -> None:
+    """The last page is written: the run's checkpoint becomes the activation's, and a full
+    run removes what it did not deliver, all in the page's transaction."""
+    # No checkpoint in the last page of an incremental run means nothing changed since the
+    # one it was sent (protocol section 2): that one is still good.
+    activation.contacts_checkpoint = (
+        last.synchronization_checkpoint
+        if last.synchronization_checkpoint is not None
+        else run.checkpoint
+    )
+    if run.full_reason is not None:
+        await deletions.reconcile(session, run, runtime.settings.sync_max_delete_fraction)
+    _succeed(run)
+    await session.commit()
+    log.info(
+        "contacts synchronized",
+        run_id=str(run.id),
+        pages=run.pages,
+        created=run.created,
+        updated=run.updated,
+        deleted=run.deleted,
+        deletions_held=run.deletions_held,
+    )
 
 
 async def _abandon(task: asyncio.Task[Any]) -> None:
@@ -208,8 +253,7 @@ def _count_finished(run: SyncRun, integration: str) -> None:
         ("updated", run.updated),
         ("unchanged", run.unchanged),
         ("rejected", run.rejected),
-        # Bridges cannot tell of deletions yet; the series is there for dashboards to name.
-        ("deleted", 0),
+        ("deleted", run.deleted),
     ):
         metrics.sync_records.labels(integration, run.kind, result).inc(count)
     if run.started_at is not None and run.finished_at is not None:
@@ -227,6 +271,8 @@ async def _fail(session: AsyncSession, run: SyncRun, reason: str) -> None:
     # Whatever the failed page wrote is rolled back; the pages before it stay written.
     await session.rollback()
     await session.refresh(run)
+    # A failed full run removes nothing: what it delivered is no list of what is left.
+    await deletions.forget_deliveries(session, run)
     run.status = SyncStatus.FAILED
     run.error = reason
     run.finished_at = datetime.now(UTC)

@@ -25,7 +25,8 @@ from bridgehub.integrations.service import integration_service
 from bridgehub.kit.errors import Conflict
 from bridgehub.kit.queries import where_equal
 from bridgehub.queue import RUN_SYNC, SYNC_QUEUE, enqueue
-from bridgehub.syncs.models import SyncKind, SyncRun, SyncStatus
+from bridgehub.syncs import deletions
+from bridgehub.syncs.models import FullReason, SyncKind, SyncRun, SyncStatus
 
 AGENT_SYNC_INTERVAL = timedelta(days=1)
 _LISTED_RUNS = 100
@@ -44,13 +45,25 @@ class SyncRunFilter:
 
 class SyncService:
     async def request(
-        self, session: AsyncSession, activation: Activation, kind: SyncKind, trigger: str
+        self,
+        session: AsyncSession,
+        activation: Activation,
+        kind: SyncKind,
+        trigger: str,
+        *,
+        full: bool = False,
     ) -> SyncRun:
-        """Queue a sync of `activation`, or answer the one already queued or running."""
+        """Queue a sync of `activation` (of every contact with `full`), or answer the one
+        already queued or running (made full, when asked and it has not started)."""
         _refuse_unsyncable(activation, kind)
         unfinished = await _unfinished(session, activation, kind)
         if unfinished is not None:
+            if full and unfinished.status == SyncStatus.QUEUED:
+                _make_full(unfinished, FullReason.REQUESTED)
             return unfinished
+        reason = (
+            await _full_reason(session, activation, full) if kind == SyncKind.CONTACTS else None
+        )
         run = SyncRun(
             id=uuid.uuid4(),
             account_id=activation.account_id,
@@ -58,8 +71,11 @@ class SyncService:
             kind=kind,
             status=SyncStatus.QUEUED,
             trigger=trigger,
+            full_reason=reason,
             checkpoint=activation.contacts_checkpoint if kind == SyncKind.CONTACTS else None,
         )
+        if reason is not None:
+            _make_full(run, reason)
         try:
             async with session.begin_nested():
                 session.add(run)
@@ -102,6 +118,16 @@ class SyncService:
 
     async def get(self, session: AsyncSession, account: Account, run_id: uuid.UUID) -> SyncRun:
         return await owned_row(session, account, SyncRun, run_id, "sync run")
+
+    async def confirm_deletions(
+        self, session: AsyncSession, account: Account, run_id: uuid.UUID
+    ) -> SyncRun:
+        """Remove the contacts a full run held back as too many, as a person decided."""
+        run = await self.get(session, account, run_id)
+        if run.deletions_held == 0 or run.finished_at is None:
+            raise Conflict(f"Sync run {run_id} holds no deletions to confirm.")
+        await deletions.apply_held(session, run, run.finished_at)
+        return run
 
     async def list(
         self, session: AsyncSession, account: Account, activation_id: uuid.UUID | None
@@ -187,6 +213,44 @@ def _refuse_unsyncable(activation: Activation, kind: SyncKind) -> None:
         raise Conflict(f"{configuration.display_name} offers no {kind} synchronization.")
     if activation.status != ActivationStatus.ACTIVE:
         raise Conflict(f"The activation is {activation.status}; only an active one syncs.")
+
+
+def _make_full(run: SyncRun, reason: FullReason) -> None:
+    run.full_reason = reason
+    run.checkpoint = None
+
+
+async def _full_reason(
+    session: AsyncSession, activation: Activation, requested: bool
+) -> FullReason | None:
+    """Why the next contact sync of `activation` must ask for every contact, if it must."""
+    if requested:
+        return FullReason.REQUESTED
+    last = await _last_finished_contacts_run(session, activation)
+    if activation.contacts_checkpoint is None:
+        return FullReason.FIRST if last is None else FullReason.NO_CHECKPOINT
+    # Its checkpoint moved past the contacts it rejected: a full run fetches them again
+    # (protocol 6.4). A full run's own rejections do not call for another.
+    if last is not None and last.full_reason is None and last.rejected:
+        return FullReason.AFTER_REJECTIONS
+    return None
+
+
+async def _last_finished_contacts_run(
+    session: AsyncSession, activation: Activation
+) -> SyncRun | None:
+    statement = (
+        select(SyncRun)
+        .where(
+            SyncRun.account_id == activation.account_id,
+            SyncRun.activation_id == activation.id,
+            SyncRun.kind == SyncKind.CONTACTS,
+            SyncRun.status == SyncStatus.SUCCEEDED,
+        )
+        .order_by(SyncRun.finished_at.desc())
+        .limit(1)
+    )
+    return await session.scalar(statement)
 
 
 async def _unfinished(
