@@ -22,7 +22,12 @@ from bridgehub.logs import configure_logging
 from bridgehub.settings import Settings
 
 # Fixtures shared by the contact, sync and interaction tests, and by the UI's contact pages.
-pytest_plugins = ["tests.helpdesk_fixtures", "tests.standalone_postgres", "tests.web.desks"]
+pytest_plugins = [
+    "tests.helpdesk_fixtures",
+    "tests.standalone_postgres",
+    "tests.web.desks",
+    "tests.contacts.directory_bridge",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "examples" / "catalog"
