@@ -22,7 +22,7 @@ from bridgehub.executions.service import ExecutionFilter, execution_service
 from bridgehub.integrations.service import action_service
 from bridgehub.kit.errors import Conflict
 from bridgehub.kit.redaction import known_secrets
-from bridgehub.syncs.models import SyncKind, SyncRun, SyncStatus
+from bridgehub.syncs.models import FullReason, SyncKind, SyncRun, SyncStatus
 from bridgehub.syncs.service import SyncRunFilter, sync_service
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
@@ -219,8 +219,21 @@ async def sync_run(
         "progress": _run_fields(run),
         "unfinished": run.status in _UNFINISHED_RUNS,
         "tones": SYNC_TONES,
+        "why_full": WHY_FULL,
     }
     return render(request, "activity/sync.html", context)
+
+
+@router.post("/activity/syncs/{run_id}/confirm-deletions")
+async def confirm_deletions(
+    request: Request, run_id: uuid.UUID, operator: SignedInAccount, session: DbSession
+) -> Response:
+    url = request.app.url_path_for("sync_run", run_id=str(run_id))
+    try:
+        run = await sync_service.confirm_deletions(session, account_of(operator), run_id)
+    except Conflict as refusal:
+        return see_other(request, url, Flash("error", refusal.message))
+    return see_other(request, url, Flash("success", f"{run.deleted} contact(s) removed."))
 
 
 @router.get("/activity/syncs/{run_id}/progress", name="sync_run_progress")
@@ -237,6 +250,15 @@ async def sync_run_progress(
     )
 
 
+WHY_FULL = {
+    FullReason.FIRST: "in full, as the first sync",
+    FullReason.NO_CHECKPOINT: "in full, as the bridge keeps no checkpoint",
+    FullReason.REQUESTED: "in full, as asked",
+    FullReason.CHECKPOINT_REFUSED: "in full, as the bridge could no longer use the checkpoint",
+    FullReason.AFTER_REJECTIONS: "in full, to fetch again the contacts the last sync rejected",
+}
+
+
 def _run_fields(run: SyncRun) -> dict[str, str]:
     return {
         "status": str(run.status),
@@ -245,6 +267,7 @@ def _run_fields(run: SyncRun) -> dict[str, str]:
         "updated": str(run.updated),
         "unchanged": str(run.unchanged),
         "rejected": str(run.rejected),
+        "deleted": str(run.deleted),
         "error": scrubbed(run.error),
         "started_at": _moment(run.started_at),
         "finished_at": _moment(run.finished_at),

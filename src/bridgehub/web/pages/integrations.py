@@ -255,12 +255,14 @@ async def check(
 @router.post(f"{PAGE}/sync")
 async def sync_now(request: Request, subject: IntegrationSubject, session: DbSession) -> Response:
     activation = subject.connected()
-    what = (await request.form()).get("what")
+    form = await request.form()
+    what = form.get("what")
     if what not in tuple(SyncKind):
         raise InvalidInput("Choose what to synchronize: contacts or agents.", [])
     kind = SyncKind(str(what))
+    full = kind == SyncKind.CONTACTS and form.get("full") == "true"
     try:
-        run = await sync_service.request(session, activation, kind, trigger="manual")
+        run = await sync_service.request(session, activation, kind, trigger="manual", full=full)
     except Conflict as error:
         return see_other(request, subject.page_url, Flash("error", error.message))
     return see_other(
