@@ -53,8 +53,9 @@ class _Expiring:
         )
 
 
-# A finished execution or run may still start again (a failed execution retried by a
-# person): that clears its `finished_at`, and the statuses are checked as well.
+# Only finished executions and runs expire. An unfinished one has no `finished_at` (a
+# retry clears it as it queues a failed execution again); its status is checked as well,
+# so that no path that starts a row again can leave it to the purge.
 _EXPIRING = (
     _Expiring(
         Execution,
