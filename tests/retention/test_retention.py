@@ -47,17 +47,22 @@ async def test_expired_history_is_purged_and_the_rest_kept(
     old_run, recent_run = [(await sync_now(connected))["id"] for _ in range(2)]
     for external_id in ("evt-old", "evt-recent"):
         await _post_event(tenant, external_id)
-    # Unfinished, yet as old as the expired rows: a queued execution and a queued run.
-    queued_execution = await _queue_execution(tenant)
+    # Unfinished, yet as old as the expired rows: a queued and a held execution, a queued run.
+    queued_execution, held_execution = [await _queue_execution(tenant) for _ in range(2)]
+    await hub_sql(f"UPDATE executions SET status = 'held' WHERE id = '{held_execution}'")  # noqa: S608
     queued_run = await _queue_sync(tenant, connected)
-    await _age(hub_sql, "executions", old_execution, queued_execution)
+    await _age(hub_sql, "executions", old_execution, queued_execution, held_execution)
     await _age(hub_sql, "sync_runs", old_run, queued_run)
     await hub_sql(f"UPDATE events SET received_at = {_LONG_AGO} WHERE external_id = 'evt-old'")  # noqa: S608
     before = await scrape(client)
 
     await _run_the_purge_job(hub)
 
-    assert _ids(await database_rows("executions")) == {recent_execution, queued_execution}
+    assert _ids(await database_rows("executions")) == {
+        recent_execution,
+        queued_execution,
+        held_execution,
+    }
     assert {row["execution_id"] for row in await database_rows("execution_attempts")} == {
         recent_execution
     }
