@@ -110,6 +110,11 @@ job_start_delay = Histogram(
     ["queue"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0),
 )
+retention_purged_rows = Counter(
+    "bridgehub_retention_purged_rows",
+    "Rows the retention purge deleted, by table (an execution's attempts go with it).",
+    ["table"],
+)
 token_refreshes = Counter(
     "bridgehub_token_refreshes",
     "OAuth 2.0 access token refreshes, by integration and outcome.",

@@ -25,6 +25,7 @@ SCHEDULE_SYNCS = "contacts.schedule_syncs"
 EXECUTE_ACTION = "executions.execute"
 RESUME_HELD_EXECUTIONS = "executions.resume_held"
 RECOVER_STALLED_JOBS = "worker.recover_stalled_jobs"
+PURGE_EXPIRED = "retention.purge_expired"
 
 
 def libpq_url(sqlalchemy_url: str) -> str:
@@ -81,6 +82,9 @@ async def jobs_by_queue_and_status(session: AsyncSession) -> dict[tuple[str, str
 EVERY_MINUTE = "* * * * *"
 EVERY_TEN_SECONDS = "* * * * * */10"
 """A sixth field counts seconds."""
+HOURLY = "17 * * * *"
+"""Once an hour, at a minute of its own: away from the top of the hour, when work others
+schedule on the hour tends to start."""
 
 
 def periodic(

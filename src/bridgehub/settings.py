@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     integration_concurrency: int = Field(
         default=4, ge=1, description="Actions run at once against one integration's bridge."
     )
+    retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Finished executions (with their attempts), events and finished sync runs "
+        "are purged this many days after they ended or arrived.",
+    )
     metrics_dir: Path | None = Field(
         default=None,
         description="Folder where the processes of one machine write their metrics for "

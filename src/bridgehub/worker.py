@@ -31,6 +31,7 @@ from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.db.outage import DATABASE_ERRORS, unreachable
 from bridgehub.executions import tasks as execution_tasks
 from bridgehub.queue import EVERY_TEN_SECONDS, RECOVER_STALLED_JOBS, libpq_url, periodic
+from bridgehub.retention import tasks as retention_tasks
 from bridgehub.runtime import Runtime, bridge_client
 from bridgehub.settings import Settings
 from bridgehub.syncs import tasks as sync_tasks
@@ -57,7 +58,12 @@ def connect_queue(database_url: str) -> procrastinate.App:
     queue = procrastinate.App(
         connector=PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=10)
     )
-    for blueprint in (sync_tasks.blueprint(), execution_tasks.blueprint(), _recovery()):
+    for blueprint in (
+        sync_tasks.blueprint(),
+        execution_tasks.blueprint(),
+        retention_tasks.blueprint(),
+        _recovery(),
+    ):
         # Task names already say their domain, and queued jobs hold them as they are.
         queue.add_tasks_from(blueprint, namespace="")
     return queue

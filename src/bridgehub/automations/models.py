@@ -46,4 +46,7 @@ class Event(AccountOwned, Base):
     )
     outcome: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     """What the event led to: executions queued, automations skipped and why."""
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    # Indexed: the retention purge finds expired events by it.
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, index=True
+    )

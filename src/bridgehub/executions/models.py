@@ -50,7 +50,8 @@ class Execution(AccountOwned, Timestamps, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Indexed: the retention purge finds expired executions by it.
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ExecutionAttempt(Base):

@@ -88,7 +88,8 @@ class SyncRun(AccountOwned, Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Indexed: the retention purge finds expired runs by it.
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
     @property
     def full(self) -> bool:
