@@ -34,8 +34,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bridgehub.demo.helpdesk_store import (
     PRIORITIES,
     AgentRecord,
+    Change,
     ChangeCursor,
+    ChangesForgotten,
     ContactRecord,
+    DeletionRecord,
     HelpdeskDatabase,
     InteractionDetails,
     InteractionRecord,
@@ -54,6 +57,7 @@ from bridgehub.sdk import (
     AuthField,
     AuthValidationRequest,
     Bridge,
+    CheckpointExpired,
     Contact,
     ContactsPage,
     ContactSyncMeta,
@@ -434,22 +438,40 @@ class HelpdeskBridge:
     # The endpoints ----------------------------------------------------------------------
 
     def _contact_page(self, meta: ContactSyncMeta) -> ContactsPage:
-        start: _Position | None
+        checkpoint = _POSITIONS.decode_optional(
+            meta.synchronization_checkpoint, field="meta.synchronization_checkpoint"
+        )
+        start = checkpoint
         if meta.offset is not None:
             start = _POSITIONS.decode(meta.offset, field="meta.offset")
-        else:
-            start = _POSITIONS.decode_optional(
-                meta.synchronization_checkpoint, field="meta.synchronization_checkpoint"
-            )
         cursor = None if start is None else ChangeCursor(start.changed_at, start.contact_id)
-        found = self.database.contacts(after=cursor, limit=self._page_size + 1)
+        found = self._changes(cursor, incremental=checkpoint is not None)
         page = found[: self._page_size]
-        contacts = [_contact(each) for each in page]
+        contacts = [_contact(each) for each in page if isinstance(each, ContactRecord)]
+        deleted = [each.contact_id for each in page if isinstance(each, DeletionRecord)]
         if len(found) > len(page):
-            return ContactsPage(contacts=contacts, next_offset=_position(page[-1].cursor))
+            return ContactsPage(
+                contacts=contacts,
+                deleted_contacts=deleted,
+                next_offset=_position(page[-1].cursor),
+            )
         end = page[-1].cursor if page else cursor
-        checkpoint = None if end is None else _position(end)
-        return ContactsPage(contacts=contacts, synchronization_checkpoint=checkpoint)
+        return ContactsPage(
+            contacts=contacts,
+            deleted_contacts=deleted,
+            synchronization_checkpoint=None if end is None else _position(end),
+        )
+
+    def _changes(self, after: ChangeCursor | None, *, incremental: bool) -> list[Change]:
+        """One page's worth of changes after `after`, and one more to tell whether there are
+        further pages. A full run gets the contacts there are, and the hub removes those it
+        no longer gets; an incremental run gets deletions too, in the order they were."""
+        if not incremental or after is None:
+            return list(self.database.contacts(after=after, limit=self._page_size + 1))
+        try:
+            return self.database.changes(after=after, limit=self._page_size + 1)
+        except ChangesForgotten:
+            raise CheckpointExpired("The helpdesk no longer remembers changes that old.") from None
 
     def _interactions(self, caller: _Caller, request: InteractionRequest) -> list[Interaction]:
         offered = caller.integration.interaction_types
