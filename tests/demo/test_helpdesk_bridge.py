@@ -88,6 +88,20 @@ class Running:
         auth = {"subdomain": account.url, "email": account.email, "api_token": account.api_token}
         return auth | changes
 
+    def deletions(self, checkpoint: str | None) -> tuple[list[str], httpx.Response]:
+        """The `deleted_contacts` of every page of a run, and its last answer, as sent."""
+        deleted: list[str] = []
+        offset: str | None = None
+        while True:
+            meta = ContactSyncMeta(synchronization_checkpoint=checkpoint, offset=offset)
+            request = ContactSyncRequest(auth=self.helpdesk_auth(), meta=meta)
+            response = self.call("/helpdesk/contact_sync", request)
+            if response.status_code != 200:
+                return deleted, response
+            deleted += response.json().get("deleted_contacts", [])
+            if (offset := response.json().get("next_offset")) is None:
+                return deleted, response
+
     def sync(self, checkpoint: str | None = None, offset: str | None = None) -> list[ContactPage]:
         """Every page of a contact sync run, from its start or from `offset`."""
         pages: list[ContactPage] = []
@@ -332,6 +346,63 @@ def test_an_incremental_sync_answers_only_what_changed_since_the_checkpoint(
     # Nothing changed since: nothing is sent, and the checkpoint stays.
     assert running.sync(later)[-1].contacts == ()
     assert running.sync(later)[-1].synchronization_checkpoint == later
+
+
+def test_an_incremental_sync_names_the_contacts_deleted_since_the_checkpoint(
+    running: Running,
+) -> None:
+    contacts = running.database.contacts()
+    first = running.sync()[-1].synchronization_checkpoint
+    running.database.delete_contact(contacts[0].id)
+    checkpoint = running.sync(first)[-1].synchronization_checkpoint
+    # Enough deletions and changes for the run to take pages, in the order they were.
+    gone = contacts[1 : PAGE_SIZE + 3]
+    for contact in gone:
+        running.database.delete_contact(contact.id)
+    changed = running.database.update_contact(contacts[-1].id, title="Archivist")
+
+    deleted, _ = running.deletions(checkpoint)
+    pages = running.sync(checkpoint)
+
+    assert deleted == [str(contact.id) for contact in gone]
+    assert [contact.id for page in pages for contact in page.contacts] == [str(changed.id)]
+    later = pages[-1].synchronization_checkpoint
+    assert running.deletions(later)[0] == []
+    # A full run names no deletions: the hub removes what it no longer gets.
+    assert running.deletions(None)[0] == []
+
+
+def test_a_checkpoint_older_than_the_changes_remembered_answers_410(running: Running) -> None:
+    old = running.sync()[-1].synchronization_checkpoint
+    gone = running.database.delete_contact(running.database.contacts()[0].id)
+    recent = running.sync(old)[-1].synchronization_checkpoint
+    running.database.forget_changes_before(gone.deleted_at)
+
+    _, refused = running.deletions(old)
+    deleted, answered = running.deletions(recent)
+
+    assert (refused.status_code, refused.json()) == (
+        410,
+        {"message": "The helpdesk no longer remembers changes that old."},
+    )
+    assert (answered.status_code, deleted) == (200, [])
+    assert running.deletions(None)[1].status_code == 200
+
+
+def test_a_deleted_contacts_id_given_again_is_no_longer_deleted(tmp_path: Path) -> None:
+    database = HelpdeskDatabase(tmp_path / "helpdesk.sqlite3")
+    seed(database, count_contacts=3)
+    start = database.contacts()[-1].cursor
+    last = max(database.contacts(), key=lambda contact: contact.id)
+    database.delete_contact(last.id)
+
+    again = database.add_contact(ContactDetails("Newcomer"))
+    database.close()
+    reopened = HelpdeskDatabase(tmp_path / "helpdesk.sqlite3")
+
+    assert again.id == last.id  # SQLite gives the highest id again once it is free
+    assert reopened.changes(after=start) == [again]
+    reopened.close()
 
 
 def test_a_contact_changed_during_a_run_comes_again_later_in_the_same_run(

@@ -8,7 +8,10 @@ A sync run lists what changed since the checkpoint's WebDAV sync token (RFC 6578
 sync-collection; everything on a first run), then fetches the vCards a page at a time
 (addressbook-multiget). Each offset holds the run's starting token, the token the listing
 answered and the last card handed out; the last page's checkpoint is that answered token,
-so anything changed while the run went on comes again next time rather than never.
+so anything changed while the run went on comes again next time rather than never. The
+run's first page names the cards the listing says were deleted; a token the server has
+forgotten, or a checkpoint of another address book, answers 410 so that the hub syncs in
+full.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from carddav_client import AddressBook, Listing, Member, SyncTokenExpired
+from carddav_client import AddressBook, Member
 from carddav_vcard import read_contacts
 from pydantic import BaseModel
 from starlette.applications import Starlette
@@ -36,6 +39,7 @@ from bridgehub.sdk import (
     AuthField,
     AuthValidationRequest,
     Bridge,
+    CheckpointExpired,
     ContactsPage,
     ContactSyncRequest,
     CredentialsRejected,
@@ -204,52 +208,59 @@ class CardDavBridge:
         meta = request.meta
         if meta.offset is not None:
             offset = self._offsets.decode(meta.offset, field="meta.offset")
-            since, members = await self._listing_of_run(book, offset)
+            members = await self._listing_of_run(book, offset)
             remaining = [each for each in members if each.path > offset.after]
-            return await self._page(book, remaining, since, offset.until)
+            return await self._page(book, remaining, offset.since, offset.until)
         checkpoint = self._checkpoints.decode_optional(
             meta.synchronization_checkpoint, field="meta.synchronization_checkpoint"
         )
-        # A checkpoint of another address book (the person changed the URL) says nothing here.
-        known = checkpoint if checkpoint and checkpoint.addressbook_url == book.url else None
-        since, listing = await self._changes(book, known.sync_token if known else None)
+        if checkpoint is not None and checkpoint.addressbook_url != book.url:
+            # The person changed the URL: the hub holds another book's cards, which only a
+            # full sync removes.
+            raise CheckpointExpired("The checkpoint is of another address book.")
+        since = checkpoint.sync_token if checkpoint else None
+        listing = await book.changes(since)
         self._listings.put(self._key(book, since, listing.sync_token), listing.changed)
-        return await self._page(book, listing.changed, since, listing.sync_token)
+        # Deletions go with the first page: pages are stored one by one, and a run that
+        # fails half-way is resumed from its offset or repeated from its first page.
+        deleted = [each.name for each in listing.deleted]
+        return await self._page(book, listing.changed, since, listing.sync_token, deleted)
 
     # Runs -------------------------------------------------------------------------------
 
-    async def _changes(self, book: AddressBook, since: str | None) -> tuple[str | None, Listing]:
-        """The changes since `since`, or every card when the server has forgotten that
-        token; answers the token they are really since."""
-        try:
-            return since, await book.changes(since)
-        except SyncTokenExpired:
-            return None, await book.changes(None)
-
-    async def _listing_of_run(
-        self, book: AddressBook, offset: Offset
-    ) -> tuple[str | None, Sequence[Member]]:
+    async def _listing_of_run(self, book: AddressBook, offset: Offset) -> Sequence[Member]:
         kept = self._listings.get(self._key(book, offset.since, offset.until))
         if kept is not None:
-            return offset.since, kept
+            return kept
         # Another process served the run's first page, or this one restarted: listing again
         # since the same token gives the same cards and any changed meanwhile, in path order.
-        since, listing = await self._changes(book, offset.since)
-        self._listings.put(self._key(book, since, offset.until), listing.changed)
-        return since, listing.changed
+        listing = await book.changes(offset.since)
+        self._listings.put(self._key(book, offset.since, offset.until), listing.changed)
+        return listing.changed
 
     async def _page(
-        self, book: AddressBook, members: Sequence[Member], since: str | None, until: str
+        self,
+        book: AddressBook,
+        members: Sequence[Member],
+        since: str | None,
+        until: str,
+        deleted: Sequence[str] = (),
     ) -> ContactsPage:
         batch = members[: self.settings.page_size]
         cards = await book.cards(batch)
         contacts = read_contacts([(card.member.name, card.vcard) for card in cards])
         if len(members) > len(batch):
             offset = Offset(since=since, until=until, after=batch[-1].path)
-            return ContactsPage(contacts=contacts, next_offset=self._offsets.encode(offset))
+            return ContactsPage(
+                contacts=contacts,
+                deleted_contacts=deleted,
+                next_offset=self._offsets.encode(offset),
+            )
         checkpoint = Checkpoint(addressbook_url=book.url, sync_token=until)
         return ContactsPage(
-            contacts=contacts, synchronization_checkpoint=self._checkpoints.encode(checkpoint)
+            contacts=contacts,
+            deleted_contacts=deleted,
+            synchronization_checkpoint=self._checkpoints.encode(checkpoint),
         )
 
     # Helpers ----------------------------------------------------------------------------

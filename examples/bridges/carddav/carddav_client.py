@@ -7,7 +7,8 @@ the RFC 6352 addressbook-multiget REPORT (those cards' vCards, a batch at a time
 Failures become what the bridge protocol says about them: a server refusing the
 credentials, or a URL that is no address book, is `CredentialsRejected` (the person has
 to fix what they typed); a server that cannot be reached, times out, is overloaded or
-fails is `TemporarilyUnavailable`.
+fails is `TemporarilyUnavailable`; a sync token the server has forgotten is
+`CheckpointExpired`, since only a full sync can follow.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from bridgehub.bridge import BridgeUnavailable, TargetRefused
-from bridgehub.sdk import CredentialsRejected, TemporarilyUnavailable, retry_after_seconds
+from bridgehub.sdk import (
+    CheckpointExpired,
+    CredentialsRejected,
+    TemporarilyUnavailable,
+    retry_after_seconds,
+)
 
 DAV = "DAV:"
 CARDDAV = "urn:ietf:params:xml:ns:carddav"
@@ -32,11 +38,6 @@ MULTI_STATUS = 207
 
 def _tag(namespace: str, name: str) -> str:
     return f"{{{namespace}}}{name}"
-
-
-class SyncTokenExpired(Exception):
-    """The server no longer knows the sync token (RFC 6578 `DAV:valid-sync-token`
-    precondition): only a full sync can follow."""
 
 
 class UnexpectedAnswer(RuntimeError):
@@ -64,8 +65,9 @@ class Listing:
 
     sync_token: str
     changed: tuple[Member, ...]
-    """Added or changed cards, ordered by path. Deleted ones are left out: the bridge
-    protocol has no way to say a contact is gone."""
+    """Added or changed cards, ordered by path."""
+    deleted: tuple[Member, ...]
+    """Cards deleted since the token, ordered by path; none in a listing of every card."""
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,8 @@ class AddressBook:
             )
 
     async def changes(self, since: str | None) -> Listing:
-        """The cards added or changed since the sync token `since`; all of them when None.
-        Raises `SyncTokenExpired` when the server no longer knows `since`."""
+        """The cards added, changed or deleted since the sync token `since`; every card
+        when None. Raises `CheckpointExpired` when the server no longer knows `since`."""
         body = Element(_tag(DAV, "sync-collection"))
         SubElement(body, _tag(DAV, "sync-token")).text = since or ""
         SubElement(body, _tag(DAV, "sync-level")).text = "1"
@@ -117,14 +119,20 @@ class AddressBook:
         token = (answer.findtext(_tag(DAV, "sync-token")) or "").strip()
         if not token:
             raise UnexpectedAnswer("The sync-collection answer has no sync-token.")
-        members: dict[str, Member] = {}
+        changed: dict[str, Member] = {}
+        deleted: dict[str, Member] = {}
         for response in answer.iter(_tag(DAV, "response")):
             member = self._member(response)
-            # A response with a status of its own names a deleted card (404) or one the
-            # user may not read; changed ones come with their properties.
-            if member is not None and response.find(_tag(DAV, "status")) is None:
-                members[member.path] = member
-        return Listing(token, tuple(sorted(members.values(), key=lambda each: each.path)))
+            if member is None:
+                continue
+            # Changed cards come with their properties; a response with a status of its own
+            # names a deleted card (404) or, with any other status, one the user may not read.
+            status = response.findtext(_tag(DAV, "status"))
+            if status is None:
+                changed[member.path] = member
+            elif _status_code(status) == "404":
+                deleted[member.path] = member
+        return Listing(token, _by_path(changed), _by_path(deleted))
 
     async def cards(self, members: Sequence[Member]) -> list[Card]:
         """The vCards of `members`, in their order; those deleted meanwhile left out."""
@@ -171,7 +179,9 @@ class AddressBook:
         if response.status_code == MULTI_STATUS:
             return _xml(response.content)
         if token_sent and _refuses_sync_token(response):
-            raise SyncTokenExpired()
+            raise CheckpointExpired(
+                "The CardDAV server no longer knows the sync token of this checkpoint."
+            )
         raise _failure(response)
 
 
@@ -194,8 +204,17 @@ def _properties(answer: Element, url: str) -> Element:
 
 
 def _succeeded(propstat: Element) -> bool:
-    status = (propstat.findtext(_tag(DAV, "status")) or "").split()
-    return len(status) >= 2 and status[1] == "200"
+    return _status_code(propstat.findtext(_tag(DAV, "status")) or "") == "200"
+
+
+def _status_code(status_line: str) -> str:
+    """The code of a WebDAV status line (`HTTP/1.1 404 Not Found`); "" when there is none."""
+    parts = status_line.split()
+    return parts[1] if len(parts) >= 2 else ""
+
+
+def _by_path(members: dict[str, Member]) -> tuple[Member, ...]:
+    return tuple(sorted(members.values(), key=lambda each: each.path))
 
 
 def _xml(content: bytes) -> Element:

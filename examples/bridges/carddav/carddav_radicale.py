@@ -321,6 +321,7 @@ class Served:
     def sync(self, auth: dict[str, str], checkpoint: str | None = None) -> Run:
         """A whole contact sync run, from `checkpoint`, as the hub makes it."""
         contacts: list[Contact] = []
+        deleted: list[str] = []
         pages = 0
         offset: str | None = None
         while True:
@@ -330,9 +331,10 @@ class Served:
             page = answer.json()
             pages += 1
             contacts += [Contact.model_validate(each) for each in page["contacts"]]
+            deleted += page.get("deleted_contacts", [])
             offset = page.get("next_offset")
             if offset is None:
-                return Run(contacts, page["synchronization_checkpoint"], pages)
+                return Run(contacts, page["synchronization_checkpoint"], pages, deleted)
 
 
 @dataclass(frozen=True)
@@ -340,6 +342,8 @@ class Run:
     contacts: list[Contact]
     checkpoint: str
     pages: int
+    deleted: list[str]
+    """The ids of `deleted_contacts`, every page's."""
 
     def by_id(self) -> dict[str, Contact]:
         found = {contact.id: contact for contact in self.contacts}

@@ -121,28 +121,88 @@ def test_a_sync_from_the_checkpoint_fetches_only_changed_and_added_cards(
 
     expected = {f"{card.uid}.vcf": card.expected() for card in [*changed, *added]}
     assert second.by_id() == expected
+    assert second.deleted == [f"{cards[20].uid}.vcf"]
     assert sorted(bridge.recorder.fetched_cards()[before:]) == sorted(
         card.href for card in [*changed, *added]
     )
     # Nothing changed since: an empty run, still with a checkpoint.
     third = bridge.sync(radicale.fields, second.checkpoint)
-    assert third.contacts == []
+    assert (third.contacts, third.deleted) == ([], [])
     assert third.checkpoint
 
 
-def test_an_expired_sync_token_falls_back_to_a_full_sync(
+def test_deleted_cards_come_once_on_the_first_page_of_the_next_run(
+    radicale: Radicale, cards: list[SampleCard], bridge: Served
+) -> None:
+    first = bridge.sync(radicale.fields)
+    gone = [cards[3], cards[250]]
+    for card in gone:
+        radicale.delete(card)
+    radicale.put(edited(cards[7], "meanwhile"))
+    for n in range(PAGE_SIZE + 1):  # enough for the run to take two pages
+        radicale.put(SampleCard(f"later-{n:02}", f"Later Person {n}"))
+
+    meta = {"synchronization_checkpoint": first.checkpoint}
+    page = bridge.post("/contact_sync", {"auth": radicale.fields, "meta": meta}).json()
+    second = bridge.sync(radicale.fields, first.checkpoint)
+
+    assert sorted(page["deleted_contacts"]) == sorted(f"{card.uid}.vcf" for card in gone)
+    assert "next_offset" in page
+    assert sorted(second.deleted) == sorted(page["deleted_contacts"])
+    assert not set(second.deleted) & set(second.by_id())
+    assert bridge.sync(radicale.fields, second.checkpoint).deleted == []
+
+
+def test_a_full_sync_names_no_deleted_cards(
+    radicale: Radicale, cards: list[SampleCard], bridge: Served
+) -> None:
+    radicale.delete(cards[0])
+
+    run = bridge.sync(radicale.fields)
+
+    assert run.deleted == []
+    assert len(run.contacts) == CARDS - 1
+
+
+def test_an_expired_sync_token_answers_410_and_a_full_sync_follows(
     radicale: Radicale, cards: list[SampleCard], bridge: Served
 ) -> None:
     first = bridge.sync(radicale.fields)
     radicale.put(edited(cards[0], "after"))
     radicale.forget_sync_tokens()
 
-    again = bridge.sync(radicale.fields, first.checkpoint)
+    meta = {"synchronization_checkpoint": first.checkpoint}
+    expired = bridge.post("/contact_sync", {"auth": radicale.fields, "meta": meta})
+    again = bridge.sync(radicale.fields)
 
+    assert expired.status_code == 410
+    assert expired.json() == {
+        "message": "The CardDAV server no longer knows the sync token of this checkpoint."
+    }
     assert len(again.by_id()) == CARDS
     assert again.by_id()["photo-card.vcf"].title == "Edited after"
     # The new checkpoint works incrementally again.
     assert bridge.sync(radicale.fields, again.checkpoint).contacts == []
+
+
+def test_a_sync_token_expiring_in_the_middle_of_a_run_answers_410(
+    radicale: Radicale, cards: list[SampleCard], bridge: Served
+) -> None:
+    first = bridge.sync(radicale.fields)
+    for card in cards[: PAGE_SIZE + 1]:
+        radicale.put(edited(card, "again"))
+    meta = {"synchronization_checkpoint": first.checkpoint}
+    page = bridge.post("/contact_sync", {"auth": radicale.fields, "meta": meta}).json()
+    radicale.forget_sync_tokens()
+
+    # Another process has no listing of the run, and the server no token to list from.
+    with serving() as other:
+        rest = other.post(
+            "/contact_sync",
+            {"auth": radicale.fields, "meta": {**meta, "offset": page["next_offset"]}},
+        )
+
+    assert rest.status_code == 410
 
 
 def test_a_run_goes_on_in_another_bridge_process(
@@ -161,7 +221,7 @@ def test_a_run_goes_on_in_another_bridge_process(
     assert len(other.recorder.reports("sync-collection")) == 1
 
 
-def test_a_changed_address_book_url_makes_the_checkpoint_a_full_sync(
+def test_a_checkpoint_of_another_address_book_answers_410(
     radicale: Radicale, cards: list[SampleCard], bridge: Served
 ) -> None:
     checkpoint = bridge.sync(radicale.fields).checkpoint
@@ -171,7 +231,12 @@ def test_a_changed_address_book_url_makes_the_checkpoint_a_full_sync(
         assert http.request("MKCOL", "/jane/other/", content=_ADDRESS_BOOK).status_code == 201
 
     assert bridge.sync(moved, checkpoint).contacts == []  # the same book, spelled without /
-    assert bridge.sync(other_book, checkpoint).contacts == []  # another, empty, book
+    meta = {"synchronization_checkpoint": checkpoint}
+    elsewhere = bridge.post("/contact_sync", {"auth": other_book, "meta": meta})
+    assert (elsewhere.status_code, elsewhere.json()) == (
+        410,
+        {"message": "The checkpoint is of another address book."},
+    )
 
 
 _ADDRESS_BOOK = (

@@ -20,7 +20,7 @@ HTTP_AVAILABLE = Rule(
 HTTP_STATUS = Rule(
     "http.status",
     "Answers use only the statuses the protocol gives the endpoint (2xx, 401; 400 for "
-    "actions), never a redirect.",
+    "actions; 410 for a contact sync's checkpoint), never a redirect.",
 )
 HTTP_CONTENT_TYPE = Rule(
     "http.content-type",
@@ -59,6 +59,16 @@ CONTACTS_OFFSET_REPEATS = Rule(
 CONTACTS_TERMINATES = Rule(
     "contacts.terminates",
     "A run ends with a page without `next_offset` within the page limit.",
+)
+CONTACTS_DELETED_IDS = Rule(
+    "contacts.deleted-ids",
+    "`deleted_contacts`, when present, is an array of non-empty string or number ids (no "
+    "booleans, objects or nulls).",
+)
+CONTACTS_GONE_NEEDS_CHECKPOINT = Rule(
+    "contacts.gone-needs-checkpoint",
+    "410 Gone answers only a request that carried a `synchronization_checkpoint`, which the "
+    "bridge can no longer use.",
 )
 CONTACTS_INCREMENTAL = Rule(
     "contacts.incremental",
@@ -115,6 +125,8 @@ RULES: tuple[Rule, ...] = (
     CONTACTS_UNIQUE_IDS,
     CONTACTS_OFFSET_REPEATS,
     CONTACTS_TERMINATES,
+    CONTACTS_DELETED_IDS,
+    CONTACTS_GONE_NEEDS_CHECKPOINT,
     CONTACTS_INCREMENTAL,
     INTERACTIONS_ARRAY,
     INTERACTIONS_FIELDS,

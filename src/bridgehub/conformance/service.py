@@ -46,6 +46,7 @@ INTERACTION_CONTACTS = 5
 """How many synced contacts the interactions are asked for."""
 SHOWN_FAILURES = 3
 """Failures of one rule at one endpoint shown in full; the rest are counted."""
+GONE = 410
 
 _GENERIC = (r.HTTP_AVAILABLE, r.HTTP_STATUS, r.HTTP_CONTENT_TYPE)
 _AUTH = (r.AUTH_ACCEPTS_VALID, r.AUTH_REJECTS_INVALID)
@@ -59,6 +60,8 @@ _ENDPOINT_RULES: dict[str, tuple[Rule, ...]] = {
         r.CONTACTS_UNIQUE_IDS,
         r.CONTACTS_OFFSET_REPEATS,
         r.CONTACTS_TERMINATES,
+        r.CONTACTS_DELETED_IDS,
+        r.CONTACTS_GONE_NEEDS_CHECKPOINT,
         r.CONTACTS_INCREMENTAL,
     ),
     "interaction_retrieval_endpoint": (
@@ -219,6 +222,10 @@ class _Run:
     checkpoint: str | None
 
 
+class _CheckpointGone(Exception):
+    """The bridge answered 410 to a run's checkpoint: it can no longer use it."""
+
+
 class _Stopped(Exception):
     """The check of an endpoint cannot go on; the rule that failed says why."""
 
@@ -246,6 +253,8 @@ class _Check:
         self._activation = activation
         self._configuration = activation.configuration
         self._max_pages = max_pages
+        self._last_status: int | None = None
+        """The status of the last answer, whatever the client made of it."""
         made_up = activation.made_up_auth()
         self._made_up = None if made_up is None else StaticCredentials(made_up)
 
@@ -309,7 +318,9 @@ class _Check:
         except BridgeError as error:
             return error
         finally:
-            self._judge_heads(endpoint, self._answers.take())
+            heads = self._answers.take()
+            self._judge_heads(endpoint, heads)
+            self._last_status = heads[-1].status if heads else None
         if not made_up:
             self._ledger.passed(r.AUTH_ACCEPTS_VALID, endpoint, "accepted the test credentials")
         return answer
@@ -429,9 +440,21 @@ class _Check:
                 "sync is a full one (which the protocol allows)",
             )
             return full
-        since = await self._contact_run(
-            endpoint, credentials, "the run from its checkpoint", checkpoint=full.checkpoint
-        )
+        try:
+            since = await self._contact_run(
+                endpoint, credentials, "the run from its checkpoint", checkpoint=full.checkpoint
+            )
+        except _CheckpointGone:
+            self._ledger.passed(
+                r.CONTACTS_GONE_NEEDS_CHECKPOINT, endpoint, "answered 410 only to a checkpoint"
+            )
+            self._ledger.skipped(
+                r.CONTACTS_INCREMENTAL,
+                endpoint,
+                "not checked: the bridge answered 410 to the checkpoint the full run had just "
+                "ended with, so the hub will sync in full every time",
+            )
+            return full
         if len(since.contacts) > len(full.contacts):
             self._ledger.fail(
                 r.CONTACTS_INCREMENTAL,
@@ -475,13 +498,14 @@ class _Check:
         rejected = 0
         offset: str | None = None
         for number in range(1, self._max_pages + 1):
-            page = await self._answer(
+            page = await self._ask(
                 endpoint,
                 self._bridges.fetch_contacts(
                     endpoint.url, credentials, checkpoint=checkpoint, offset=offset
                 ),
-                r.CONTACTS_PAGE_SHAPE,
             )
+            if isinstance(page, BridgeError):
+                raise self._contact_page_failed(endpoint, page, label, checkpoint=checkpoint)
             rejected += len(page.rejected)
             for rejection in page.rejected:
                 self._ledger.fail(
@@ -520,6 +544,28 @@ class _Check:
             "the hub ends such a run with an error",
         )
         raise _Stopped(r.CONTACTS_TERMINATES)
+
+    def _contact_page_failed(
+        self, endpoint: _Endpoint, error: BridgeError, label: str, *, checkpoint: str | None
+    ) -> Exception:
+        """What ends a run whose page failed: a checkpoint the bridge gave up (410), or a
+        broken rule."""
+        if self._last_status == GONE:
+            if checkpoint is not None:
+                return _CheckpointGone()
+            self._ledger.fail(
+                r.CONTACTS_GONE_NEEDS_CHECKPOINT,
+                endpoint,
+                f"{label}: answered 410 Gone to a request without a synchronization_checkpoint; "
+                "410 says a checkpoint can no longer be used, and a full run has none to drop",
+            )
+            return _Stopped(r.CONTACTS_GONE_NEEDS_CHECKPOINT)
+        # The hub reads a page whole: a malformed `deleted_contacts` fails the page, and the
+        # reason names the key.
+        shape = (
+            r.CONTACTS_DELETED_IDS if "deleted_contacts" in error.message else r.CONTACTS_PAGE_SHAPE
+        )
+        return self._stop(endpoint, error, shape)
 
     async def _interactions(
         self, endpoint: _Endpoint, credentials: StaticCredentials, synced: Sequence[Contact]

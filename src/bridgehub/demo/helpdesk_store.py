@@ -34,6 +34,11 @@ class UnknownContact(LookupError):
     """No contact has this id (any more): raised by every method given a contact id."""
 
 
+class ChangesForgotten(LookupError):
+    """The changes asked for start before the oldest the helpdesk still remembers (see
+    `forget_changes_before`)."""
+
+
 @dataclass(frozen=True)
 class HelpdeskAccount:
     """An account of the helpdesk, as its API recognizes it."""
@@ -80,6 +85,21 @@ class ContactRecord:
 
 
 @dataclass(frozen=True)
+class DeletionRecord:
+    """A contact deleted, and when: a change like any other, in the same order."""
+
+    contact_id: int
+    deleted_at: datetime
+
+    @property
+    def cursor(self) -> ChangeCursor:
+        return ChangeCursor(self.deleted_at, self.contact_id)
+
+
+Change = ContactRecord | DeletionRecord
+
+
+@dataclass(frozen=True)
 class AgentRecord:
     id: int
     name: str
@@ -117,6 +137,16 @@ CREATE TABLE IF NOT EXISTS contacts (
     changed_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS contacts_by_change ON contacts (changed_at, id);
+CREATE TABLE IF NOT EXISTS deleted_contacts (
+    contact_id INTEGER PRIMARY KEY,
+    deleted_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deleted_contacts_by_change ON deleted_contacts (deleted_at, contact_id);
+-- One row at most: changes before `before` are forgotten.
+CREATE TABLE IF NOT EXISTS forgotten_changes (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    before TEXT NOT NULL
+);
 -- What a contact can be recognized by: "email:jane@example.com", "phone:+14155550142".
 CREATE TABLE IF NOT EXISTS contact_handles (
     handle TEXT NOT NULL,
@@ -158,7 +188,10 @@ class HelpdeskDatabase:
         with self._transaction() as db:
             db.execute("PRAGMA foreign_keys = ON")
             db.executescript(_SCHEMA)
-            newest = db.execute("SELECT max(changed_at) FROM contacts").fetchone()[0]
+            newest = db.execute(
+                "SELECT max(moment) FROM (SELECT max(changed_at) AS moment FROM contacts"
+                " UNION ALL SELECT max(deleted_at) FROM deleted_contacts)"
+            ).fetchone()[0]
         self._last_change = _DAWN if newest is None else _moment(newest)
 
     def close(self) -> None:
@@ -213,6 +246,8 @@ class HelpdeskDatabase:
                 (_DETAILS.dump_json(details).decode(), _text(when)),
             )
             contact = ContactRecord(_row_id(inserted), when, details)
+            # SQLite may give a deleted contact's id to a new one: that id is alive again.
+            db.execute("DELETE FROM deleted_contacts WHERE contact_id = ?", (contact.id,))
             _index(db, contact)
         return contact
 
@@ -235,11 +270,50 @@ class HelpdeskDatabase:
             _index(db, contact)
         return contact
 
-    def delete_contact(self, contact_id: int) -> None:
-        """Remove a contact with its interactions."""
+    def delete_contact(self, contact_id: int) -> DeletionRecord:
+        """Remove a contact with its interactions, remembering when (see `changes`)."""
         with self._transaction() as db:
             if db.execute("DELETE FROM contacts WHERE id = ?", (contact_id,)).rowcount == 0:
                 raise UnknownContact(contact_id)
+            deletion = DeletionRecord(contact_id, self._change_time(None))
+            db.execute(
+                "INSERT INTO deleted_contacts (contact_id, deleted_at) VALUES (?, ?)",
+                (contact_id, _text(deletion.deleted_at)),
+            )
+        return deletion
+
+    def changes(self, *, after: ChangeCursor, limit: int | None = None) -> list[Change]:
+        """Contacts changed and contacts deleted after `after`, in the order they were.
+        Raises `ChangesForgotten` when `after` is older than the changes remembered."""
+        with self._transaction() as db:
+            forgotten = _forgotten_before(db)
+            if forgotten is not None and after.changed_at < forgotten:
+                raise ChangesForgotten(after.changed_at)
+            # One statement, so that no change slips between reading contacts and deletions.
+            rows = db.execute(
+                "SELECT id, changed_at AS moment, details FROM contacts"
+                " WHERE (changed_at, id) > (:moment, :id)"
+                " UNION ALL SELECT contact_id, deleted_at, NULL FROM deleted_contacts"
+                " WHERE (deleted_at, contact_id) > (:moment, :id)"
+                " ORDER BY moment, id LIMIT :limit",
+                {
+                    "moment": _text(after.changed_at),
+                    "id": after.contact_id,
+                    "limit": -1 if limit is None else limit,
+                },
+            ).fetchall()
+        return [_change(row) for row in rows]
+
+    def forget_changes_before(self, moment: datetime) -> None:
+        """Forget the deletions before `moment`, as a service pruning its change log does:
+        `changes` after an older position raises `ChangesForgotten` from then on."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM deleted_contacts WHERE deleted_at < ?", (_text(moment),))
+            db.execute(
+                "INSERT INTO forgotten_changes (id, before) VALUES (1, :before)"
+                " ON CONFLICT (id) DO UPDATE SET before = max(before, :before)",
+                {"before": _text(moment)},
+            )
 
     def contact(self, contact_id: int) -> ContactRecord:
         with self._transaction() as db:
@@ -353,6 +427,11 @@ def _read_contact(db: sqlite3.Connection, contact_id: int) -> ContactRecord:
     return _contact(row)
 
 
+def _forgotten_before(db: sqlite3.Connection) -> datetime | None:
+    row = db.execute("SELECT before FROM forgotten_changes").fetchone()
+    return None if row is None else _moment(row["before"])
+
+
 def _index(db: sqlite3.Connection, contact: ContactRecord) -> None:
     details = contact.details
     handles = {_email_handle(email) for email in details.emails} | {
@@ -390,6 +469,12 @@ def _contact(row: sqlite3.Row) -> ContactRecord:
     return ContactRecord(
         row["id"], _moment(row["changed_at"]), _DETAILS.validate_json(row["details"])
     )
+
+
+def _change(row: sqlite3.Row) -> Change:
+    if row["details"] is None:
+        return DeletionRecord(row["id"], _moment(row["moment"]))
+    return ContactRecord(row["id"], _moment(row["moment"]), _DETAILS.validate_json(row["details"]))
 
 
 def _interaction(row: sqlite3.Row) -> InteractionRecord:

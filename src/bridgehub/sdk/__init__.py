@@ -56,6 +56,7 @@ from bridgehub.sdk.configuration import AuthField, DeclarationError
 from bridgehub.sdk.errors import (
     ActionRefused,
     BridgeException,
+    CheckpointExpired,
     CredentialsRejected,
     InvalidState,
     RequestRefused,
@@ -76,6 +77,7 @@ __all__ = [
     "AuthValidationRequest",
     "Bridge",
     "BridgeException",
+    "CheckpointExpired",
     "Contact",
     "ContactSyncMeta",
     "ContactSyncRequest",

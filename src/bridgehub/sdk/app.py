@@ -186,7 +186,9 @@ class Bridge:
 
         `request.meta.synchronization_checkpoint` is absent on a first, full sync, and
         `request.meta.offset` on a run's first page; both are strings this bridge gave
-        (see `StateCodec`). It answers a `ContactsPage`.
+        (see `StateCodec`). It answers a `ContactsPage`, with the ids of contacts deleted
+        since the checkpoint in `deleted_contacts`, or raises `CheckpointExpired` for a
+        checkpoint it can no longer use.
         """
         return self._register(
             handler,
@@ -356,11 +358,16 @@ class _Endpoint(Generic[Message]):
             self.check(request)
             return self.answer(request, await _run(self.handler, request))
         except BridgeException as refusal:
-            return _message(refusal.status_code, refusal.message, refusal.headers())
+            if refusal.answers(request):
+                return _message(refusal.status_code, refusal.message, refusal.headers())
+            return self._failed(f"raised {type(refusal).__name__}, which cannot answer it")
         except Exception:
-            # Never the request: it holds the credentials.
-            log.exception("The handler of %s failed.", self.path)
-            return _message(500, "The bridge failed while answering; its log says why.")
+            return self._failed("failed")
+
+    def _failed(self, why: str) -> Response:
+        # Never the request: it holds the credentials.
+        log.exception("The handler of %s %s.", self.path, why)
+        return _message(500, "The bridge failed while answering; its log says why.")
 
 
 async def _run(handler: Callable[[Message], Any], request: Message) -> Any:
@@ -403,7 +410,8 @@ def _auth_values_answer(request: AuthValidationRequest, answer: Any) -> Response
 def _contacts_answer(request: ContactSyncRequest, answer: Any) -> Response:
     if not isinstance(answer, ContactsPage):
         raise TypeError(f"contact synchronization must answer a ContactsPage; got {_kind(answer)}")
-    return _json(answer.model_dump_json(exclude_none=True).encode())
+    # Defaults left out: no `next_offset: null`, no empty `deleted_contacts`.
+    return _json(answer.model_dump_json(exclude_defaults=True).encode())
 
 
 _INTERACTIONS = TypeAdapter(list[Interaction])

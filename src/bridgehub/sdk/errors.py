@@ -8,6 +8,8 @@ acts on, with `{"message": ...}` as the body:
 - `ActionRefused`: 400. The action's data cannot be taken; final, never retried.
 - `RequestRefused`: 400 for any other request the bridge cannot serve as asked.
 - `InvalidState`: 400 for an offset or checkpoint this bridge never gave.
+- `CheckpointExpired`: 410 for a checkpoint this bridge gave but can no longer use; the hub
+  repeats the run as a full sync.
 - `TemporarilyUnavailable`: 503 with `Retry-After`. The hub tries again later.
 
 Any other exception escaping a handler is a bug: the bridge logs it and answers 500, which
@@ -17,6 +19,8 @@ the hub also treats as transient.
 from __future__ import annotations
 
 import math
+
+from bridgehub.bridge.protocol import BridgeRequest, ContactSyncRequest
 
 
 class BridgeException(Exception):
@@ -32,6 +36,11 @@ class BridgeException(Exception):
     def headers(self) -> dict[str, str]:
         """Headers the answer carries besides its JSON body."""
         return {}
+
+    def answers(self, request: BridgeRequest) -> bool:
+        """Whether the protocol allows this answer to `request`. When it does not, raising
+        it is a bug in the handler, answered as any other (500)."""
+        return True
 
 
 class CredentialsRejected(BridgeException):
@@ -58,6 +67,27 @@ class ActionRefused(RequestRefused):
 class InvalidState(RequestRefused):
     """An offset or checkpoint that this bridge did not give, or that no longer decodes:
     400. Raised by `StateCodec.decode`."""
+
+
+class CheckpointExpired(BridgeException):
+    """The request's synchronization checkpoint was given by this bridge but cannot be used
+    any more (the service forgot changes that old, a sync token expired): 410. The hub
+    repeats the run as a full sync, without a checkpoint. Only a contact synchronization
+    request that carried a checkpoint can be answered so."""
+
+    status_code = 410
+
+    def __init__(
+        self,
+        message: str = "This synchronization checkpoint can no longer be used; sync in full.",
+    ) -> None:
+        super().__init__(message)
+
+    def answers(self, request: BridgeRequest) -> bool:
+        return (
+            isinstance(request, ContactSyncRequest)
+            and request.meta.synchronization_checkpoint is not None
+        )
 
 
 class TemporarilyUnavailable(BridgeException):

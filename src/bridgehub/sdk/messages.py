@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from bridgehub.bridge.protocol import Contact
+from bridgehub.bridge.protocol import Contact, ExternalId
 
 
 class ContactsPage(BaseModel):
@@ -17,6 +17,9 @@ class ContactsPage(BaseModel):
     - `synchronization_checkpoint`: on the last page (no `next_offset`), where the next
       run should start: it asks for contacts changed after it. None means every run is a
       full one.
+    - `deleted_contacts`: ids of contacts deleted in the service since the checkpoint the
+      request carried (numbers become strings, like contact ids); the hub removes them.
+      A full sync (no checkpoint) needs none: the hub removes what it did not deliver.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -24,3 +27,4 @@ class ContactsPage(BaseModel):
     contacts: Sequence[Contact]
     next_offset: str | None = None
     synchronization_checkpoint: str | None = None
+    deleted_contacts: tuple[ExternalId, ...] = ()
