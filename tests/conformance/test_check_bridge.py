@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from bridgehub.bridge.protocol import parse_contact_page
 from bridgehub.conformance import (
     RULES,
     Report,
@@ -258,25 +257,7 @@ def test_every_rule_has_a_broken_variant() -> None:
     assert list(VARIANTS) == [rule.id for rule in RULES]
 
 
-HUB_READS_DELETIONS = hasattr(parse_contact_page({"contacts": []}), "deleted")
-"""The hub's reading of `deleted_contacts` (protocol 6.1) comes with the sync engine's
-deletions; until both are merged, the checker cannot see a malformed one."""
-
-
-@pytest.mark.parametrize(
-    "rule",
-    [
-        pytest.param(
-            rule,
-            marks=pytest.mark.xfail(
-                rule == "contacts.deleted-ids" and not HUB_READS_DELETIONS,
-                reason="the hub's client does not read deleted_contacts yet",
-                strict=True,
-            ),
-        )
-        for rule in VARIANTS
-    ],
-)
+@pytest.mark.parametrize("rule", list(VARIANTS))
 async def test_a_broken_variant_fails_on_the_rule_it_breaks(
     rule: str, tmp_path: Path, stack: DemoStack, proxy: Proxy
 ) -> None:
