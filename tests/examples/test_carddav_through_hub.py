@@ -112,3 +112,35 @@ async def test_a_wrong_password_is_refused_and_leaves_nothing(
     assert error["message"] == "CardDAV contacts refused these credentials."
     assert "not-the-app-password" not in refused.text
     assert (await tenant.client.get("/v1/activations")).json() == {"items": []}
+
+
+@pytest.mark.usefixtures("registered")
+async def test_a_deleted_card_leaves_the_hub_and_a_forgotten_token_brings_a_full_run(
+    tenant: Tenant, carddav: CardDav, sync_now: SyncNow
+) -> None:
+    activated = await tenant.client.post(
+        "/v1/activations", json={"integration": "carddav", "auth": carddav.radicale.fields}
+    )
+    activation = activated.json()["id"]
+    assert (await sync_now(activation))["created"] == CARDS
+
+    gone, silently_gone = carddav.cards[7], carddav.cards[8]
+    carddav.radicale.delete(gone)
+    incremental = await sync_now(activation)
+    assert (incremental["full"], incremental["deleted"]) == (False, 1)
+    stored = {each["external_id"] for each in await all_contacts(tenant)}
+    assert f"{gone.uid}.vcf" not in stored
+    assert len(stored) == CARDS - 1
+
+    # The server forgets its sync tokens: the bridge answers 410, the hub syncs in full and
+    # finds what went missing meanwhile.
+    carddav.radicale.forget_sync_tokens()
+    carddav.radicale.delete(silently_gone)
+    carddav.radicale.forget_sync_tokens()
+    full = await sync_now(activation)
+    assert (full["status"], full["full_reason"], full["deleted"]) == (
+        "succeeded",
+        "checkpoint_refused",
+        1,
+    )
+    assert len(await all_contacts(tenant)) == CARDS - 2
