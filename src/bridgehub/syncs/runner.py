@@ -26,6 +26,7 @@ from bridgehub.agents.store import replace_agents
 from bridgehub.bridge import BridgeError, ContactPage, CredentialsRejected, Rejection
 from bridgehub.contacts.store import Owner, PreparedContacts, prepare_contacts, write_contacts
 from bridgehub.db.upserts import Written
+from bridgehub.erasures.suppression import keep_out_erased
 from bridgehub.integrations.service import integration_service
 from bridgehub.runtime import Runtime
 from bridgehub.syncs.models import SyncKind, SyncRun, SyncStatus
@@ -111,7 +112,8 @@ async def _sync_contacts(
             integration=activation.integration.name,
         )
         async with runtime.sessionmaker() as lookup:
-            return page, await prepare_contacts(lookup, owner, page.contacts)
+            prepared = await prepare_contacts(lookup, owner, page.contacts)
+            return await keep_out_erased(lookup, runtime.vault, owner.account_id, page, prepared)
 
     upcoming = asyncio.create_task(read(run.next_offset))
     try:
