@@ -5,10 +5,11 @@ What an erasure does, in one transaction:
   e-mail address (lower-cased) given; executions and events keep their rows, their link to
   the contact becoming NULL;
 - redacts stored values of the account's executions (inputs, answer, error), their attempts'
-  messages and events (payload, outcome) that name the identifier or belonged to an erased
-  contact: every string containing the identifier, or one of the erased contacts' other
-  addresses and E.164 numbers, has it replaced by `[erased]`; a string that is an erased
-  contact's name, or a phone number that reads as one of its numbers, is replaced whole;
+  messages and events (payload, outcome) that were linked to an erased contact or contain
+  the identifier or one of the erased contacts' other addresses and E.164 numbers: in them,
+  each of those and each erased contact's name is replaced by `[erased]` wherever a string
+  contains it, and a string that is a phone number reading as one of the erased numbers
+  (written any way) is replaced whole;
 - drops the erased contacts' cached interactions in this process (other processes' caches
   expire within `BRIDGEHUB_INTERACTIONS_CACHE_SECONDS`);
 - records a keyed digest of the identifier, which keeps it out of later syncs (`suppression`).
@@ -46,10 +47,12 @@ REDACTED = "[erased]"
 class _Redaction:
     """What to take out of stored values, and where to look for it."""
 
-    contained: frozenset[str]
-    """Lower-cased identifiers replaced wherever a string contains them."""
-    whole: frozenset[str]
-    """Lower-cased values (names, numbers as written) replaced when a string is one."""
+    identifiers: frozenset[str]
+    """Lower-cased addresses and E.164 numbers: the records naming one are redacted."""
+    names: frozenset[str]
+    """Lower-cased names of the erased contacts."""
+    written: frozenset[str]
+    """Lower-cased numbers as the bridges wrote them, replaced when a string is one."""
     e164: frozenset[str]
     region: str
     contact_ids: frozenset[uuid.UUID]
@@ -64,10 +67,10 @@ class _Redaction:
         return value
 
     def _text(self, text: str) -> str:
-        if text.strip().lower() in self.whole or normalize(text, self.region).e164 in self.e164:
+        if text.strip().lower() in self.written or normalize(text, self.region).e164 in self.e164:
             return REDACTED
-        for identifier in self.contained:
-            text = re.sub(re.escape(identifier), REDACTED, text, flags=re.IGNORECASE)
+        for contained in self.identifiers | self.names:
+            text = re.sub(re.escape(contained), REDACTED, text, flags=re.IGNORECASE)
         return text
 
 
@@ -147,11 +150,10 @@ def _redaction(identifier: str, contacts: Sequence[Contact], region: str) -> _Re
     e164 = {identifier} if identifier.startswith("+") else set()
     e164 |= {number for contact in contacts for number in contact.phone_e164}
     emails = {email for contact in contacts for email in contact.emails}
-    written = {phone["raw"].lower() for contact in contacts for phone in contact.phones}
-    names = {contact.name.strip().lower() for contact in contacts if contact.name.strip()}
     return _Redaction(
-        contained=frozenset({identifier.lower(), *e164, *emails}),
-        whole=frozenset(written | names),
+        identifiers=frozenset({identifier.lower(), *e164, *emails}),
+        names=frozenset(c.name.strip().lower() for c in contacts if c.name.strip()),
+        written=frozenset(phone["raw"].lower() for c in contacts for phone in c.phones),
         e164=frozenset(e164),
         region=region,
         contact_ids=frozenset(contact.id for contact in contacts),
@@ -162,7 +164,7 @@ def _names(column: Any, redaction: _Redaction) -> ColumnElement[bool]:
     """Whether a stored JSON or text value contains the identifier (or its contact's other
     identifiers): the values a redaction must visit beyond those linked to the contacts."""
     stored = func.lower(cast(column, Text))
-    return or_(*(stored.contains(value, autoescape=True) for value in redaction.contained))
+    return or_(*(stored.contains(value, autoescape=True) for value in redaction.identifiers))
 
 
 async def _redact_executions(session: AsyncSession, account: Account, redaction: _Redaction) -> int:

@@ -61,13 +61,10 @@ async def _erased(
 ) -> set[Identifier]:
     # The account's erasures are read first: most accounts have none, and then a sync
     # spends no work on digests.
-    stored = set(
-        (
-            await session.execute(
-                select(Erasure.key_id, Erasure.digest).where(Erasure.account_id == account_id)
-            )
-        ).tuples()
+    found = await session.execute(
+        select(Erasure.key_id, Erasure.digest).where(Erasure.account_id == account_id)
     )
+    stored = {(row.key_id, row.digest) for row in found}
     if not stored:
         return set()
     return {
