@@ -160,7 +160,7 @@ def _redaction(identifier: str, contacts: Sequence[Contact], region: str) -> _Re
     )
 
 
-def _names(column: Any, redaction: _Redaction) -> ColumnElement[bool]:
+def _mentions(column: Any, redaction: _Redaction) -> ColumnElement[bool]:
     """Whether a stored JSON or text value contains the identifier (or its contact's other
     identifiers): the values a redaction must visit beyond those linked to the contacts."""
     stored = func.lower(cast(column, Text))
@@ -174,9 +174,9 @@ async def _redact_executions(session: AsyncSession, account: Account, redaction:
                 owned_by(account, Execution),
                 or_(
                     Execution.contact_id.in_(redaction.contact_ids),
-                    _names(Execution.data, redaction),
-                    _names(Execution.response, redaction),
-                    _names(Execution.error, redaction),
+                    _mentions(Execution.data, redaction),
+                    _mentions(Execution.response, redaction),
+                    _mentions(Execution.error, redaction),
                 ),
             )
         )
@@ -196,7 +196,7 @@ async def _redact_executions(session: AsyncSession, account: Account, redaction:
                 owned_by(account, Execution),
                 or_(
                     Execution.contact_id.in_(redaction.contact_ids),
-                    _names(ExecutionAttempt.message, redaction),
+                    _mentions(ExecutionAttempt.message, redaction),
                 ),
             )
         )
@@ -216,8 +216,8 @@ async def _redact_events(session: AsyncSession, account: Account, redaction: _Re
                 owned_by(account, Event),
                 or_(
                     Event.contact_id.in_(redaction.contact_ids),
-                    _names(Event.payload, redaction),
-                    _names(Event.outcome, redaction),
+                    _mentions(Event.payload, redaction),
+                    _mentions(Event.outcome, redaction),
                 ),
             )
         )
