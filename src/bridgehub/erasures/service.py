@@ -35,6 +35,7 @@ from bridgehub.contacts.phones import normalize, normalize_email
 from bridgehub.erasures.digests import current_digest
 from bridgehub.erasures.models import Erasure, IdentifierKind
 from bridgehub.erasures.schemas import ErasureCreate
+from bridgehub.erasures.suppression import erasing
 from bridgehub.executions.models import Execution, ExecutionAttempt
 from bridgehub.interactions.cache import interaction_cache
 from bridgehub.kit.errors import Unprocessable
@@ -80,6 +81,7 @@ class ErasureService:
     ) -> Erasure:
         region = await _region(session, account)
         kind, identifier = _normalized(request, region)
+        await erasing(session, account.account_id)
         contacts = (
             await session.scalars(
                 select(Contact).where(owned_by(account, Contact), _has(kind, identifier))

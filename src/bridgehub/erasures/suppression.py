@@ -8,16 +8,17 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.bridge import ContactPage, Rejection
-from bridgehub.contacts.store import PreparedContacts
+from bridgehub.contacts.store import Owner, PreparedContacts
 from bridgehub.erasures.digests import every_digest
 from bridgehub.erasures.models import Erasure, IdentifierKind
 from bridgehub.vault import Vault
 
 ERASED_REASON = "erased on request"
+_LOCK_SPACE = 0x45524153  # "ERAS"
 
 Identifier = tuple[IdentifierKind, str]
 
@@ -32,14 +33,16 @@ async def is_erased(
 async def keep_out_erased(
     session: AsyncSession,
     vault: Vault,
-    account_id: uuid.UUID,
+    owner: Owner,
     page: ContactPage,
     prepared: PreparedContacts,
 ) -> tuple[ContactPage, PreparedContacts]:
     """The page's contacts to write without those an erasure names; each left out is
-    counted with the page's rejections, for the run's record."""
+    counted with the page's rejections, for the run's record. Call it in the transaction
+    that writes the page, just before writing it (see `hold_off_erasures`)."""
+    await hold_off_erasures(session, owner.account_id)
     erased = await _erased(
-        session, vault, account_id, (i for row in prepared.rows for i in _identifiers(row))
+        session, vault, owner.account_id, (i for row in prepared.rows for i in _identifiers(row))
     )
     if not erased:
         return page, prepared
@@ -54,6 +57,27 @@ async def keep_out_erased(
         dataclasses.replace(page, rejected=(*page.rejected, *rejected)),
         dataclasses.replace(prepared, rows=kept),
     )
+
+
+async def hold_off_erasures(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """Until the transaction ends, keep a new erasure of the account from deleting contacts.
+
+    Without it a page checked before an erasure commits, and written after the erasure's
+    delete ran, would store the erased person again. Pages share the lock; an erasure takes
+    it alone (`erasing`), so it waits for the pages being written and they wait for it, and
+    each page's check then sees it."""
+    await session.execute(select(func.pg_advisory_xact_lock_shared(*_lock_key(account_id))))
+
+
+async def erasing(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """Hold off the account's page writes until the transaction (an erasure) ends."""
+    await session.execute(select(func.pg_advisory_xact_lock(*_lock_key(account_id))))
+
+
+def _lock_key(account_id: uuid.UUID) -> tuple[int, int]:
+    # The two-number form of advisory locks, a key space apart from the one-number keys
+    # sync runs are claimed with; accounts sharing the second number only wait more.
+    return _LOCK_SPACE, int.from_bytes(account_id.bytes[:4], "big", signed=True)
 
 
 async def _erased(

@@ -112,8 +112,7 @@ async def _sync_contacts(
             integration=activation.integration.name,
         )
         async with runtime.sessionmaker() as lookup:
-            prepared = await prepare_contacts(lookup, owner, page.contacts)
-            return await keep_out_erased(lookup, runtime.vault, owner.account_id, page, prepared)
+            return page, await prepare_contacts(lookup, owner, page.contacts)
 
     upcoming = asyncio.create_task(read(run.next_offset))
     try:
@@ -124,6 +123,7 @@ async def _sync_contacts(
                 # The next page is fetched and made ready (its phone numbers read) while
                 # this one is written: the hub's work overlaps PostgreSQL's and the bridge's.
                 upcoming = asyncio.create_task(read(page.next_offset))
+            page, prepared = await keep_out_erased(session, runtime.vault, owner, page, prepared)
             written = await write_contacts(session, owner, prepared)
             _record_page(run, written, page.rejected)
             run.next_offset = page.next_offset
