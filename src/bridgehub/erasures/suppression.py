@@ -1,5 +1,5 @@
 """Keeping erased people out: a contact with any phone or e-mail address an erasure of the
-account names is not stored again, by a sync or by an action."""
+account names is not stored again by a sync."""
 
 from __future__ import annotations
 
@@ -21,13 +21,6 @@ ERASED_REASON = "erased on request"
 _LOCK_SPACE = 0x45524153  # "ERAS"
 
 Identifier = tuple[IdentifierKind, str]
-
-
-async def is_erased(
-    session: AsyncSession, vault: Vault, account_id: uuid.UUID, identifiers: Iterable[Identifier]
-) -> bool:
-    """Whether any of these normalized identifiers is under an erasure of the account."""
-    return bool(await _erased(session, vault, account_id, identifiers))
 
 
 async def keep_out_erased(
