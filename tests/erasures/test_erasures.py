@@ -200,6 +200,7 @@ async def test_an_accounts_erasures_are_its_own(
         ({"phone": "+14155550142", "email": "a@example.com"}, "either `phone` or `email`"),
         ({"phone": "555-01"}, "`phone` cannot be read"),
         ({"email": "not an address"}, "`email` is not an e-mail address"),
+        ({"email": "a\u0000@example.com"}, "email"),
     ],
 )
 async def test_bad_requests_change_nothing(

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["erasures"])
     "/erasures",
     summary="Erase a person by phone or e-mail address, and keep them out of later syncs",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(400, 401, 403, 422),
 )
 async def create_erasure(
     data: ErasureCreate, account: AccountCaller, session: DbSession, runtime: HubRuntime

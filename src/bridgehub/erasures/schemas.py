@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bridgehub.erasures.models import Erasure, IdentifierKind
 
+_ONE_LINE = r"^[^\x00-\x1f\x7f]+$"
+"""Without control characters, which no identifier holds (and PostgreSQL's text refuses NUL)."""
+
 
 class ErasureCreate(BaseModel):
     """One identifier per erasure: a person known by a phone and an address is erased by two
@@ -18,9 +21,12 @@ class ErasureCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     phone: str | None = Field(
-        default=None, description="Written any usual way; read in the account's region."
+        default=None,
+        max_length=64,
+        pattern=_ONE_LINE,
+        description="Written any usual way; read in the account's region.",
     )
-    email: str | None = None
+    email: str | None = Field(default=None, max_length=320, pattern=_ONE_LINE)
 
     @model_validator(mode="after")
     def _one_identifier(self) -> Self:
