@@ -4,7 +4,9 @@ out, without the hub keeping the identifier in plaintext."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from bridgehub.demo.helpdesk import HELPDESK
+from bridgehub.erasures.suppression import hold_off_erasures
 from tests.conftest import HUB_URL, HubSql, TableRows, Tenant, as_account, create_account
 from tests.helpdesk_fixtures import (
     CONTACTS,
@@ -212,3 +215,15 @@ async def test_bad_requests_change_nothing(
     assert complaint in refused.text
     assert (await tenant.client.get("/v1/erasures")).json()["items"] == []
     assert len(await all_contacts(tenant)) == CONTACTS
+
+
+async def test_an_erasure_waits_for_the_page_being_written(hub: FastAPI, tenant: Tenant) -> None:
+    """A page checked before the erasure existed is written before the erasure deletes."""
+    async with hub.state.runtime.sessionmaker() as page, page.begin():
+        await hold_off_erasures(page, uuid.UUID(tenant.id))
+        erasing = asyncio.create_task(
+            tenant.client.post("/v1/erasures", json={"email": "someone@example.com"})
+        )
+        await asyncio.sleep(0.5)
+        assert not erasing.done()
+    assert (await erasing).status_code == 201
