@@ -27,6 +27,7 @@ from bridgehub.contacts.endpoints import router as contacts_router
 from bridgehub.db import migrate
 from bridgehub.db.outage import DATABASE_ERRORS, DatabaseUnavailable, outage
 from bridgehub.db.session import DbSession
+from bridgehub.erasures.endpoints import router as erasures_router
 from bridgehub.executions.endpoints import router as executions_router
 from bridgehub.integrations.configuration import json_schemas
 from bridgehub.integrations.endpoints import router as catalog_router
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     app.include_router(interactions_router)
     app.include_router(executions_router)
     app.include_router(automations_router)
+    app.include_router(erasures_router)
     _install_error_handlers(app)
     install_ui(app)
     install_metrics_endpoint(app, settings)

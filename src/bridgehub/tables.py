@@ -9,6 +9,7 @@ from bridgehub.agents import models as _agents  # noqa: F401  (registers tables)
 from bridgehub.automations import models as _automations  # noqa: F401  (registers tables)
 from bridgehub.contacts import models as _contacts  # noqa: F401  (registers tables)
 from bridgehub.db.base import Base
+from bridgehub.erasures import models as _erasures  # noqa: F401  (registers tables)
 from bridgehub.executions import models as _executions  # noqa: F401  (registers tables)
 from bridgehub.integrations import models as _integrations  # noqa: F401  (registers tables)
 from bridgehub.syncs import models as _syncs  # noqa: F401  (registers tables)

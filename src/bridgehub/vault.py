@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.settings import Settings
@@ -72,10 +74,21 @@ class Vault:
             raise VaultError("the vault needs at least one encryption key")
         self._current = keys[0]
         self._keys = {key.id: AESGCM(key.material) for key in keys}
+        self._materials = {key.id: key.material for key in keys}
 
     @property
     def current_key_id(self) -> str:
         return self._current.id
+
+    def derived_keys(self, purpose: str) -> dict[str, bytes]:
+        """A 32-byte key for `purpose` derived (HKDF-SHA256) from each configured key, by key
+        id, the current key's first: a purpose never uses the encryption keys themselves."""
+        return {
+            key_id: HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()
+            ).derive(material)
+            for key_id, material in self._materials.items()
+        }
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)

@@ -61,6 +61,7 @@ async def test_every_statement_about_tenant_rows_is_kept_to_an_account(
             await _syncs(hub, tenant, run_jobs)
             await _contacts_and_agents(tenant)
             await _automation_and_actions(tenant, run_jobs)
+            await _erasure(tenant, run_jobs)
             await _web_pages(transport, key)
             await purge_expired(
                 hub.state.runtime.sessionmaker, hub.state.runtime.settings.retention_days
@@ -160,6 +161,19 @@ async def _automation_and_actions(tenant: Tenant, run_jobs: RunJobs) -> None:
     assert retried.status_code in (202, 409), retried.text
     await run_jobs()
     assert (await tenant.client.delete(f"/v1/automations/{automation}")).status_code == 204
+
+
+async def _erasure(tenant: Tenant, run_jobs: RunJobs) -> None:
+    """Erase a contact, sync while the erasure keeps it out, then lift the erasure."""
+    # Listed phones are in E.164 where they could be read; the erasure needs one that was.
+    phone = next(p for c in await all_contacts(tenant) for p in c["phones"] if p.startswith("+"))
+    erased = await tenant.client.post("/v1/erasures", json={"phone": phone})
+    assert erased.status_code == 201, erased.text
+    assert (await tenant.client.get("/v1/erasures")).status_code == 200
+    activation = (await tenant.client.get("/v1/activations")).json()["items"][0]["id"]
+    assert (await sync_and_run_jobs(tenant, run_jobs, activation))["status"] == "succeeded"
+    lifted = await tenant.client.delete(f"/v1/erasures/{erased.json()['id']}")
+    assert lifted.status_code == 204
 
 
 async def _web_pages(transport: httpx.ASGITransport, key: str) -> None:

@@ -18,6 +18,7 @@ TENANT_LISTS = {
     "/v1/agents",
     "/v1/automations",
     "/v1/contacts",
+    "/v1/erasures",
     "/v1/executions",
     "/v1/lookup",
     "/v1/sync-runs",
@@ -31,7 +32,7 @@ async def busy(
     tenant: Tenant, connected: str, sync_now: SyncNow, run_jobs: RunJobs
 ) -> dict[str, Any]:
     """The first account with something in every list: contacts and agents synced, an
-    automation, and an execution it made."""
+    automation, an execution it made, and an erasure (of no one it has)."""
     await sync_now(connected)
     await sync_now(connected, "agents")
     contact = next(c for c in await all_contacts(tenant) if c["phones"] and c["emails"])
@@ -58,6 +59,8 @@ async def busy(
     executions = (await tenant.client.get("/v1/executions")).json()["items"]
     runs = (await tenant.client.get("/v1/sync-runs")).json()["items"]
     agents = (await tenant.client.get("/v1/agents")).json()["items"]
+    erasure = await tenant.client.post("/v1/erasures", json={"email": "nobody@example.com"})
+    assert erasure.status_code == 201, erasure.text
     assert executions
     assert runs
     assert agents
@@ -68,6 +71,7 @@ async def busy(
         "automation": automation.json()["id"],
         "execution": executions[0]["id"],
         "run": runs[0]["id"],
+        "erasure": erasure.json()["id"],
     }
 
 
@@ -101,6 +105,7 @@ async def test_a_second_account_lists_and_finds_nothing_of_the_first(
         ("/v1/contacts", {"q": contact["name"].split()[0]}),
         ("/v1/contacts", {"email": contact["emails"][0]}),
         ("/v1/contacts", {"phone": contact["phones"][0]}),
+        ("/v1/erasures", {}),
         ("/v1/executions", {}),
         ("/v1/lookup", {"phone": contact["phones"][0]}),
         ("/v1/sync-runs", {}),
@@ -134,6 +139,7 @@ async def test_a_second_account_is_told_the_first_ones_rows_do_not_exist(
         f"/v1/executions/{busy['execution']}/retry",
     ):
         assert (await stranger.post(path, json={})).status_code == 404, path
+    assert (await stranger.delete(f"/v1/erasures/{busy['erasure']}")).status_code == 404
 
 
 def _found(body: dict[str, Any]) -> bool:

@@ -25,6 +25,10 @@ class InteractionCache:
             return None
         return cached[1]
 
+    def forget(self, contact_id: uuid.UUID) -> None:
+        """Drop a contact's answer (an erased contact's interactions are not kept)."""
+        self._answers.pop(contact_id, None)
+
     def put(self, contact_id: uuid.UUID, answer: InteractionsAnswer) -> None:
         if self._ttl <= 0:
             return

@@ -32,6 +32,7 @@ from bridgehub.bridge import (
 )
 from bridgehub.contacts.store import Owner, PreparedContacts, prepare_contacts, write_contacts
 from bridgehub.db.upserts import Written
+from bridgehub.erasures.suppression import keep_out_erased
 from bridgehub.integrations.service import integration_service
 from bridgehub.runtime import Runtime
 from bridgehub.syncs import deletions
@@ -146,6 +147,7 @@ async def _read_and_write_pages(
                 # The next page is fetched and made ready (its phone numbers read) while
                 # this one is written: the hub's work overlaps PostgreSQL's and the bridge's.
                 upcoming = asyncio.create_task(read(page.next_offset))
+            page, prepared = await keep_out_erased(session, runtime.vault, owner, page, prepared)
             removed = await deletions.remove_named(session, run, page)
             written = await write_contacts(session, owner, prepared)
             _record_page(run, written, page.rejected)
