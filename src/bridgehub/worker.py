@@ -43,6 +43,7 @@ log = structlog.get_logger(__name__)
 _FIRST_PAUSE = 0.5
 _LONGEST_PAUSE = 8.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_CONNECTION_WAIT_SECONDS = 5.0
 # A worker proves it is alive this often; one silent for STALLED_AFTER_SECONDS (four beats
 # missed) is taken for dead and its jobs go back to the queue at the next recovery tick
 # (every ten seconds), and a worker polls the queue at least every 5 s: a killed worker's
@@ -56,7 +57,15 @@ _LOST_DATABASE: tuple[type[Exception], ...] = (*DATABASE_ERRORS, ConnectorExcept
 def connect_queue(database_url: str) -> procrastinate.App:
     """The task queue on the hub's database, with every domain's tasks registered."""
     queue = procrastinate.App(
-        connector=PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=10)
+        connector=PsycopgConnector(
+            conninfo=libpq_url(database_url),
+            min_size=1,
+            max_size=10,
+            # How long the queue waits for a connection: with the database away, a worker
+            # finds out (and a stopping one gives up recording its jobs) in seconds, not in
+            # the pool's default 30, which would outlast a stop's grace.
+            timeout=_CONNECTION_WAIT_SECONDS,
+        )
     )
     for blueprint in (
         sync_tasks.blueprint(),
@@ -157,7 +166,7 @@ async def work(
         options["queues"] = queues
     stop = _StopRequest()
     with stop.on_signals() if install_signal_handlers else contextlib.nullcontext():
-        while True:
+        while not stop.requested:
             worker = Worker(app=runtime.queue, **options)
             # procrastinate leaves these two unannotated.
             run: Callable[[], Awaitable[None]] = worker.run
@@ -171,7 +180,7 @@ async def work(
                 if not unreachable(error):
                     raise
             log.warning("the worker lost the database; it goes on when the database is back")
-            await _hand_back_after_outage(runtime.queue, worker.worker_id)
+            await _hand_back_after_outage(runtime.queue, worker.worker_id, stop)
 
 
 async def _measure_start_delay(
@@ -207,6 +216,13 @@ class _StopRequest:
     def __init__(self) -> None:
         self.requested = False
         self.stop_current: Callable[[], None] | None = None
+        self._asked = asyncio.Event()
+
+    async def comes_within(self, seconds: float) -> bool:
+        """Wait up to `seconds` for a stop request; whether one came."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._asked.wait(), seconds)
+        return self.requested
 
     @contextlib.contextmanager
     def on_signals(self) -> Iterator[None]:
@@ -222,17 +238,21 @@ class _StopRequest:
     def _request(self) -> None:
         log.info("stopping the worker once its jobs end")
         self.requested = True
+        self._asked.set()
         if self.stop_current is not None:
             self.stop_current()
 
 
-async def _hand_back_after_outage(queue: procrastinate.App, worker_id: int | None) -> None:
+async def _hand_back_after_outage(
+    queue: procrastinate.App, worker_id: int | None, stop: _StopRequest
+) -> None:
     """Wait for the database, then put back in the queue the jobs the worker `worker_id`
     was running when it was lost, for a worker to resume at once (rather than after its
-    heartbeat is found stale)."""
+    heartbeat is found stale). Asked to stop meanwhile, it leaves them to that."""
     pause = _FIRST_PAUSE
     while True:
-        await asyncio.sleep(pause)
+        if await stop.comes_within(pause):
+            return
         try:
             if worker_id is not None:
                 # Its jobs are left without a worker, which marks them stalled.

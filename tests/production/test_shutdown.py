@@ -25,8 +25,11 @@ from tests.processes import (
     bridgehub,
     free_port,
     running_hub,
+    running_worker,
     seconds_to_stop,
 )
+from tests.production.shape import shared_settings
+from tests.standalone_postgres import StandaloneServer
 
 SLOW_CHECK = 3.0
 """Seconds the bridge takes to validate credentials: a request still in flight at SIGTERM."""
@@ -120,3 +123,21 @@ async def test_a_stopped_worker_hands_its_sync_back_and_another_finishes_it(
 
 
 pytestmark = pytest.mark.usefixtures("empty_queue")
+
+
+def test_a_worker_stopped_while_its_database_is_away_exits(
+    tmp_path: Path, standalone_postgres: StandaloneServer
+) -> None:
+    log_path = tmp_path / "worker.log"
+    with (
+        log_path.open("w") as log,
+        running_worker(tmp_path, shared_settings(standalone_postgres), log) as worker,
+    ):
+        wait_for(lambda: "Starting worker" in log_path.read_text(), "the worker to start", 30)
+        standalone_postgres.stop()
+        try:
+            time.sleep(1)
+            took = seconds_to_stop(worker)
+        finally:
+            standalone_postgres.start()
+    print(f"the worker exited {took:.1f} s after SIGTERM, its database away")
