@@ -119,3 +119,11 @@ def _not_found(account_id: uuid.UUID) -> NotFound:
 
 
 account_service = AccountService()
+
+
+async def default_region(session: AsyncSession, account_id: uuid.UUID) -> str:
+    """The region the account's phone numbers without a country code are read in."""
+    region = await session.scalar(
+        select(models.AccountRecord.default_region).where(models.AccountRecord.id == account_id)
+    )
+    return region or "US"

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
-from bridgehub.accounts.models import AccountRecord
+from bridgehub.accounts.service import default_region
 from bridgehub.accounts.tenancy import owned_by
 from bridgehub.activations.models import Activation
 from bridgehub.contacts.models import Contact
@@ -83,7 +83,7 @@ class ContactService:
             )
         if phone:
             statement = statement.where(
-                _same_line(lookup_keys(phone, await _region(session, account)))
+                _same_line(lookup_keys(phone, await default_region(session, account.account_id)))
             )
         if cursor:
             updated_at, contact_id = _read_cursor(cursor)
@@ -116,7 +116,7 @@ class ContactService:
 
     async def identify(self, session: AsyncSession, account: Account, phone: str) -> CallerId:
         """`lookup`, saying how each contact matched and how the number was read."""
-        keys = lookup_keys(phone, await _region(session, account))
+        keys = lookup_keys(phone, await default_region(session, account.account_id))
         if keys.e164 is None and keys.match_key is None:
             return CallerId(keys, [])
         statement = _contacts(account).where(_same_line(keys)).limit(LOOKUP_CANDIDATES)
@@ -177,13 +177,6 @@ def _words_match(query: str) -> ColumnElement[bool]:
     document = func.to_tsvector("simple", Contact.name + " " + func.coalesce(Contact.company, ""))
     matched: ColumnElement[bool] = document.bool_op("@@")(func.to_tsquery("simple", terms))
     return matched
-
-
-async def _region(session: AsyncSession, account: Account) -> str:
-    region = await session.scalar(
-        select(AccountRecord.default_region).where(AccountRecord.id == account.account_id)
-    )
-    return region or "US"
 
 
 def _write_cursor(updated_at: datetime, contact_id: uuid.UUID) -> str:

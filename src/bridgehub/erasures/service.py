@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Text, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
-from bridgehub.accounts.models import AccountRecord
+from bridgehub.accounts.service import default_region
 from bridgehub.accounts.tenancy import owned_by, owned_row
 from bridgehub.automations.models import Event
 from bridgehub.contacts.models import Contact
@@ -79,7 +79,7 @@ class ErasureService:
     async def erase(
         self, session: AsyncSession, runtime: Runtime, account: Account, request: ErasureCreate
     ) -> Erasure:
-        region = await _region(session, account)
+        region = await default_region(session, account.account_id)
         kind, identifier = _normalized(request, region)
         await erasing(session, account.account_id)
         contacts = (
@@ -231,13 +231,6 @@ async def _redact_events(session: AsyncSession, account: Account, redaction: _Re
             event.payload, event.outcome = payload, outcome
             changed += 1
     return changed
-
-
-async def _region(session: AsyncSession, account: Account) -> str:
-    region = await session.scalar(
-        select(AccountRecord.default_region).where(AccountRecord.id == account.account_id)
-    )
-    return region or "US"
 
 
 erasure_service = ErasureService()

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub import metrics
-from bridgehub.accounts.models import AccountRecord
+from bridgehub.accounts.service import default_region
 from bridgehub.accounts.tenancy import of_account
 from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
@@ -81,7 +81,7 @@ async def _carry_out(runtime: Runtime, run_id: uuid.UUID, account_id: uuid.UUID 
                 )
             )
         ).one()
-        owner = Owner(run.account_id, activation.id, await _region(session, run.account_id))
+        owner = Owner(run.account_id, activation.id, await default_region(session, run.account_id))
         run.status = SyncStatus.RUNNING
         run.started_at = run.started_at or datetime.now(UTC)
         await session.commit()
@@ -280,10 +280,3 @@ async def _fail(session: AsyncSession, run: SyncRun, reason: str) -> None:
     run.finished_at = datetime.now(UTC)
     await session.commit()
     log.warning("synchronization failed", run_id=str(run.id), kind=run.kind, reason=reason)
-
-
-async def _region(session: AsyncSession, account_id: uuid.UUID) -> str:
-    region = await session.scalar(
-        select(AccountRecord.default_region).where(AccountRecord.id == account_id)
-    )
-    return region or "US"
