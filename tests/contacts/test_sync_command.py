@@ -9,7 +9,7 @@ import sys
 
 from bridgehub.settings import Settings
 from tests.conftest import Tenant
-from tests.helpdesk_fixtures import CONTACTS, all_contacts
+from tests.helpdesk_fixtures import CONTACTS, Helpdesk, all_contacts
 
 
 def run_command(
@@ -47,6 +47,21 @@ async def test_the_sync_command_runs_a_sync_and_summarizes_it(
     )
     assert agents.returncode == 0, agents.stderr
     assert (await tenant.client.get("/v1/agents")).json()["items"]
+
+
+async def test_the_sync_command_runs_a_full_sync_that_removes_what_the_bridge_lost(
+    settings: Settings, database_url: str, tenant: Tenant, connected: str, helpdesk: Helpdesk
+) -> None:
+    first = await asyncio.to_thread(run_command, settings, database_url, connected)
+    assert first.returncode == 0, first.stderr
+    external_id = (await all_contacts(tenant))[0]["external_id"]
+    helpdesk.database.delete_contact(int(external_id))
+
+    full = await asyncio.to_thread(run_command, settings, database_url, connected, "--full")
+    assert full.returncode == 0, full.stderr
+    contacts = await all_contacts(tenant)
+    assert len(contacts) == CONTACTS - 1
+    assert external_id not in {contact["external_id"] for contact in contacts}
 
 
 async def test_the_sync_command_explains_what_it_cannot_do(
