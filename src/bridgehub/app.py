@@ -46,6 +46,7 @@ from bridgehub.syncs.endpoints import router as syncs_router
 from bridgehub.web.metrics import HttpMetrics, install_metrics_endpoint
 from bridgehub.web.oauth_return import router as oauth_callback_router
 from bridgehub.web.ui import install_ui
+from bridgehub.webhooks.endpoints import router as webhooks_router
 from bridgehub.worker import background_worker, open_runtime
 
 log = structlog.get_logger(__name__)
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     app.include_router(executions_router)
     app.include_router(automations_router)
     app.include_router(erasures_router)
+    app.include_router(webhooks_router)
     _install_error_handlers(app)
     install_ui(app)
     install_metrics_endpoint(app, settings)

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     execution_retry_seconds: float = Field(
         default=2.0, gt=0, description="First pause before an action is tried again; it doubles."
     )
+    webhook_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="First pause before a webhook delivery is tried again; later pauses are "
+        "12, 60, 360, 1440 and 5760 times it (5 s, 1 min, 5 min, 30 min, 2 h, 8 h by default).",
+    )
     bridge_timeout_seconds: float = Field(
         default=30.0,
         gt=0,

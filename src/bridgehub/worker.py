@@ -36,6 +36,7 @@ from bridgehub.runtime import Runtime, bridge_client
 from bridgehub.settings import Settings
 from bridgehub.syncs import tasks as sync_tasks
 from bridgehub.vault import vault_from_settings
+from bridgehub.webhooks import tasks as webhook_tasks
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +72,7 @@ def connect_queue(database_url: str) -> procrastinate.App:
         sync_tasks.blueprint(),
         execution_tasks.blueprint(),
         retention_tasks.blueprint(),
+        webhook_tasks.blueprint(),
         _recovery(),
     ):
         # Task names already say their domain, and queued jobs hold them as they are.
