@@ -22,6 +22,7 @@ from bridgehub.activations import credentials as vaulted
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.activations.oauth import OAuthClient, OAuthFailure, client_secret, token_lifetime
 from bridgehub.bridge import BridgeUnavailable
+from bridgehub.events.outbox import EventType, emit
 from bridgehub.integrations.configuration import IntegrationConfiguration
 from bridgehub.integrations.service import integration_service
 from bridgehub.runtime import Runtime
@@ -91,8 +92,8 @@ async def _refresh_locked(
     refresh_token = current.tokens.get("refresh_token")
     if refresh_token is None or configuration.oauth2_configuration is None:
         refreshes.labels(configuration.name, "no_refresh_token").inc()
-        mark_needs_reauthorization(
-            activation, "The access token was refused and there is no refresh token."
+        await mark_needs_reauthorization(
+            session, activation, "The access token was refused and there is no refresh token."
         )
         return None
     try:
@@ -102,7 +103,9 @@ async def _refresh_locked(
             refreshes.labels(configuration.name, "unavailable").inc()
             raise BridgeUnavailable(f"Could not refresh the access token: {failure}") from failure
         refreshes.labels(configuration.name, "refused").inc()
-        mark_needs_reauthorization(activation, f"Refreshing the access token failed: {failure}.")
+        await mark_needs_reauthorization(
+            session, activation, f"Refreshing the access token failed: {failure}."
+        )
         return None
     refreshes.labels(configuration.name, "ok").inc()
     renewed = vaulted.Credentials(
@@ -114,9 +117,13 @@ async def _refresh_locked(
     return renewed.bridge_auth()
 
 
-def mark_needs_reauthorization(activation: Activation, reason: str) -> None:
+async def mark_needs_reauthorization(
+    session: AsyncSession, activation: Activation, reason: str
+) -> None:
     activation.status = ActivationStatus.NEEDS_REAUTHORIZATION
     activation.status_reason = reason
+    data = {"activation_id": str(activation.id), "reason": reason}
+    await emit(session, activation.account_id, EventType.ACTIVATION_NEEDS_REAUTHORIZATION, data)
     log.warning("activation needs reauthorization", activation_id=str(activation.id), reason=reason)
 
 
@@ -126,7 +133,9 @@ async def mark_rejected(runtime: Runtime, activation_id: uuid.UUID) -> None:
     async with runtime.sessionmaker() as session, session.begin():
         activation = await session.get(Activation, activation_id, with_for_update=True)
         if activation is not None and activation.status == ActivationStatus.ACTIVE:
-            mark_needs_reauthorization(activation, "The bridge refused the stored credentials.")
+            await mark_needs_reauthorization(
+                session, activation, "The bridge refused the stored credentials."
+            )
 
 
 def _unseal(runtime: Runtime, activation: Activation) -> vaulted.Credentials:

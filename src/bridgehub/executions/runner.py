@@ -20,6 +20,7 @@ from bridgehub.agents.models import Agent
 from bridgehub.bridge import BridgeError, BridgeUnavailable, CredentialsRejected, RequestRefused
 from bridgehub.contacts.models import Contact
 from bridgehub.db.outage import unreachable
+from bridgehub.events.outbox import EventType, emit
 from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
 from bridgehub.executions.service import queue_execution
 from bridgehub.integrations.configuration import ActionConfiguration
@@ -84,12 +85,14 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID, account_id: uuid.U
         ).one()
         if activation.status == ActivationStatus.NEEDS_REAUTHORIZATION:
             _hold(execution)
+            await _tell_outcome(session, execution)
             await session.commit()
             return
         if activation.status != ActivationStatus.ACTIVE:
             _finish(
                 execution, ExecutionStatus.FAILED, error=f"The activation is {activation.status}."
             )
+            await _tell_outcome(session, execution)
             await session.commit()
             _count_if_finished(execution, activation.integration.name)
             return
@@ -126,6 +129,7 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID, account_id: uuid.U
             # Stored and served: without any credential the bridge echoed back.
             execution.response = known_secrets.scrub_value(outcome.model_dump(exclude_none=True))
             _finish(execution, ExecutionStatus.SUCCEEDED)
+        await _tell_outcome(session, execution)
         await session.commit()
         _count_if_finished(execution, activation.integration.name)
         log.info(
@@ -258,6 +262,29 @@ def _count_if_finished(execution: Execution, integration: str) -> None:
     if execution.status in (ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED):
         metrics.executions.labels(integration, execution.status).inc()
         metrics.execution_attempts.labels(integration, execution.status).observe(execution.attempts)
+
+
+_OUTCOME_EVENTS = {
+    ExecutionStatus.SUCCEEDED: EventType.EXECUTION_SUCCEEDED,
+    ExecutionStatus.FAILED: EventType.EXECUTION_FAILED,
+    ExecutionStatus.HELD: EventType.EXECUTION_HELD,
+}
+
+
+async def _tell_outcome(session: AsyncSession, execution: Execution) -> None:
+    """Emit the event of where the attempt left the execution; none while it is retried."""
+    event = _OUTCOME_EVENTS.get(execution.status)
+    if event is None:
+        return
+    data = {
+        "execution_id": str(execution.id),
+        "activation_id": str(execution.activation_id),
+        "action": execution.action,
+        "status": execution.status,
+        "attempts": execution.attempts,
+        "error": execution.error,
+    }
+    await emit(session, execution.account_id, event, data)
 
 
 def _hold(execution: Execution) -> None:

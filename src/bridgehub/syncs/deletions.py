@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.bridge import ContactPage
 from bridgehub.contacts.models import Contact
+from bridgehub.events.outbox import EventType, emit
 from bridgehub.syncs.models import SyncRun, SyncRunDelivery
 
 
@@ -25,7 +26,7 @@ async def remove_named(session: AsyncSession, run: SyncRun, page: ContactPage) -
     named = [external_id for external_id in page.deleted if external_id not in delivered]
     if not named:
         return 0
-    return await _remove(session, _of_activation(run), Contact.external_id.in_(named))
+    return await _remove(session, run, Contact.external_id.in_(named))
 
 
 async def record_delivered(
@@ -53,16 +54,14 @@ async def reconcile(session: AsyncSession, run: SyncRun, max_fraction: float) ->
     if undelivered > max_fraction * stored:
         run.deletions_held = undelivered
         return
-    run.deleted += await _remove(session, _of_activation(run), _undelivered(run))
+    run.deleted += await _remove(session, run, _undelivered(run))
     await forget_deliveries(session, run)
 
 
 async def apply_held(session: AsyncSession, run: SyncRun, ended_at: datetime) -> int:
     """Remove what `run` held, as a person confirmed: the contacts it did not deliver and
     that were stored by its end (one a later run brought is not the run's to remove)."""
-    removed = await _remove(
-        session, _of_activation(run), _undelivered(run), Contact.created_at <= ended_at
-    )
+    removed = await _remove(session, run, _undelivered(run), Contact.created_at <= ended_at)
     run.deleted += removed
     run.deletions_held = 0
     await forget_deliveries(session, run)
@@ -93,6 +92,21 @@ async def _count(session: AsyncSession, *conditions: ColumnElement[bool]) -> int
     return int(found or 0)
 
 
-async def _remove(session: AsyncSession, *conditions: ColumnElement[bool]) -> int:
-    removed = await session.execute(delete(Contact).where(*conditions))
-    return int(removed.rowcount)  # type: ignore[attr-defined]
+async def _remove(session: AsyncSession, run: SyncRun, *conditions: ColumnElement[bool]) -> int:
+    """Remove the run's activation's contacts that meet `conditions`, each told as a
+    `contact.deleted` event; answers how many were removed."""
+    removed = await session.execute(
+        delete(Contact)
+        .where(_of_activation(run), *conditions)
+        .returning(Contact.id, Contact.external_id)
+    )
+    count = 0
+    for contact_id, external_id in removed:
+        data = {
+            "contact_id": str(contact_id),
+            "activation_id": str(run.activation_id),
+            "external_id": external_id,
+        }
+        await emit(session, run.account_id, EventType.CONTACT_DELETED, data)
+        count += 1
+    return count

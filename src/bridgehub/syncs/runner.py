@@ -33,6 +33,7 @@ from bridgehub.bridge import (
 from bridgehub.contacts.store import Owner, PreparedContacts, prepare_contacts, write_contacts
 from bridgehub.db.upserts import Written
 from bridgehub.erasures.suppression import keep_out_erased
+from bridgehub.events.outbox import EventType, emit
 from bridgehub.integrations.service import integration_service
 from bridgehub.runtime import Runtime
 from bridgehub.syncs import deletions
@@ -179,7 +180,7 @@ async def _finish_contacts(
     )
     if run.full_reason is not None:
         await deletions.reconcile(session, run, runtime.settings.sync_max_delete_fraction)
-    _succeed(run)
+    await _succeed(session, run)
     await session.commit()
     log.info(
         "contacts synchronized",
@@ -221,7 +222,7 @@ async def _sync_agents(
     )
     written = await replace_agents(session, owner, answer.agents)
     _record_page(run, written, answer.rejected)
-    _succeed(run)
+    await _succeed(session, run)
     await session.commit()
 
 
@@ -264,9 +265,20 @@ def _count_finished(run: SyncRun, integration: str) -> None:
         )
 
 
-def _succeed(run: SyncRun) -> None:
+async def _succeed(session: AsyncSession, run: SyncRun) -> None:
     run.status = SyncStatus.SUCCEEDED
     run.finished_at = datetime.now(UTC)
+    totals = {
+        "created": run.created,
+        "updated": run.updated,
+        "deleted": run.deleted,
+        "rejected": run.rejected,
+    }
+    await emit(session, run.account_id, EventType.SYNC_SUCCEEDED, _event_data(run) | totals)
+
+
+def _event_data(run: SyncRun) -> dict[str, Any]:
+    return {"sync_run_id": str(run.id), "activation_id": str(run.activation_id), "kind": run.kind}
 
 
 async def _fail(session: AsyncSession, run: SyncRun, reason: str) -> None:
@@ -278,5 +290,6 @@ async def _fail(session: AsyncSession, run: SyncRun, reason: str) -> None:
     run.status = SyncStatus.FAILED
     run.error = reason
     run.finished_at = datetime.now(UTC)
+    await emit(session, run.account_id, EventType.SYNC_FAILED, _event_data(run) | {"error": reason})
     await session.commit()
     log.warning("synchronization failed", run_id=str(run.id), kind=run.kind, reason=reason)
