@@ -91,6 +91,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         interactions_timeout_seconds=1.0,
         execution_retry_seconds=0.05,
         execution_max_attempts=3,
+        webhook_retry_seconds=0.05,
     )
 
 

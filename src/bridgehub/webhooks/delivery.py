@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import any_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.tenancy import of_account
@@ -55,7 +55,7 @@ async def fan_out(runtime: Runtime, event_id: uuid.UUID, account_id: uuid.UUID) 
         subscriptions = await session.scalars(
             select(WebhookSubscription).where(
                 of_account(WebhookSubscription, account_id),
-                WebhookSubscription.events.any(event.type),  # type: ignore[arg-type]
+                literal(event.type) == any_(WebhookSubscription.events),
             )
         )
         for subscription in subscriptions:
@@ -93,7 +93,7 @@ async def deliver(runtime: Runtime, delivery_id: uuid.UUID, account_id: uuid.UUI
         ).one_or_none()
         if found is None:
             return  # its subscription was deleted since
-        delivery, subscription, event = found.tuple()
+        delivery, subscription, event = found
         number = await _attempts_made(session, delivery.id) + 1
         attempt = await _post(runtime, subscription, event, delivery, number)
         session.add(attempt)

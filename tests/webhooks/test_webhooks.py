@@ -1,0 +1,158 @@
+"""Outbound webhooks: deliveries of real events reach a real receiver, signed so that an
+independent Standard Webhooks library verifies them, retried when the receiver fails, logged
+attempt by attempt, redeliverable by hand; URLs pass the network guard as bridges do."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from standardwebhooks import Webhook
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bridgehub.demo.serving import serve
+from tests.conftest import TableRows, Tenant, as_account, create_account
+from tests.helpdesk_fixtures import RunJobs, SyncNow
+
+
+@dataclass
+class Received:
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver that answers each request with the next of `answers` (then 204)."""
+
+    url: str = ""
+    answers: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+
+    async def receive(self, request: Request) -> Response:
+        self.received.append(Received(await request.body(), dict(request.headers)))
+        return Response(status_code=self.answers.pop(0) if self.answers else 204)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    app = Starlette(routes=[Route("/hook", receiver.receive, methods=["POST"])])
+    with serve(app) as base_url:
+        receiver.url = f"{base_url}/hook"
+        yield receiver
+
+
+async def _subscribe(tenant: Tenant, url: str, *events: str) -> dict[str, Any]:
+    created = await tenant.client.post("/v1/webhooks", json={"url": url, "events": list(events)})
+    assert created.status_code == 201, created.text
+    body: dict[str, Any] = created.json()
+    return body
+
+
+async def _deliveries(tenant: Tenant, webhook_id: str) -> list[dict[str, Any]]:
+    listed = await tenant.client.get(f"/v1/webhooks/{webhook_id}/deliveries")
+    assert listed.status_code == 200, listed.text
+    items: list[dict[str, Any]] = listed.json()["items"]
+    return items
+
+
+async def test_a_delivery_is_signed_retried_after_a_500_and_logged_with_both_attempts(
+    tenant: Tenant, connected: str, sync_now: SyncNow, receiver: Receiver
+) -> None:
+    webhook = await _subscribe(tenant, receiver.url, "sync.succeeded", "sync.failed")
+    assert webhook["secret"].startswith("whsec_")
+    receiver.answers = [500]
+
+    run = await sync_now(connected)
+
+    assert len(receiver.received) == 2
+    verifier = Webhook(webhook["secret"])
+    for received in receiver.received:
+        verifier.verify(received.body, received.headers)
+    first, second = receiver.received
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    event = json.loads(second.body)
+    assert event["type"] == "sync.succeeded"
+    assert event["data"]["sync_run_id"] == run["id"]
+    assert event["data"]["activation_id"] == connected
+    [delivery] = await _deliveries(tenant, webhook["id"])
+    assert delivery["status"] == "succeeded"
+    assert first.headers["webhook-id"] == f"msg_{uuid.UUID(delivery['id']).hex}"
+    assert [(a["number"], a["status_code"]) for a in delivery["attempts"]] == [(1, 500), (2, 204)]
+
+
+async def test_a_delivery_is_redelivered_by_hand_with_the_same_id(
+    tenant: Tenant, connected: str, sync_now: SyncNow, run_jobs: RunJobs, receiver: Receiver
+) -> None:
+    webhook = await _subscribe(tenant, receiver.url, "sync.succeeded")
+    await sync_now(connected)
+    [delivery] = await _deliveries(tenant, webhook["id"])
+
+    redelivered = await tenant.client.post(f"/v1/webhooks/deliveries/{delivery['id']}/redeliver")
+    assert redelivered.status_code == 202
+    await run_jobs()
+
+    assert len(receiver.received) == 2
+    assert len({received.headers["webhook-id"] for received in receiver.received}) == 1
+    [delivery] = await _deliveries(tenant, webhook["id"])
+    assert [a["status_code"] for a in delivery["attempts"]] == [204, 204]
+
+
+async def test_only_subscribed_events_are_delivered(
+    tenant: Tenant, connected: str, sync_now: SyncNow, receiver: Receiver
+) -> None:
+    webhook = await _subscribe(tenant, receiver.url, "execution.failed")
+    await sync_now(connected)
+    assert receiver.received == []
+    assert await _deliveries(tenant, webhook["id"]) == []
+
+
+async def test_the_secret_is_shown_once_and_sealed(
+    tenant: Tenant, receiver: Receiver, database_rows: TableRows
+) -> None:
+    webhook = await _subscribe(tenant, receiver.url, "contact.deleted")
+    listed = (await tenant.client.get("/v1/webhooks")).json()["items"]
+    assert listed == [{k: v for k, v in webhook.items() if k != "secret"}]
+    [row] = await database_rows("webhook_subscriptions")
+    assert webhook["secret"] not in json.dumps(row)
+
+
+async def test_a_loopback_url_is_refused_unless_private_networks_are_allowed(
+    hub: FastAPI, tenant: Tenant, receiver: Receiver
+) -> None:
+    body = {"url": receiver.url, "events": ["sync.failed"]}
+    runtime = hub.state.runtime
+    private_refused = runtime.settings.model_copy(update={"allow_private_networks": False})
+    hub.state.runtime = dataclasses.replace(runtime, settings=private_refused)
+    try:
+        refused = await tenant.client.post("/v1/webhooks", json=body)
+    finally:
+        hub.state.runtime = runtime
+
+    assert refused.status_code == 422, refused.text
+    assert "127.0.0.1" in refused.text
+    assert (await tenant.client.post("/v1/webhooks", json=body)).status_code == 201
+
+
+async def test_another_accounts_webhooks_are_not_found(
+    tenant: Tenant, receiver: Receiver, client: httpx.AsyncClient
+) -> None:
+    webhook = await _subscribe(tenant, receiver.url, "sync.failed")
+    _, other_key = await create_account(client, "Other")
+    path = f"/v1/webhooks/{webhook['id']}"
+    assert (
+        await client.get(f"{path}/deliveries", headers=as_account(other_key))
+    ).status_code == 404
+    assert (await client.delete(path, headers=as_account(other_key))).status_code == 404
+    assert (await tenant.client.delete(path)).status_code == 204
