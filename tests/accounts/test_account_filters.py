@@ -28,6 +28,7 @@ from tests.helpdesk_fixtures import (
     helpdesk_catalog,
     sync_and_run_jobs,
 )
+from tests.webhooks.receiver import serving_receiver, subscribe
 
 # Statements that read tenant-owned rows of every account, by nature, each with the reason.
 ACROSS_ACCOUNTS = {
@@ -51,14 +52,17 @@ async def test_every_statement_about_tenant_rows_is_kept_to_an_account(
     helpdesk: Helpdesk,
     run_jobs: RunJobs,
 ) -> None:
-    with watching() as watch:
+    # The receiver outlives the workload: every sync in it is delivered.
+    with serving_receiver() as receiver, watching() as watch:
         _, key = await create_account(client)
         async with httpx.AsyncClient(
             transport=transport, base_url=HUB_URL, headers=as_account(key)
         ) as account:
             tenant = Tenant("", account)
             await _catalog_and_activation(client, tenant, helpdesk)
+            webhook = await subscribe(tenant, receiver.url, "sync.succeeded")
             await _syncs(hub, tenant, run_jobs)
+            await _webhook_deliveries(tenant, run_jobs, webhook["id"])
             await _contacts_and_agents(tenant)
             await _automation_and_actions(tenant, run_jobs)
             await _erasure(tenant, run_jobs)
@@ -103,6 +107,15 @@ async def _syncs(hub: FastAPI, tenant: Tenant, run_jobs: RunJobs) -> None:
         await sync_service.schedule_due(session)
     runs = (await tenant.client.get("/v1/sync-runs", params={"activation_id": activation})).json()
     assert (await tenant.client.get(f"/v1/sync-runs/{runs['items'][0]['id']}")).status_code == 200
+
+
+async def _webhook_deliveries(tenant: Tenant, run_jobs: RunJobs, webhook_id: str) -> None:
+    deliveries = (await tenant.client.get(f"/v1/webhooks/{webhook_id}/deliveries")).json()
+    delivery_id = deliveries["items"][0]["id"]
+    redelivered = await tenant.client.post(f"/v1/webhooks/deliveries/{delivery_id}/redeliver")
+    assert redelivered.status_code == 202
+    await run_jobs()
+    assert (await tenant.client.get("/v1/webhooks")).json()["items"]
 
 
 async def _contacts_and_agents(tenant: Tenant) -> None:

@@ -22,6 +22,7 @@ TENANT_LISTS = {
     "/v1/executions",
     "/v1/lookup",
     "/v1/sync-runs",
+    "/v1/webhooks",
 }
 # The catalog is the hub's, shared by every account; /v1/accounts answers the caller's own.
 NOT_TENANT_DATA = {"/v1/integrations", "/v1/actions", "/v1/accounts"}
@@ -32,7 +33,7 @@ async def busy(
     tenant: Tenant, connected: str, sync_now: SyncNow, run_jobs: RunJobs
 ) -> dict[str, Any]:
     """The first account with something in every list: contacts and agents synced, an
-    automation, an execution it made, and an erasure (of no one it has)."""
+    automation, an execution it made, a webhook, and an erasure (of no one it has)."""
     await sync_now(connected)
     await sync_now(connected, "agents")
     contact = next(c for c in await all_contacts(tenant) if c["phones"] and c["emails"])
@@ -59,6 +60,8 @@ async def busy(
     executions = (await tenant.client.get("/v1/executions")).json()["items"]
     runs = (await tenant.client.get("/v1/sync-runs")).json()["items"]
     agents = (await tenant.client.get("/v1/agents")).json()["items"]
+    webhook = {"url": "http://127.0.0.1:9/hook", "events": ["contact.deleted"]}
+    assert (await tenant.client.post("/v1/webhooks", json=webhook)).status_code == 201
     erasure = await tenant.client.post("/v1/erasures", json={"email": "nobody@example.com"})
     assert erasure.status_code == 201, erasure.text
     assert executions
@@ -110,6 +113,7 @@ async def test_a_second_account_lists_and_finds_nothing_of_the_first(
         ("/v1/lookup", {"phone": contact["phones"][0]}),
         ("/v1/sync-runs", {}),
         ("/v1/sync-runs", {"activation_id": busy["activation"]}),
+        ("/v1/webhooks", {}),
     ]
     assert {path for path, _ in searches} == TENANT_LISTS
     for path, params in searches:

@@ -8,56 +8,22 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from standardwebhooks import Webhook
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from bridgehub.demo.serving import serve
 from tests.conftest import TableRows, Tenant, as_account, create_account
 from tests.helpdesk_fixtures import RunJobs, SyncNow
-
-
-@dataclass
-class Received:
-    body: bytes
-    headers: dict[str, str]
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver that answers each request with the next of `answers` (then 204)."""
-
-    url: str = ""
-    answers: list[int] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-
-    async def receive(self, request: Request) -> Response:
-        self.received.append(Received(await request.body(), dict(request.headers)))
-        return Response(status_code=self.answers.pop(0) if self.answers else 204)
+from tests.webhooks.receiver import Receiver, serving_receiver, subscribe
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    app = Starlette(routes=[Route("/hook", receiver.receive, methods=["POST"])])
-    with serve(app) as base_url:
-        receiver.url = f"{base_url}/hook"
+    with serving_receiver() as receiver:
         yield receiver
-
-
-async def _subscribe(tenant: Tenant, url: str, *events: str) -> dict[str, Any]:
-    created = await tenant.client.post("/v1/webhooks", json={"url": url, "events": list(events)})
-    assert created.status_code == 201, created.text
-    body: dict[str, Any] = created.json()
-    return body
 
 
 async def _deliveries(tenant: Tenant, webhook_id: str) -> list[dict[str, Any]]:
@@ -70,7 +36,7 @@ async def _deliveries(tenant: Tenant, webhook_id: str) -> list[dict[str, Any]]:
 async def test_a_delivery_is_signed_retried_after_a_500_and_logged_with_both_attempts(
     tenant: Tenant, connected: str, sync_now: SyncNow, receiver: Receiver
 ) -> None:
-    webhook = await _subscribe(tenant, receiver.url, "sync.succeeded", "sync.failed")
+    webhook = await subscribe(tenant, receiver.url, "sync.succeeded", "sync.failed")
     assert webhook["secret"].startswith("whsec_")
     receiver.answers = [500]
 
@@ -95,7 +61,7 @@ async def test_a_delivery_is_signed_retried_after_a_500_and_logged_with_both_att
 async def test_a_delivery_is_redelivered_by_hand_with_the_same_id(
     tenant: Tenant, connected: str, sync_now: SyncNow, run_jobs: RunJobs, receiver: Receiver
 ) -> None:
-    webhook = await _subscribe(tenant, receiver.url, "sync.succeeded")
+    webhook = await subscribe(tenant, receiver.url, "sync.succeeded")
     await sync_now(connected)
     [delivery] = await _deliveries(tenant, webhook["id"])
 
@@ -112,7 +78,7 @@ async def test_a_delivery_is_redelivered_by_hand_with_the_same_id(
 async def test_only_subscribed_events_are_delivered(
     tenant: Tenant, connected: str, sync_now: SyncNow, receiver: Receiver
 ) -> None:
-    webhook = await _subscribe(tenant, receiver.url, "execution.failed")
+    webhook = await subscribe(tenant, receiver.url, "execution.failed")
     await sync_now(connected)
     assert receiver.received == []
     assert await _deliveries(tenant, webhook["id"]) == []
@@ -121,7 +87,7 @@ async def test_only_subscribed_events_are_delivered(
 async def test_the_secret_is_shown_once_and_sealed(
     tenant: Tenant, receiver: Receiver, database_rows: TableRows
 ) -> None:
-    webhook = await _subscribe(tenant, receiver.url, "contact.deleted")
+    webhook = await subscribe(tenant, receiver.url, "contact.deleted")
     listed = (await tenant.client.get("/v1/webhooks")).json()["items"]
     assert listed == [{k: v for k, v in webhook.items() if k != "secret"}]
     [row] = await database_rows("webhook_subscriptions")
@@ -148,7 +114,7 @@ async def test_a_loopback_url_is_refused_unless_private_networks_are_allowed(
 async def test_another_accounts_webhooks_are_not_found(
     tenant: Tenant, receiver: Receiver, client: httpx.AsyncClient
 ) -> None:
-    webhook = await _subscribe(tenant, receiver.url, "sync.failed")
+    webhook = await subscribe(tenant, receiver.url, "sync.failed")
     _, other_key = await create_account(client, "Other")
     path = f"/v1/webhooks/{webhook['id']}"
     assert (
