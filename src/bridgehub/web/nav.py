@@ -3,7 +3,7 @@ the pages that exist.
 
 Positions order the entries within their menu. The planned ones:
 main menu: Dashboard 10, Catalog 20, Contacts 30, Screen pop 40, Automations 50,
-Activity 60; admin menu: Catalog management 10, Accounts 20.
+Activity 60, Webhooks 70; admin menu: Catalog management 10, Accounts 20.
 """
 
 from __future__ import annotations
