@@ -54,6 +54,10 @@ async def test_expired_history_is_purged_and_the_rest_kept(
     await _age(hub_sql, "executions", old_execution, queued_execution, held_execution)
     await _age(hub_sql, "sync_runs", old_run, queued_run)
     await hub_sql(f"UPDATE events SET received_at = {_LONG_AGO} WHERE external_id = 'evt-old'")  # noqa: S608
+    await hub_sql(
+        f"UPDATE outbox_events SET occurred_at = {_LONG_AGO} "  # noqa: S608
+        f"WHERE data->>'sync_run_id' = '{old_run}'"
+    )
     before = await scrape(client)
 
     await _run_the_purge_job(hub)
@@ -72,6 +76,9 @@ async def test_expired_history_is_purged_and_the_rest_kept(
     assert {recent_run, queued_run} <= runs
     events = await database_rows("events")
     assert {row["external_id"] for row in events} == {"evt-recent"}
+    told_runs = {row["data"].get("sync_run_id") for row in await database_rows("outbox_events")}
+    assert old_run not in told_runs
+    assert recent_run in told_runs
     after = await scrape(client)
     for table in ("executions", "sync_runs", "events"):
         assert after.value(PURGED, table=table) - before.value(PURGED, table=table) == 1
@@ -89,9 +96,9 @@ async def test_a_purge_deletes_a_batch_per_transaction_until_none_is_left(
     await hub_sql(f"UPDATE events SET received_at = {_LONG_AGO} WHERE external_id <> 'evt-7'")  # noqa: S608
     with _deletes() as deletes:
         purged = await purge_expired(hub.state.runtime.sessionmaker, RETENTION_DAYS, batch_size=3)
-    assert purged == {"executions": 0, "events": 7, "sync_runs": 0}
+    assert purged == {"executions": 0, "events": 7, "outbox_events": 0, "sync_runs": 0}
     # Three batches of events (3, 3, 1), one empty look at each other table.
-    assert deletes == Counter(executions=1, events=3, sync_runs=1)
+    assert deletes == Counter(executions=1, events=3, outbox_events=1, sync_runs=1)
     assert [row["external_id"] for row in await database_rows("events")] == ["evt-7"]
 
 

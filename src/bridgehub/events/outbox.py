@@ -36,7 +36,10 @@ class OutboxEvent(AccountOwned, Base):
     )
     type: Mapped[EventType] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    # Indexed: the retention purge finds expired events by it.
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, index=True
+    )
 
 
 async def emit(

@@ -1,6 +1,7 @@
 """Purging history past its retention: executions (their attempts go with them, by the
 foreign key's cascade) and sync runs some days after they finished, events some days after
-they arrived. Unfinished executions and runs are kept whatever their age.
+they arrived (the hub's own outbox events with their webhook deliveries too). Unfinished
+executions and runs are kept whatever their age.
 
 Each table is purged a batch at a time, each batch in a transaction of its own: locks are
 held on one batch's rows for as long as one short DELETE takes, and rows that concurrent
@@ -19,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bridgehub import metrics
 from bridgehub.automations.models import Event
+from bridgehub.events.outbox import OutboxEvent
 from bridgehub.executions.models import Execution, ExecutionStatus
 from bridgehub.syncs.models import SyncRun, SyncStatus
 
@@ -33,7 +35,7 @@ that a day's worth of rows takes few round trips."""
 class _Expiring:
     """A table whose rows expire: those `ended` allows, once their `moment` is past."""
 
-    model: type[Execution] | type[Event] | type[SyncRun]
+    model: type[Execution] | type[Event] | type[OutboxEvent] | type[SyncRun]
     moment: InstrumentedAttribute[datetime | None] | InstrumentedAttribute[datetime]
     ended: ColumnElement[bool]
 
@@ -63,6 +65,9 @@ _EXPIRING = (
         Execution.status.in_((ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED)),
     ),
     _Expiring(Event, Event.received_at, true()),
+    # Their webhook deliveries and attempts go with them (cascade): a delivery's retries end
+    # within hours, long before its event expires.
+    _Expiring(OutboxEvent, OutboxEvent.occurred_at, true()),
     _Expiring(
         SyncRun, SyncRun.finished_at, SyncRun.status.in_((SyncStatus.SUCCEEDED, SyncStatus.FAILED))
     ),

@@ -39,9 +39,8 @@ def upgrade() -> None:
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_events")),
     )
-    op.create_index(
-        op.f("ix_outbox_events_account_id"), "outbox_events", ["account_id"], unique=False
-    )
+    for column in ("account_id", "occurred_at"):
+        op.create_index(op.f(f"ix_outbox_events_{column}"), "outbox_events", [column], unique=False)
     op.create_table(
         "webhook_subscriptions",
         sa.Column("id", sa.Uuid(), nullable=False),
