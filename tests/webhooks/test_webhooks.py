@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
+from bridgehub.events.outbox import EventType, emit
 from tests.conftest import TableRows, Tenant, as_account, create_account
 from tests.helpdesk_fixtures import RunJobs, SyncNow
 from tests.webhooks.receiver import Receiver, serving_receiver, subscribe
@@ -122,3 +123,17 @@ async def test_another_accounts_webhooks_are_not_found(
     ).status_code == 404
     assert (await client.delete(path, headers=as_account(other_key))).status_code == 404
     assert (await tenant.client.delete(path)).status_code == 204
+
+
+async def test_an_erasure_redacts_the_person_from_events_kept_for_webhooks(
+    hub: FastAPI, tenant: Tenant, database_rows: TableRows
+) -> None:
+    async with hub.state.runtime.sessionmaker() as session, session.begin():
+        error = {"error": "The bridge refused ada@engines.example."}
+        await emit(session, uuid.UUID(tenant.id), EventType.EXECUTION_FAILED, error)
+
+    erased = await tenant.client.post("/v1/erasures", json={"email": "ada@engines.example"})
+
+    assert erased.status_code == 201, erased.text
+    [event] = await database_rows("outbox_events")
+    assert event["data"] == {"error": "The bridge refused [erased]."}

@@ -36,6 +36,7 @@ from bridgehub.erasures.digests import current_digest
 from bridgehub.erasures.models import Erasure, IdentifierKind
 from bridgehub.erasures.schemas import ErasureCreate
 from bridgehub.erasures.suppression import erasing
+from bridgehub.events.outbox import OutboxEvent
 from bridgehub.executions.models import Execution, ExecutionAttempt
 from bridgehub.interactions.cache import interaction_cache
 from bridgehub.kit.errors import Unprocessable
@@ -90,6 +91,7 @@ class ErasureService:
         redaction = _redaction(identifier, contacts, region)
         redacted = await _redact_executions(session, account, redaction)
         redacted += await _redact_events(session, account, redaction)
+        redacted += await _redact_outbox_events(session, account, redaction)
         if contacts:
             await session.execute(
                 delete(Contact).where(
@@ -229,6 +231,27 @@ async def _redact_events(session: AsyncSession, account: Account, redaction: _Re
         payload, outcome = redaction.apply(event.payload), redaction.apply(event.outcome)
         if (payload, outcome) != (event.payload, event.outcome):
             event.payload, event.outcome = payload, outcome
+            changed += 1
+    return changed
+
+
+async def _redact_outbox_events(
+    session: AsyncSession, account: Account, redaction: _Redaction
+) -> int:
+    """The hub's own events kept for webhooks: an execution's error may name the person.
+    (What was already delivered is the receiver's to erase.)"""
+    events = (
+        await session.scalars(
+            select(OutboxEvent).where(
+                owned_by(account, OutboxEvent), _mentions(OutboxEvent.data, redaction)
+            )
+        )
+    ).all()
+    changed = 0
+    for event in events:
+        data = redaction.apply(event.data)
+        if data != event.data:
+            event.data = data
             changed += 1
     return changed
 
