@@ -16,6 +16,8 @@ from bridgehub.executions.schemas import (
     ExecutionList,
     ExecutionQueued,
     ExecutionRead,
+    ExecutionRetryFilter,
+    ExecutionsRetried,
 )
 from bridgehub.executions.service import execution_service
 from bridgehub.kit.schemas import error_responses
@@ -41,6 +43,20 @@ async def create_execution(
         agent_email=data.agent_email,
     )
     return ExecutionQueued(id=execution.id, status=execution.status)
+
+
+@router.post(
+    "/retry",
+    summary="Queue again every failed or held execution matching the filters",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(401, 403, 409, 422),
+)
+async def retry_executions(
+    data: ExecutionRetryFilter, account: AccountCaller, session: DbSession
+) -> ExecutionsRetried:
+    criteria = await execution_service.filter_of(session, account, **data.model_dump())
+    retried = await execution_service.retry_matching(session, account, criteria)
+    return ExecutionsRetried(retried=retried)
 
 
 @router.get("", summary="Recent executions, newest first", responses=error_responses(401, 403))

@@ -30,6 +30,28 @@ class ExecutionCreate(BaseModel):
     )
 
 
+class ExecutionRetryFilter(BaseModel):
+    """Which executions a bulk retry queues again; each criterion left out matches all, so
+    `{}` retries every failed or held execution of the account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ExecutionStatus | None = Field(
+        default=None, description="`failed` or `held`; both when left out."
+    )
+    action: str | None = Field(
+        default=None, description="`provider/name`.", json_schema_extra=ACTION_KEY_SCHEMA
+    )
+    integration: str | None = Field(
+        default=None, description="The integration's name, e.g. `demo-helpdesk`."
+    )
+    since: datetime | None = Field(default=None, description="Created at or after this moment.")
+
+
+class ExecutionsRetried(BaseModel):
+    retried: int = Field(description="How many executions were queued again.")
+
+
 class ExecutionQueued(BaseModel):
     id: uuid.UUID
     status: ExecutionStatus
