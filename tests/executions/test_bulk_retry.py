@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import HubSql, Tenant, as_account, create_account
-from tests.executions.test_executions import ENDPOINT, execute
+from tests.executions.test_executions import ACTION, ENDPOINT, execute
 from tests.helpdesk_fixtures import Helpdesk, RunJobs
 from tests.integrations.test_catalog_api import assert_error
 
@@ -100,3 +100,19 @@ async def test_invalid_filters_are_refused_with_their_paths(
     response = await tenant.client.post("/v1/executions/retry", json=filters)
     error = assert_error(response, 422, response.json()["error"]["code"])
     assert [detail["path"] for detail in error["details"]] == paths
+
+
+async def test_the_list_with_the_same_filters_names_the_executions_a_retry_queues(
+    tenant: Tenant, run_jobs: RunJobs, helpdesk: Helpdesk
+) -> None:
+    refused = await failed(tenant, run_jobs, helpdesk)
+    await execute(tenant, run_jobs)
+    filters = {"status": "failed", "integration": "demo-helpdesk", "action": ACTION}
+    listed = (await tenant.client.get("/v1/executions", params=filters)).json()["items"]
+    assert [e["id"] for e in listed] == [refused]
+    assert await retry(tenant, **filters) == 1
+    assert (await tenant.client.get("/v1/executions", params=filters)).json() == {"items": []}
+    unknown = await tenant.client.get("/v1/executions", params={"integration": "demo-crm"})
+    assert [d["path"] for d in assert_error(unknown, 422, "invalid_request")["details"]] == [
+        "integration"
+    ]

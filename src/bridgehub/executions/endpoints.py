@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, status
 
 from bridgehub.accounts.auth import AccountCaller
 from bridgehub.db.session import DbSession
-from bridgehub.executions.models import ExecutionStatus
 from bridgehub.executions.schemas import (
     AttemptRead,
     ExecutionCreate,
     ExecutionList,
+    ExecutionListQuery,
     ExecutionQueued,
     ExecutionRead,
     ExecutionRetryFilter,
@@ -59,14 +59,14 @@ async def retry_executions(
     return ExecutionsRetried(retried=retried)
 
 
-@router.get("", summary="Recent executions, newest first", responses=error_responses(401, 403))
+@router.get("", summary="Recent executions, newest first", responses=error_responses(401, 403, 422))
 async def list_executions(
-    account: AccountCaller,
-    session: DbSession,
-    status: ExecutionStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    query: Annotated[ExecutionListQuery, Query()], account: AccountCaller, session: DbSession
 ) -> ExecutionList:
-    executions = await execution_service.list(session, account, status=status, limit=limit)
+    criteria = await execution_service.filter_of(
+        session, account, **query.model_dump(exclude={"limit"})
+    )
+    executions = await execution_service.search(session, account, criteria, limit=query.limit)
     return ExecutionList(items=[ExecutionRead.model_validate(e) for e in executions])
 
 

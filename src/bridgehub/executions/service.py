@@ -98,21 +98,6 @@ class ExecutionService:
         for execution in executions:
             await queue_execution(session, execution.id, execution.account_id)
 
-    async def list(
-        self,
-        session: AsyncSession,
-        account: Account,
-        *,
-        status: ExecutionStatus | None = None,
-        limit: int = 50,
-    ) -> Sequence[Execution]:
-        statement = select(Execution).where(owned_by(account, Execution))
-        if status is not None:
-            statement = statement.where(Execution.status == status)
-        return (
-            await session.scalars(statement.order_by(Execution.created_at.desc()).limit(limit))
-        ).all()
-
     async def search(
         self,
         session: AsyncSession,
@@ -207,7 +192,7 @@ class ExecutionService:
         ids = (await session.scalars(requeued.execution_options(synchronize_session=False))).all()
         for execution_id in ids:
             await queue_execution(session, execution_id, account.account_id)
-        log.info("executions.bulk_retry", account_id=str(account.account_id), retried=len(ids))
+        log.info("executions retried", account_id=str(account.account_id), retried=len(ids))
         return len(ids)
 
     async def filter_of(
