@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bridgehub.executions import service
 from tests.conftest import HubSql, Tenant, as_account, create_account
 from tests.executions.test_executions import ACTION, ENDPOINT, execute
 from tests.helpdesk_fixtures import Helpdesk, RunJobs
@@ -77,7 +78,7 @@ async def test_each_filter_narrows_the_retry(
 async def test_held_executions_are_retried_and_held_again_while_credentials_fail(
     tenant: Tenant, run_jobs: RunJobs, helpdesk: Helpdesk
 ) -> None:
-    helpdesk.bridge.fail_next(ENDPOINT, 2, 401)
+    helpdesk.bridge.fail_next(ENDPOINT, 1, 401)
     held = (await execute(tenant, run_jobs))["id"]
     assert await statuses(tenant, held) == ["held"]
     assert await retry(tenant, status="held") == 1
@@ -116,3 +117,13 @@ async def test_the_list_with_the_same_filters_names_the_executions_a_retry_queue
     assert [d["path"] for d in assert_error(unknown, 422, "invalid_request")["details"]] == [
         "integration"
     ]
+
+
+async def test_more_matching_executions_than_one_retry_takes_are_refused_as_a_whole(
+    tenant: Tenant, run_jobs: RunJobs, helpdesk: Helpdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "MAX_BULK_RETRY", 1)
+    ids = [await failed(tenant, run_jobs, helpdesk) for _ in range(2)]
+    refused = await tenant.client.post("/v1/executions/retry", json={})
+    assert "2 executions match" in assert_error(refused, 409, "conflict")["message"]
+    assert await statuses(tenant, *ids) == ["failed", "failed"]
