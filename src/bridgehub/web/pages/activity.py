@@ -92,7 +92,8 @@ async def executions(request: Request, operator: SignedInAccount, session: DbSes
     page = _page_number(request, filters)
     rows: Sequence[Execution] = []
     retryable = 0
-    if not filters.errors:
+    # The page number is read after the filters: an unreadable one is an error of its own.
+    if criteria is not None and not filters.errors:
         rows = await execution_service.search(
             session, account, criteria, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
         )
@@ -170,7 +171,7 @@ async def retry_matching(
     )
     query = filters.query(page="")
     url = request.app.url_path_for("activity") + (f"?{query}" if query else "")
-    if filters.errors:
+    if criteria is None:
         return see_other(request, url, Flash("error", "Correct the filters first."))
     try:
         retried = await execution_service.retry_matching(session, account, criteria)
@@ -181,12 +182,15 @@ async def retry_matching(
 
 def _read_execution_filters(
     request: Request, activations: Sequence[Activation], actions: Mapping[str, str]
-) -> tuple[Filters, ExecutionFilter]:
+) -> tuple[Filters, ExecutionFilter | None]:
+    """The executions list's filters, and what they match (None when one is not a choice)."""
     filters, criteria = _read_filters(
         request,
         activations,
         {"status": _choices(ExecutionStatus), "action": sorted(actions.items(), key=_label)},
     )
+    if filters.errors:
+        return filters, None
     return filters, ExecutionFilter(
         status=ExecutionStatus(criteria["status"]) if criteria.get("status") else None,
         activation_id=criteria.get("activation_id"),
