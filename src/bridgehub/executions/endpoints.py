@@ -49,7 +49,7 @@ async def create_execution(
     "/retry",
     summary="Queue again every failed or held execution matching the filters",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 403, 409, 422),
+    responses=error_responses(400, 401, 403, 409, 422),
 )
 async def retry_executions(
     data: ExecutionRetryFilter, account: AccountCaller, session: DbSession
