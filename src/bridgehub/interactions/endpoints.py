@@ -54,4 +54,4 @@ async def lookup(
     if len(matches) == 1:
         # One caller: fetch their history now, so the screen pop shows it at once.
         background.add_task(interaction_service.prefetch, runtime, account, matches[0][0].id)
-    return LookupAnswer(matches=[ContactRead.from_row(*row) for row in matches])
+    return LookupAnswer.of([ContactRead.from_row(*row) for row in matches])
