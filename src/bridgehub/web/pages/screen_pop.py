@@ -2,7 +2,10 @@
 call arrives. A softphone opens `/ui/screen-pop?phone=<caller>`; an agent can type one too.
 
 It runs the caller-ID lookup of `GET /v1/lookup`, so a number written differently from the
-stored one (`(415) 555-0042` for `+1 415 555 0042`) finds the same contact.
+stored one (`(415) 555-0042` for `+1 415 555 0042`) finds the same contact, and groups the
+matches into people as its `people` do: one card per person, each system's record inside.
+When several people match, the agent picks the caller: the best is open, the others a click
+(or Enter) away.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from bridgehub.accounts.auth import Account
+from bridgehub.contacts.people import Identity, group_people
 from bridgehub.contacts.phones import LookupKeys, Match
-from bridgehub.contacts.service import contact_service
+from bridgehub.contacts.service import CallerMatch, contact_service
 from bridgehub.db.session import DbSession, release_connection
 from bridgehub.runtime import HubRuntime, Runtime
 from bridgehub.web import nav
@@ -68,6 +72,20 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Person:
+    """The records of one person in every system that matched, best first."""
+
+    name: str
+    sources: list[Source]
+    """The integrations holding the records, each once."""
+    candidates: list[Candidate]
+
+    @property
+    def best(self) -> Candidate:
+        return self.candidates[0]
+
+
+@dataclass(frozen=True)
 class Number:
     """The incoming number as the lookup read it."""
 
@@ -111,7 +129,7 @@ async def screen_pop(
         )
         for position, each in enumerate(found.callers)
     ]
-    return _page(request, phone, number=number, candidates=candidates)
+    return _page(request, phone, number=number, people=_people(found.callers, candidates))
 
 
 async def _history(
@@ -120,6 +138,22 @@ async def _history(
     # One session each: the histories are fetched at the same time.
     async with runtime.sessionmaker() as session:
         return await contact_history(session, runtime, account, contact_id, sources)
+
+
+def _people(callers: list[CallerMatch], candidates: list[Candidate]) -> list[Person]:
+    """`candidates`, made from `callers` in their order, grouped into people."""
+    identities = [
+        Identity(each.contact.name, each.contact.emails, each.integration) for each in callers
+    ]
+    people = [[candidates[position] for position in group] for group in group_people(identities)]
+    return [
+        Person(
+            name=records[0].contact.name,
+            sources=list(dict.fromkeys(each.contact.source for each in records)),
+            candidates=records,
+        )
+        for records in people
+    ]
 
 
 def _number(written: str, keys: LookupKeys) -> Number:
@@ -131,8 +165,8 @@ def _page(
     phone: str,
     *,
     number: Number | None = None,
-    candidates: list[Candidate] | None = None,
+    people: list[Person] | None = None,
     error: str | None = None,
 ) -> Response:
-    context = {"phone": phone, "number": number, "candidates": candidates or [], "error": error}
+    context = {"phone": phone, "number": number, "people": people or [], "error": error}
     return render(request, "screen_pop/index.html", context, status_code=422 if error else 200)
