@@ -42,9 +42,9 @@ nav.register("Screen pop", "screen_pop", position=40, audience="account")
 
 MAX_PHONE_LENGTH = 64
 SHOWN_HISTORIES = 5
-"""The surest matches get their interactions on the page at once; any others link to
-their contact page (a number shared by a whole switchboard must not ask every bridge
-dozens of times per call)."""
+"""The surest people get their interactions on the page at once; any others link to their
+best record's contact page (a number shared by a whole switchboard must not ask every
+bridge dozens of times per call)."""
 
 _MATCHES = {
     Match.EXACT: (
@@ -67,18 +67,21 @@ class Candidate:
     contact: ContactView
     match: Badge
     match_explained: str
-    history: History | None
-    """None for matches beyond `SHOWN_HISTORIES`."""
 
 
 @dataclass(frozen=True)
 class Person:
-    """The records of one person in every system that matched, best first."""
+    """The records of one person in every system that matched, best first, and their
+    interactions. A contact's interactions already come from every connected system (each
+    bridge is asked by the contact's id, name and emails), so the person has one history,
+    their best record's: one per record would repeat it and ask the bridges again."""
 
     name: str
     sources: list[Source]
     """The integrations holding the records, each once."""
     candidates: list[Candidate]
+    history: History | None
+    """None for people beyond `SHOWN_HISTORIES`."""
 
     @property
     def best(self) -> Candidate:
@@ -117,19 +120,27 @@ async def screen_pop(
     sources = await integration_sources(session)
     # Bridges are asked with the connection given back: a slow one must not hold it.
     await release_connection(session)
-    shown = found.callers[:SHOWN_HISTORIES]
-    histories = await asyncio.gather(
-        *(_history(runtime, account, each.contact.id, sources) for each in shown)
-    )
     candidates = [
-        Candidate(
-            contact_view(each.contact, sources[each.integration]),
-            *_MATCHES[each.match],
+        Candidate(contact_view(each.contact, sources[each.integration]), *_MATCHES[each.match])
+        for each in found.callers
+    ]
+    people = _people(found.callers, candidates)
+    histories = await asyncio.gather(
+        *(
+            _history(runtime, account, person[0].contact.id, sources)
+            for person in people[:SHOWN_HISTORIES]
+        )
+    )
+    shown = [
+        Person(
+            name=records[0].contact.name,
+            sources=list(dict.fromkeys(each.contact.source for each in records)),
+            candidates=records,
             history=histories[position] if position < len(histories) else None,
         )
-        for position, each in enumerate(found.callers)
+        for position, records in enumerate(people)
     ]
-    return _page(request, phone, number=number, people=_people(found.callers, candidates))
+    return _page(request, phone, number=number, people=shown)
 
 
 async def _history(
@@ -140,20 +151,12 @@ async def _history(
         return await contact_history(session, runtime, account, contact_id, sources)
 
 
-def _people(callers: list[CallerMatch], candidates: list[Candidate]) -> list[Person]:
-    """`candidates`, made from `callers` in their order, grouped into people."""
+def _people(callers: list[CallerMatch], candidates: list[Candidate]) -> list[list[Candidate]]:
+    """`candidates`, made from `callers` in their order, grouped into people: best first."""
     identities = [
         Identity(each.contact.name, each.contact.emails, each.integration) for each in callers
     ]
-    people = [[candidates[position] for position in group] for group in group_people(identities)]
-    return [
-        Person(
-            name=records[0].contact.name,
-            sources=list(dict.fromkeys(each.contact.source for each in records)),
-            candidates=records,
-        )
-        for records in people
-    ]
+    return [[candidates[position] for position in group] for group in group_people(identities)]
 
 
 def _number(written: str, keys: LookupKeys) -> Number:
