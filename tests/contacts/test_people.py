@@ -72,9 +72,7 @@ def test_every_match_is_in_exactly_one_person_best_first(found: list[Identity]) 
 @given(IDENTITIES)
 def test_linked_matches_are_one_person_and_people_are_connected(found: list[Identity]) -> None:
     person_of = {
-        position: number
-        for number, person in enumerate(group_people(found))
-        for position in person
+        position: number for number, person in enumerate(group_people(found)) for position in person
     }
     links = {
         (first, second)

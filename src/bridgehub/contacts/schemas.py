@@ -79,9 +79,7 @@ class LookupAnswer(BaseModel):
     @classmethod
     def of(cls, matches: list[ContactRead]) -> LookupAnswer:
         identities = [Identity(each.name, each.emails, each.integration) for each in matches]
-        people = [
-            [matches[position] for position in group] for group in group_people(identities)
-        ]
+        people = [[matches[position] for position in group] for group in group_people(identities)]
         return cls(
             matches=matches,
             people=[
