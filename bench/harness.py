@@ -255,7 +255,7 @@ def standalone_postgres() -> Iterator[DatabaseServer]:
         _as_server_user(
             pg_ctl.with_name("initdb"), "-D", cluster, "--auth=trust", "-U", SERVER_USER
         )
-        port = _free_port()
+        port = free_port()
         options = f"-h 127.0.0.1 -p {port} -k {data}"
         _as_server_user(pg_ctl, "-D", cluster, "start", "-w", "-o", options, "-l", data / "log")
         try:
@@ -279,7 +279,8 @@ def _as_server_user(program: Path, *arguments: str | Path) -> None:
     subprocess.run(command, check=True, capture_output=True)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]

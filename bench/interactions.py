@@ -58,6 +58,7 @@ from starlette.types import Receive, Scope, Send
 from harness import (
     CpuMeter,
     compact_json,
+    free_port,
     isolate_from_shell,
     percentile,
     postgres_cpu,
@@ -193,13 +194,6 @@ def bridges_process(count: int, delay: float) -> Iterator[tuple[list[str], int]]
 
 
 # The hub (run in a subprocess) -----------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

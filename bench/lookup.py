@@ -37,7 +37,6 @@ import asyncio
 import multiprocessing
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -58,6 +57,7 @@ from harness import (
     ADMIN_KEY,
     connect_crm,
     crm_bridge_url_unused,
+    free_port,
     hub_in_process,
     hub_settings,
     machine,
@@ -158,9 +158,7 @@ class Server:
         processes: int = 1,
         gunicorn: bool = False,
     ) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {
             **os.environ,

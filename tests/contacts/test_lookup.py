@@ -63,15 +63,31 @@ def scripted_bridge() -> Iterator[str]:
 async def synced(
     client: httpx.AsyncClient, tenant: Tenant, scripted_bridge: str, sync_now: SyncNow
 ) -> None:
+    await connect_crm(client, tenant, scripted_bridge, sync_now, "crm")
+
+
+@pytest.fixture
+async def synced_twice(
+    client: httpx.AsyncClient, tenant: Tenant, scripted_bridge: str, sync_now: SyncNow
+) -> None:
+    """The same contacts in two integrations, as a CRM and a helpdesk both know a person."""
+    for name in ("crm", "crm-two"):
+        await connect_crm(client, tenant, scripted_bridge, sync_now, name)
+
+
+async def connect_crm(
+    client: httpx.AsyncClient, tenant: Tenant, scripted_bridge: str, sync_now: SyncNow, name: str
+) -> None:
+    """Register the scripted bridge as the integration `name`, connect it and sync."""
     document = seed_integration() | {
-        "name": "crm",
+        "name": name,
         "authentication_type": "none",
         "auth_validation_endpoint": f"{scripted_bridge}/auth_validation",
         "contact_synchronization_endpoint": f"{scripted_bridge}/contact_sync",
     }
     del document["authentication_configuration"]
     assert (await client.post("/v1/integrations", json=document)).status_code == 201
-    activation = (await tenant.client.post("/v1/activations", json={"integration": "crm"})).json()
+    activation = (await tenant.client.post("/v1/activations", json={"integration": name})).json()
     run = await sync_now(activation["id"])
     assert (run["status"], run["created"]) == ("succeeded", len(CONTACTS)), run
 
@@ -176,3 +192,35 @@ async def test_a_forged_cursor_is_refused(tenant: Tenant) -> None:
         await tenant.client.get("/v1/contacts", params={"cursor": "nope"}), 422, "invalid_request"
     )
     assert error["details"][0]["path"] == "cursor"
+
+
+@pytest.mark.usefixtures("synced")
+async def test_contacts_of_one_integration_are_people_of_their_own(tenant: Tenant) -> None:
+    answer = (await tenant.client.get("/v1/lookup", params={"phone": "+14155550042"})).json()
+    assert [person["contact_ids"] for person in answer["people"]] == [
+        [match["id"]] for match in answer["matches"]
+    ]
+    assert {person["name"] for person in answer["people"]} == {"Jane Doe", "Jane Doe (mobile)"}
+
+
+@pytest.mark.usefixtures("synced_twice")
+async def test_two_integrations_holding_the_same_person_give_one_person(tenant: Tenant) -> None:
+    answer = (await tenant.client.get("/v1/lookup", params={"phone": "(415) 555-0042"})).json()
+    matches = answer["matches"]
+    assert sorted((m["integration"], m["external_id"]) for m in matches) == [
+        ("crm", "101"),
+        ("crm", "105"),
+        ("crm-two", "101"),
+        ("crm-two", "105"),
+    ]
+    ids_of = {m["id"]: (m["integration"], m["external_id"]) for m in matches}
+    people = answer["people"]
+    assert len(people) == 2
+    for person in people:
+        records = [ids_of[contact_id] for contact_id in person["contact_ids"]]
+        assert {external_id for _, external_id in records} == {records[0][1]}
+        assert sorted(person["integrations"]) == ["crm", "crm-two"]
+        assert person["integrations"] == [integration for integration, _ in records]
+    assert {person["name"] for person in people} == {"Jane Doe", "Jane Doe (mobile)"}
+    # Best first: the person of the best match leads, and matches stay as they were.
+    assert people[0]["contact_ids"][0] == matches[0]["id"]

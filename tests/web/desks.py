@@ -112,17 +112,17 @@ def serving_desks(web_hub: WebHub) -> Iterator[Desks]:
     with ExitStack() as stack:
         desks = Desks(
             northwind=stack.enter_context(
-                _desk(web_hub, northwind_data, f"northwind-{suffix}", "Northwind Desk")
+                serving_desk(web_hub, northwind_data, f"northwind-{suffix}", "Northwind Desk")
             ),
             contoso=stack.enter_context(
-                _desk(web_hub, contoso_data, f"contoso-{suffix}", "Contoso Support")
+                serving_desk(web_hub, contoso_data, f"contoso-{suffix}", "Contoso Support")
             ),
         )
         yield desks
 
 
 @contextmanager
-def _desk(
+def serving_desk(
     web_hub: WebHub, database: HelpdeskDatabase, name: str, display_name: str
 ) -> Iterator[Desk]:
     bridge = HelpdeskBridge(database, token_is_valid=lambda _: False, page_size=10)

@@ -207,6 +207,36 @@ def test_executions_filter_by_status_integration_action_and_period(
     expect(details).to_have_count(2)
 
 
+def test_every_failed_execution_a_filter_matches_is_retried_after_confirming(
+    page: Page, web_hub: WebHub, automated: HubAccount
+) -> None:
+    succeeded = missed_call(web_hub, automated)
+    web_hub.demo.bridge.fail_next(ACTION_ENDPOINT, 2, 400)
+    failed = [missed_call(web_hub, automated) for _ in range(2)]
+    assert [e["status"] for e in failed] == ["failed", "failed"]
+    sign_in(page, automated.key)
+    page.goto("/ui/activity")
+    page.get_by_label("Status").select_option("failed")
+    page.get_by_label("Period").select_option("1h")
+    page.get_by_role("button", name="Filter").click()
+    retry_all = page.get_by_role("button", name="Retry all 2 matching")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    retry_all.click()
+    expect(retry_all).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    retry_all.click()
+    expect(page.locator(".flash--success")).to_have_text("2 execution(s) queued again.")
+    # Back on the same filtered list.
+    expect(page).to_have_url(f"{web_hub.url}/ui/activity?status=failed&period=1h")
+    for execution in failed:
+        assert finished(web_hub, automated, execution["id"])["status"] == "succeeded"
+    after = api_as(web_hub, automated, "GET", f"/v1/executions/{succeeded['id']}")
+    assert after["attempts"] == 1
+    page.reload()
+    expect(page.get_by_text("No executions")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Retry all"))).to_have_count(0)
+
+
 def test_a_filter_value_that_is_not_a_choice_is_named(page: Page, automated: HubAccount) -> None:
     sign_in(page, automated.key)
     response = page.goto("/ui/activity?status=exploded&period=1y")

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from bridgehub.contacts.models import Contact
+from bridgehub.contacts.people import Identity, group_people
 
 
 class ContactRead(BaseModel):
@@ -55,7 +56,38 @@ class ContactList(BaseModel):
     )
 
 
+class PersonRead(BaseModel):
+    """Contacts of several integrations that are one person."""
+
+    name: str = Field(description="The name of the person's best match.")
+    contact_ids: list[uuid.UUID] = Field(description="Their contacts, best match first.")
+    integrations: list[str] = Field(
+        description="The integrations holding them, in the order of `contact_ids`, each once."
+    )
+
+
 class LookupAnswer(BaseModel):
     matches: list[ContactRead] = Field(
         description="Best match first: exact numbers, then the same line written otherwise."
     )
+    people: list[PersonRead] = Field(
+        description="The matches grouped into persons, best first: contacts of different "
+        "integrations sharing an email address or a name (compared without case, accents "
+        "or extra spaces) are one person."
+    )
+
+    @classmethod
+    def of(cls, matches: list[ContactRead]) -> LookupAnswer:
+        identities = [Identity(each.name, each.emails, each.integration) for each in matches]
+        people = [[matches[position] for position in group] for group in group_people(identities)]
+        return cls(
+            matches=matches,
+            people=[
+                PersonRead(
+                    name=person[0].name,
+                    contact_ids=[each.id for each in person],
+                    integrations=list(dict.fromkeys(each.integration for each in person)),
+                )
+                for person in people
+            ],
+        )

@@ -9,13 +9,15 @@ from fastapi import APIRouter, Query, status
 
 from bridgehub.accounts.auth import AccountCaller
 from bridgehub.db.session import DbSession
-from bridgehub.executions.models import ExecutionStatus
 from bridgehub.executions.schemas import (
     AttemptRead,
     ExecutionCreate,
     ExecutionList,
+    ExecutionListQuery,
     ExecutionQueued,
     ExecutionRead,
+    ExecutionRetryFilter,
+    ExecutionsRetried,
 )
 from bridgehub.executions.service import execution_service
 from bridgehub.kit.schemas import error_responses
@@ -43,14 +45,28 @@ async def create_execution(
     return ExecutionQueued(id=execution.id, status=execution.status)
 
 
-@router.get("", summary="Recent executions, newest first", responses=error_responses(401, 403))
+@router.post(
+    "/retry",
+    summary="Queue again every failed or held execution matching the filters",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(400, 401, 403, 409, 422),
+)
+async def retry_executions(
+    data: ExecutionRetryFilter, account: AccountCaller, session: DbSession
+) -> ExecutionsRetried:
+    criteria = await execution_service.filter_of(session, account, **data.model_dump())
+    retried = await execution_service.retry_matching(session, account, criteria)
+    return ExecutionsRetried(retried=retried)
+
+
+@router.get("", summary="Recent executions, newest first", responses=error_responses(401, 403, 422))
 async def list_executions(
-    account: AccountCaller,
-    session: DbSession,
-    status: ExecutionStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    query: Annotated[ExecutionListQuery, Query()], account: AccountCaller, session: DbSession
 ) -> ExecutionList:
-    executions = await execution_service.list(session, account, status=status, limit=limit)
+    criteria = await execution_service.filter_of(
+        session, account, **query.model_dump(exclude={"limit"})
+    )
+    executions = await execution_service.search(session, account, criteria, limit=query.limit)
     return ExecutionList(items=[ExecutionRead.model_validate(e) for e in executions])
 
 

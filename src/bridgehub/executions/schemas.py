@@ -30,6 +30,35 @@ class ExecutionCreate(BaseModel):
     )
 
 
+class ExecutionCriteria(BaseModel):
+    """Which executions a listing or a bulk retry is about; each criterion left out matches
+    all. Both read this one shape, so a list and the retry of that list mean the same ones."""
+
+    status: ExecutionStatus | None = None
+    action: str | None = Field(
+        default=None, description="`provider/name`.", json_schema_extra=ACTION_KEY_SCHEMA
+    )
+    integration: str | None = Field(
+        default=None, description="The integration's name, e.g. `demo-helpdesk`."
+    )
+    since: datetime | None = Field(default=None, description="Created at or after this moment.")
+
+
+class ExecutionListQuery(ExecutionCriteria):
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class ExecutionRetryFilter(ExecutionCriteria):
+    """The executions a bulk retry queues again: `status` is `failed` or `held` (both when
+    left out), so `{}` retries every failed or held execution of the account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExecutionsRetried(BaseModel):
+    retried: int = Field(description="How many executions were queued again.")
+
+
 class ExecutionQueued(BaseModel):
     id: uuid.UUID
     status: ExecutionStatus

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
@@ -19,13 +19,19 @@ from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.contacts.models import Contact
 from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
 from bridgehub.integrations.configuration import ActionConfiguration
-from bridgehub.integrations.models import Action
+from bridgehub.integrations.models import Action, Integration
 from bridgehub.integrations.service import action_service
 from bridgehub.kit.errors import Conflict, InvalidInput, Problem
-from bridgehub.kit.queries import where_equal
 from bridgehub.queue import ACTIONS_QUEUE, EXECUTE_ACTION, enqueue
 
 log = structlog.get_logger(__name__)
+
+RETRYABLE = (ExecutionStatus.FAILED, ExecutionStatus.HELD)
+"""The statuses a person may queue again: a failed one, or a held one without waiting for
+its activation to be reauthorized (if it still needs that, its next attempt holds it again)."""
+MAX_BULK_RETRY = 1000
+"""The most executions one bulk retry queues: they are updated and queued in the request's
+transaction, so it stays short; more ask for narrower filters."""
 
 
 @dataclass(frozen=True)
@@ -92,21 +98,6 @@ class ExecutionService:
         for execution in executions:
             await queue_execution(session, execution.id, execution.account_id)
 
-    async def list(
-        self,
-        session: AsyncSession,
-        account: Account,
-        *,
-        status: ExecutionStatus | None = None,
-        limit: int = 50,
-    ) -> Sequence[Execution]:
-        statement = select(Execution).where(owned_by(account, Execution))
-        if status is not None:
-            statement = statement.where(Execution.status == status)
-        return (
-            await session.scalars(statement.order_by(Execution.created_at.desc()).limit(limit))
-        ).all()
-
     async def search(
         self,
         session: AsyncSession,
@@ -117,16 +108,7 @@ class ExecutionService:
         offset: int = 0,
     ) -> Sequence[Execution]:
         """The executions matching `criteria`, newest first, `limit` of them after `offset`."""
-        statement = where_equal(
-            select(Execution).where(owned_by(account, Execution)),
-            [
-                (Execution.status, criteria.status),
-                (Execution.activation_id, criteria.activation_id),
-                (Execution.action, criteria.action),
-            ],
-        )
-        if criteria.since is not None:
-            statement = statement.where(Execution.created_at >= criteria.since)
+        statement = select(Execution).where(owned_by(account, Execution), *_matching(criteria))
         ordered = statement.order_by(Execution.created_at.desc(), Execution.id.desc())
         return (await session.scalars(ordered.limit(limit).offset(offset))).all()
 
@@ -172,11 +154,80 @@ class ExecutionService:
         statement = select(ExecutionAttempt).where(ExecutionAttempt.execution_id == execution.id)
         return (await session.scalars(statement.order_by(ExecutionAttempt.number))).all()
 
+    async def retryable_count(
+        self, session: AsyncSession, account: Account, criteria: ExecutionFilter
+    ) -> int:
+        """How many executions matching `criteria` a bulk retry would queue again."""
+        statement = (
+            select(func.count())
+            .select_from(Execution)
+            .where(_retryable_of(account), *_matching(criteria))
+        )
+        return (await session.scalar(statement)) or 0
+
+    async def retry_matching(
+        self, session: AsyncSession, account: Account, criteria: ExecutionFilter
+    ) -> int:
+        """Queue again every failed or held execution of the account matching `criteria`, in
+        the caller's transaction; answers how many. `criteria.status`, when given, must be one
+        of `RETRYABLE`; more than `MAX_BULK_RETRY` matching ones are refused as a whole, so
+        that a retry never stops half way through a list."""
+        if criteria.status is not None and criteria.status not in RETRYABLE:
+            raise InvalidInput(
+                "The filters are invalid.",
+                [Problem("status", f"only {' or '.join(RETRYABLE)} executions are retried")],
+            )
+        matching = await self.retryable_count(session, account, criteria)
+        if matching > MAX_BULK_RETRY:
+            raise Conflict(
+                f"{matching} executions match; at most {MAX_BULK_RETRY} are retried at once."
+                " Narrow the filters, e.g. with since."
+            )
+        requeued = (
+            update(Execution)
+            .where(_retryable_of(account), *_matching(criteria))
+            .values(status=ExecutionStatus.QUEUED, error=None, finished_at=None)
+            .returning(Execution.id)
+        )
+        ids = (await session.scalars(requeued.execution_options(synchronize_session=False))).all()
+        for execution_id in ids:
+            await queue_execution(session, execution_id, account.account_id)
+        log.info("executions retried", account_id=str(account.account_id), retried=len(ids))
+        return len(ids)
+
+    async def filter_of(
+        self,
+        session: AsyncSession,
+        account: Account,
+        *,
+        status: ExecutionStatus | None = None,
+        action: str | None = None,
+        integration: str | None = None,
+        since: datetime | None = None,
+    ) -> ExecutionFilter:
+        """The filter the API's criteria name, the integration by its name; an integration
+        the account has not connected is a 422 on path `integration`."""
+        activation_id = None
+        if integration is not None:
+            activation_id = await session.scalar(
+                select(Activation.id)
+                .join(Integration, Integration.id == Activation.integration_id)
+                .where(owned_by(account, Activation), Integration.name == integration)
+            )
+            if activation_id is None:
+                raise InvalidInput(
+                    "The filters are invalid.",
+                    [Problem("integration", f'"{integration}" is not connected to this account')],
+                )
+        return ExecutionFilter(
+            status=status, activation_id=activation_id, action=action, since=since
+        )
+
     async def retry(
         self, session: AsyncSession, account: Account, execution_id: uuid.UUID
     ) -> Execution:
         execution = await self.get(session, account, execution_id)
-        if execution.status not in (ExecutionStatus.FAILED, ExecutionStatus.HELD):
+        if execution.status not in RETRYABLE:
             raise Conflict(
                 f"The execution is {execution.status}; only failed or held ones are retried."
             )
@@ -186,6 +237,24 @@ class ExecutionService:
         await session.flush()
         await queue_execution(session, execution.id, execution.account_id)
         return execution
+
+
+def _matching(criteria: ExecutionFilter) -> list[ColumnElement[bool]]:
+    """The conditions that keep a statement about executions to those matching `criteria`;
+    listings and bulk retries share them so that both always mean the same executions."""
+    equal = [
+        (Execution.status, criteria.status),
+        (Execution.activation_id, criteria.activation_id),
+        (Execution.action, criteria.action),
+    ]
+    conditions = [column == value for column, value in equal if value is not None]
+    if criteria.since is not None:
+        conditions.append(Execution.created_at >= criteria.since)
+    return conditions
+
+
+def _retryable_of(account: Account) -> ColumnElement[bool]:
+    return and_(owned_by(account, Execution), Execution.status.in_(RETRYABLE))
 
 
 def check_inputs(action: ActionConfiguration, data: Mapping[str, Any]) -> None:

@@ -17,7 +17,7 @@ from bridgehub.kit.schemas import error_responses
 from bridgehub.runtime import HubRuntime
 
 router = APIRouter(prefix="/v1", tags=["interactions"])
-# Here rather than with the contact store: a lookup with one match fetches that caller's
+# Here rather than with the contact store: a lookup finding one person fetches that caller's
 # interactions ahead of the screen pop.
 lookup_router = APIRouter(prefix="/v1", tags=["contacts"])
 
@@ -51,7 +51,10 @@ async def lookup(
     # Background tasks run before the request's session closes, and a prefetch holding a
     # second connection per lookup exhausts the pool.
     await release_connection(session)
-    if len(matches) == 1:
-        # One caller: fetch their history now, so the screen pop shows it at once.
-        background.add_task(interaction_service.prefetch, runtime, account, matches[0][0].id)
-    return LookupAnswer(matches=[ContactRead.from_row(*row) for row in matches])
+    answer = LookupAnswer.of([ContactRead.from_row(*row) for row in matches])
+    if len(answer.people) == 1:
+        # One caller, in however many systems: fetch the history of their best record (the
+        # one the screen pop shows, gathered from every system) now, so it shows at once.
+        caller = answer.people[0].contact_ids[0]
+        background.add_task(interaction_service.prefetch, runtime, account, caller)
+    return answer

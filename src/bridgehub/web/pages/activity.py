@@ -1,5 +1,6 @@
 """Activity: the account's sync runs and executions, filtered and paged; a sync run's live
-progress; an execution's attempts, input and output, and retrying one that failed."""
+progress; an execution's attempts, input and output, and retrying one that failed, or every
+failed or held one the filters match."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
 from bridgehub.db.session import DbSession
 from bridgehub.executions.models import Execution, ExecutionStatus
-from bridgehub.executions.service import ExecutionFilter, execution_service
+from bridgehub.executions.service import RETRYABLE, ExecutionFilter, execution_service
 from bridgehub.integrations.service import action_service
-from bridgehub.kit.errors import Conflict
+from bridgehub.kit.errors import Conflict, InvalidInput
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.syncs.models import FullReason, SyncKind, SyncRun, SyncStatus
 from bridgehub.syncs.service import SyncRunFilter, sync_service
@@ -47,7 +48,6 @@ SYNC_TONES = {
     SyncStatus.FAILED: "danger",
 }
 _UNFINISHED_RUNS = (SyncStatus.QUEUED, SyncStatus.RUNNING)
-_RETRYABLE = (ExecutionStatus.FAILED, ExecutionStatus.HELD)
 _PERIODS = {
     "1h": ("Last hour", timedelta(hours=1)),
     "24h": ("Last 24 hours", timedelta(hours=24)),
@@ -88,30 +88,21 @@ async def executions(request: Request, operator: SignedInAccount, session: DbSes
     account = account_of(operator)
     activations = await activation_service.list(session, account)
     actions = await _action_names(session, activations)
-    filters, criteria = _read_filters(
-        request,
-        activations,
-        {"status": _choices(ExecutionStatus), "action": sorted(actions.items(), key=_label)},
-    )
+    filters, criteria = _read_execution_filters(request, activations, actions)
     page = _page_number(request, filters)
     rows: Sequence[Execution] = []
-    if not filters.errors:
+    retryable = 0
+    # The page number is read after the filters: an unreadable one is an error of its own.
+    if criteria is not None and not filters.errors:
         rows = await execution_service.search(
-            session,
-            account,
-            ExecutionFilter(
-                status=ExecutionStatus(criteria["status"]) if criteria.get("status") else None,
-                activation_id=criteria.get("activation_id"),
-                action=criteria.get("action"),
-                since=criteria.get("since"),
-            ),
-            limit=PAGE_SIZE + 1,
-            offset=(page - 1) * PAGE_SIZE,
+            session, account, criteria, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
         )
+        retryable = await execution_service.retryable_count(session, account, criteria)
     context = {
         "filters": filters,
         "paging": _paging(filters, page, len(rows)),
         "executions": [_execution_row(e, actions, activations) for e in rows[:PAGE_SIZE]],
+        "retryable": retryable,
         "tones": EXECUTION_TONES,
     }
     status_code = 422 if filters.errors else 200
@@ -135,8 +126,8 @@ async def execution(
         ],
         "input": _shown(found.data),
         "output": _shown(found.response or {}),
-        "retryable": found.status in _RETRYABLE,
-        "unfinished": found.status not in (ExecutionStatus.SUCCEEDED, *_RETRYABLE),
+        "retryable": found.status in RETRYABLE,
+        "unfinished": found.status not in (ExecutionStatus.SUCCEEDED, *RETRYABLE),
         "tones": EXECUTION_TONES,
     }
     return render(request, "activity/execution.html", context)
@@ -147,7 +138,7 @@ async def execution_progress(
     execution_id: uuid.UUID, operator: SignedInAccount, session: DbSession
 ) -> Response:
     found = await execution_service.get(session, account_of(operator), execution_id)
-    finished = found.status in (ExecutionStatus.SUCCEEDED, *_RETRYABLE)
+    finished = found.status in (ExecutionStatus.SUCCEEDED, *RETRYABLE)
     return _progress(
         finished,
         fields={"status": str(found.status), "attempts": str(found.attempts)},
@@ -165,6 +156,47 @@ async def retry(
     except Conflict as refusal:
         return see_other(request, url, Flash("error", refusal.message))
     return see_other(request, url, Flash("success", "The execution is queued again."))
+
+
+@router.post("/activity/executions/retry")
+async def retry_matching(
+    request: Request, operator: SignedInAccount, session: DbSession
+) -> Response:
+    """Queue again every failed or held execution the filters in the address match: the
+    list's own filters, read as the list reads them, so the two cannot mean different ones."""
+    account = account_of(operator)
+    activations = await activation_service.list(session, account)
+    filters, criteria = _read_execution_filters(
+        request, activations, await _action_names(session, activations)
+    )
+    query = filters.query(page="")
+    url = request.app.url_path_for("activity") + (f"?{query}" if query else "")
+    if criteria is None:
+        return see_other(request, url, Flash("error", "Correct the filters first."))
+    try:
+        retried = await execution_service.retry_matching(session, account, criteria)
+    except (Conflict, InvalidInput) as refusal:
+        return see_other(request, url, Flash("error", refusal.message))
+    return see_other(request, url, Flash("success", f"{retried} execution(s) queued again."))
+
+
+def _read_execution_filters(
+    request: Request, activations: Sequence[Activation], actions: Mapping[str, str]
+) -> tuple[Filters, ExecutionFilter | None]:
+    """The executions list's filters, and what they match (None when one is not a choice)."""
+    filters, criteria = _read_filters(
+        request,
+        activations,
+        {"status": _choices(ExecutionStatus), "action": sorted(actions.items(), key=_label)},
+    )
+    if filters.errors:
+        return filters, None
+    return filters, ExecutionFilter(
+        status=ExecutionStatus(criteria["status"]) if criteria.get("status") else None,
+        activation_id=criteria.get("activation_id"),
+        action=criteria.get("action"),
+        since=criteria.get("since"),
+    )
 
 
 # --- sync runs -------------------------------------------------------------------------------

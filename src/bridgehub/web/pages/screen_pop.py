@@ -2,7 +2,10 @@
 call arrives. A softphone opens `/ui/screen-pop?phone=<caller>`; an agent can type one too.
 
 It runs the caller-ID lookup of `GET /v1/lookup`, so a number written differently from the
-stored one (`(415) 555-0042` for `+1 415 555 0042`) finds the same contact.
+stored one (`(415) 555-0042` for `+1 415 555 0042`) finds the same contact, and groups the
+matches into people as its `people` do: one card per person, each system's record inside.
+When several people match, the agent picks the caller: the best is open, the others a click
+(or Enter) away.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from bridgehub.accounts.auth import Account
+from bridgehub.contacts.people import Identity, group_people
 from bridgehub.contacts.phones import LookupKeys, Match
-from bridgehub.contacts.service import contact_service
+from bridgehub.contacts.service import CallerMatch, contact_service
 from bridgehub.db.session import DbSession, release_connection
 from bridgehub.runtime import HubRuntime, Runtime
 from bridgehub.web import nav
@@ -38,9 +42,9 @@ nav.register("Screen pop", "screen_pop", position=40, audience="account")
 
 MAX_PHONE_LENGTH = 64
 SHOWN_HISTORIES = 5
-"""The surest matches get their interactions on the page at once; any others link to
-their contact page (a number shared by a whole switchboard must not ask every bridge
-dozens of times per call)."""
+"""The surest people get their interactions on the page at once; any others link to their
+best record's contact page (a number shared by a whole switchboard must not ask every
+bridge dozens of times per call)."""
 
 _MATCHES = {
     Match.EXACT: (
@@ -63,8 +67,25 @@ class Candidate:
     contact: ContactView
     match: Badge
     match_explained: str
+
+
+@dataclass(frozen=True)
+class Person:
+    """The records of one person in every system that matched, best first, and their
+    interactions. A contact's interactions already come from every connected system (each
+    bridge is asked by the contact's id, name and emails), so the person has one history,
+    their best record's: one per record would repeat it and ask the bridges again."""
+
+    name: str
+    sources: list[Source]
+    """The integrations holding the records, each once."""
+    candidates: list[Candidate]
     history: History | None
-    """None for matches beyond `SHOWN_HISTORIES`."""
+    """None for people beyond `SHOWN_HISTORIES`."""
+
+    @property
+    def best(self) -> Candidate:
+        return self.candidates[0]
 
 
 @dataclass(frozen=True)
@@ -99,19 +120,27 @@ async def screen_pop(
     sources = await integration_sources(session)
     # Bridges are asked with the connection given back: a slow one must not hold it.
     await release_connection(session)
-    shown = found.callers[:SHOWN_HISTORIES]
-    histories = await asyncio.gather(
-        *(_history(runtime, account, each.contact.id, sources) for each in shown)
-    )
     candidates = [
-        Candidate(
-            contact_view(each.contact, sources[each.integration]),
-            *_MATCHES[each.match],
+        Candidate(contact_view(each.contact, sources[each.integration]), *_MATCHES[each.match])
+        for each in found.callers
+    ]
+    people = _people(found.callers, candidates)
+    histories = await asyncio.gather(
+        *(
+            _history(runtime, account, person[0].contact.id, sources)
+            for person in people[:SHOWN_HISTORIES]
+        )
+    )
+    shown = [
+        Person(
+            name=records[0].contact.name,
+            sources=list(dict.fromkeys(each.contact.source for each in records)),
+            candidates=records,
             history=histories[position] if position < len(histories) else None,
         )
-        for position, each in enumerate(found.callers)
+        for position, records in enumerate(people)
     ]
-    return _page(request, phone, number=number, candidates=candidates)
+    return _page(request, phone, number=number, people=shown)
 
 
 async def _history(
@@ -120,6 +149,14 @@ async def _history(
     # One session each: the histories are fetched at the same time.
     async with runtime.sessionmaker() as session:
         return await contact_history(session, runtime, account, contact_id, sources)
+
+
+def _people(callers: list[CallerMatch], candidates: list[Candidate]) -> list[list[Candidate]]:
+    """`candidates`, made from `callers` in their order, grouped into people: best first."""
+    identities = [
+        Identity(each.contact.name, each.contact.emails, each.integration) for each in callers
+    ]
+    return [[candidates[position] for position in group] for group in group_people(identities)]
 
 
 def _number(written: str, keys: LookupKeys) -> Number:
@@ -131,8 +168,8 @@ def _page(
     phone: str,
     *,
     number: Number | None = None,
-    candidates: list[Candidate] | None = None,
+    people: list[Person] | None = None,
     error: str | None = None,
 ) -> Response:
-    context = {"phone": phone, "number": number, "candidates": candidates or [], "error": error}
+    context = {"phone": phone, "number": number, "people": people or [], "error": error}
     return render(request, "screen_pop/index.html", context, status_code=422 if error else 200)
