@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.standalone_postgres",
     "tests.web.desks",
     "tests.contacts.directory_bridge",
+    "tests.webhooks.receiver",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,7 +26,6 @@ EXECUTE_ACTION = "executions.execute"
 RESUME_HELD_EXECUTIONS = "executions.resume_held"
 RECOVER_STALLED_JOBS = "worker.recover_stalled_jobs"
 PURGE_EXPIRED = "retention.purge_expired"
-FAN_OUT_EVENT = "webhooks.fan_out"
 DELIVER_WEBHOOK = "webhooks.deliver"
 
 

@@ -24,6 +24,7 @@ from tests.conftest import HubSql, TableRows, Tenant
 from tests.executions.test_executions import execute
 from tests.helpdesk_fixtures import RunJobs, SyncNow
 from tests.metric_samples import scrape
+from tests.webhooks.receiver import Receiver, subscribe
 
 PURGED = "bridgehub_retention_purged_rows_total"
 RETENTION_DAYS = 90
@@ -42,7 +43,9 @@ async def test_expired_history_is_purged_and_the_rest_kept(
     hub_sql: HubSql,
     database_rows: TableRows,
     captured_logs: StringIO,
+    receiver: Receiver,
 ) -> None:
+    await subscribe(tenant, receiver.url, "sync.succeeded")
     old_execution, recent_execution = [(await execute(tenant, run_jobs))["id"] for _ in range(2)]
     old_run, recent_run = [(await sync_now(connected))["id"] for _ in range(2)]
     for external_id in ("evt-old", "evt-recent"):

@@ -1,13 +1,13 @@
-"""A real webhook receiver for tests, a small HTTP server recording every request, and
-subscribing it."""
+"""A real webhook receiver for tests (a fixture), a small HTTP server recording every request,
+and subscribing it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,8 +36,9 @@ class Receiver:
         return Response(status_code=self.answers.pop(0) if self.answers else 204)
 
 
-@contextmanager
-def serving_receiver() -> Iterator[Receiver]:
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A receiver served on 127.0.0.1 for the test."""
     receiver = Receiver()
     app = Starlette(routes=[Route("/hook", receiver.receive, methods=["POST"])])
     with serve(app) as base_url:

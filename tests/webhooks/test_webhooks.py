@@ -7,24 +7,21 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
 from bridgehub.events.outbox import EventType, emit
 from tests.conftest import TableRows, Tenant, as_account, create_account
-from tests.helpdesk_fixtures import RunJobs, SyncNow
-from tests.webhooks.receiver import Receiver, serving_receiver, subscribe
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with serving_receiver() as receiver:
-        yield receiver
+from tests.contacts.directory_bridge import NAME as DIRECTORY
+from tests.contacts.directory_bridge import Directory
+from tests.contacts.test_deletions import sync
+from tests.executions.test_executions import ENDPOINT as ACTION_ENDPOINT
+from tests.executions.test_executions import execute
+from tests.helpdesk_fixtures import Helpdesk, RunJobs, SyncNow
+from tests.webhooks.receiver import Receiver, subscribe
 
 
 async def _deliveries(tenant: Tenant, webhook_id: str) -> list[dict[str, Any]]:
@@ -125,9 +122,19 @@ async def test_another_accounts_webhooks_are_not_found(
     assert (await tenant.client.delete(path)).status_code == 204
 
 
-async def test_an_erasure_redacts_the_person_from_events_kept_for_webhooks(
-    hub: FastAPI, tenant: Tenant, database_rows: TableRows
+async def test_events_no_subscription_wants_are_not_kept(
+    tenant: Tenant, connected: str, sync_now: SyncNow, receiver: Receiver, database_rows: TableRows
 ) -> None:
+    await subscribe(tenant, receiver.url, "execution.failed")
+    await sync_now(connected)
+    assert await database_rows("outbox_events") == []
+    assert await database_rows("webhook_deliveries") == []
+
+
+async def test_an_erasure_redacts_the_person_from_events_kept_for_webhooks(
+    hub: FastAPI, tenant: Tenant, receiver: Receiver, database_rows: TableRows
+) -> None:
+    await subscribe(tenant, receiver.url, "execution.failed")
     async with hub.state.runtime.sessionmaker() as session, session.begin():
         error = {"error": "The bridge refused ada@engines.example."}
         await emit(session, uuid.UUID(tenant.id), EventType.EXECUTION_FAILED, error)
@@ -137,3 +144,57 @@ async def test_an_erasure_redacts_the_person_from_events_kept_for_webhooks(
     assert erased.status_code == 201, erased.text
     [event] = await database_rows("outbox_events")
     assert event["data"] == {"error": "The bridge refused [erased]."}
+
+
+async def test_each_deleted_contact_is_one_delivery(
+    tenant: Tenant,
+    client: httpx.AsyncClient,
+    directory: Directory,
+    run_jobs: RunJobs,
+    receiver: Receiver,
+) -> None:
+    # Ten, so that two removed stay under the guard against removing too many at once.
+    for number in range(10):
+        directory.put(str(number), f"Person {number}", f"+1415555{number:04d}")
+    assert (await client.post("/v1/integrations", json=directory.integration())).status_code == 201
+    activation = await tenant.client.post("/v1/activations", json={"integration": DIRECTORY})
+    await sync(tenant, run_jobs, activation.json()["id"])
+    webhook = await subscribe(tenant, receiver.url, "contact.deleted")
+    directory.delete("0")
+    directory.delete("2")
+
+    await sync(tenant, run_jobs, activation.json()["id"], full=True)
+
+    told = sorted(
+        json.loads(received.body)["data"]["external_id"] for received in receiver.received
+    )
+    assert told == ["0", "2"]
+    assert {d["status"] for d in await _deliveries(tenant, webhook["id"])} == {"succeeded"}
+
+
+async def test_held_and_failed_executions_are_told(
+    tenant: Tenant, connected: str, run_jobs: RunJobs, helpdesk: Helpdesk, receiver: Receiver
+) -> None:
+    await subscribe(
+        tenant,
+        receiver.url,
+        "execution.held",
+        "execution.failed",
+        "activation.needs_reauthorization",
+    )
+    helpdesk.bridge.fail_next(ACTION_ENDPOINT, 1, 400)
+    failed = await execute(tenant, run_jobs)
+    helpdesk.bridge.fail_next(ACTION_ENDPOINT, 1, 401)
+    held = await execute(tenant, run_jobs)
+    await run_jobs()
+
+    told = [json.loads(received.body) for received in receiver.received]
+    assert sorted(event["type"] for event in told) == [
+        "activation.needs_reauthorization",
+        "execution.failed",
+        "execution.held",
+    ]
+    by_type = {event["type"]: event["data"] for event in told}
+    assert by_type["execution.failed"]["execution_id"] == failed["id"]
+    assert by_type["execution.held"]["execution_id"] == held["id"]
+    assert by_type["activation.needs_reauthorization"]["activation_id"] == connected

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.bridge import ContactPage
 from bridgehub.contacts.models import Contact
-from bridgehub.events.outbox import EventType, emit
+from bridgehub.events.outbox import EventType, emit_each
 from bridgehub.syncs.models import SyncRun, SyncRunDelivery
 
 
@@ -95,18 +95,20 @@ async def _count(session: AsyncSession, *conditions: ColumnElement[bool]) -> int
 async def _remove(session: AsyncSession, run: SyncRun, *conditions: ColumnElement[bool]) -> int:
     """Remove the run's activation's contacts that meet `conditions`, each told as a
     `contact.deleted` event; answers how many were removed."""
-    removed = await session.execute(
-        delete(Contact)
-        .where(_of_activation(run), *conditions)
-        .returning(Contact.id, Contact.external_id)
-    )
-    count = 0
-    for contact_id, external_id in removed:
-        data = {
+    removed = (
+        await session.execute(
+            delete(Contact)
+            .where(_of_activation(run), *conditions)
+            .returning(Contact.id, Contact.external_id)
+        )
+    ).all()
+    told = [
+        {
             "contact_id": str(contact_id),
             "activation_id": str(run.activation_id),
             "external_id": external_id,
         }
-        await emit(session, run.account_id, EventType.CONTACT_DELETED, data)
-        count += 1
-    return count
+        for contact_id, external_id in removed
+    ]
+    await emit_each(session, run.account_id, EventType.CONTACT_DELETED, told)
+    return len(removed)

@@ -1,5 +1,5 @@
-"""Sending events on: an event fans out to a delivery per subscription that wants it, and
-each delivery is POSTed, signed, retried on a schedule until the receiver answers 2xx.
+"""Sending events on: each delivery (see `bridgehub.events.outbox`) is POSTed, signed, and
+retried on a schedule until the receiver answers 2xx.
 
 The retry schedule, after the first attempt: `webhook_retry_seconds` (5 s by default) times
 1, 12, 60, 360, 1440 and 5760, so 5 s, 1 min, 5 min, 30 min, 2 h and 8 h; seven attempts in
@@ -15,13 +15,13 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import any_, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.tenancy import of_account
 from bridgehub.bridge import BridgeError, GuardedTransport
 from bridgehub.db.base import utc_now
-from bridgehub.events.outbox import OutboxEvent
+from bridgehub.events.outbox import OutboxEvent, queue_delivery
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.runtime import Runtime
 from bridgehub.webhooks.models import (
@@ -30,7 +30,7 @@ from bridgehub.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from bridgehub.webhooks.service import queue_delivery, secret_context
+from bridgehub.webhooks.service import secret_context
 from bridgehub.webhooks.signing import signed_headers
 
 RETRY_FACTORS = (1, 12, 60, 360, 1440, 5760)
@@ -40,36 +40,6 @@ TIMEOUT_SECONDS = 10.0
 """A receiver should answer at once and do its work later; one slower counts as failed."""
 
 _ERROR_LENGTH = 500
-
-
-async def fan_out(runtime: Runtime, event_id: uuid.UUID, account_id: uuid.UUID) -> None:
-    """Queue a delivery of the event to each of the account's subscriptions to its type."""
-    async with runtime.sessionmaker() as session:
-        event = await session.scalar(
-            select(OutboxEvent).where(
-                OutboxEvent.id == event_id, of_account(OutboxEvent, account_id)
-            )
-        )
-        if event is None:
-            return  # the account was deleted since
-        subscriptions = await session.scalars(
-            select(WebhookSubscription).where(
-                of_account(WebhookSubscription, account_id),
-                literal(event.type) == any_(WebhookSubscription.events),
-            )
-        )
-        for subscription in subscriptions:
-            delivery = WebhookDelivery(
-                id=uuid.uuid4(),
-                account_id=account_id,
-                subscription_id=subscription.id,
-                event_id=event.id,
-                status=DeliveryStatus.PENDING,
-            )
-            session.add(delivery)
-            await session.flush()
-            await queue_delivery(session, delivery)
-        await session.commit()
 
 
 async def deliver(runtime: Runtime, delivery_id: uuid.UUID, account_id: uuid.UUID) -> None:

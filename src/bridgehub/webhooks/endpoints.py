@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["webhooks"])
     "/webhooks",
     summary="Subscribe a URL to events; the answer holds the signing secret, shown once",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(400, 401, 403, 422),
 )
 async def create_webhook(
     data: WebhookCreate, account: AccountCaller, session: DbSession, runtime: HubRuntime

@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridgehub.accounts.auth import Account
 from bridgehub.accounts.tenancy import owned_by, owned_row
 from bridgehub.bridge import BridgeUnavailable, TargetRefused, check_target
-from bridgehub.events.outbox import EventType, OutboxEvent
+from bridgehub.events.outbox import EventType, OutboxEvent, queue_delivery
 from bridgehub.kit.errors import Unprocessable
-from bridgehub.queue import ACTIONS_QUEUE, DELIVER_WEBHOOK, enqueue
 from bridgehub.runtime import Runtime
 from bridgehub.webhooks.models import (
     DeliveryStatus,
@@ -39,21 +37,6 @@ async def check_url(runtime: Runtime, url: str) -> None:
         await check_target(url, runtime.network_policy)
     except (TargetRefused, BridgeUnavailable) as error:
         raise Unprocessable(str(error).replace("Bridge URL", "Webhook URL")) from None
-
-
-async def queue_delivery(
-    session: AsyncSession, delivery: WebhookDelivery, at: datetime | None = None
-) -> None:
-    """Queue an attempt at the delivery, in the session's transaction: now, or `at`."""
-    await enqueue(
-        session,
-        DELIVER_WEBHOOK,
-        queue=ACTIONS_QUEUE,
-        lock=None,
-        at=at,
-        delivery_id=str(delivery.id),
-        account_id=str(delivery.account_id),
-    )
 
 
 class WebhookService:
