@@ -10,12 +10,11 @@ from bridgehub.automations import models as _automations  # noqa: F401  (registe
 from bridgehub.contacts import models as _contacts  # noqa: F401  (registers tables)
 from bridgehub.db.base import Base
 from bridgehub.erasures import models as _erasures  # noqa: F401  (registers tables)
-from bridgehub.events import outbox as _events  # noqa: F401  (registers tables)
+from bridgehub.events import models as _events  # noqa: F401  (registers tables)
 from bridgehub.executions import models as _executions  # noqa: F401  (registers tables)
 from bridgehub.integrations import models as _integrations  # noqa: F401  (registers tables)
 from bridgehub.syncs import models as _syncs  # noqa: F401  (registers tables)
 from bridgehub.web import models as _web  # noqa: F401  (registers tables)
-from bridgehub.webhooks import models as _webhooks  # noqa: F401  (registers tables)
 
 metadata = Base.metadata
 

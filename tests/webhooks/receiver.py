@@ -4,6 +4,7 @@ and subscribing it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,12 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A receiver served on 127.0.0.1 for the test."""
+    with serving_receiver() as receiver:
+        yield receiver
+
+
+@contextmanager
+def serving_receiver() -> Iterator[Receiver]:
     receiver = Receiver()
     app = Starlette(routes=[Route("/hook", receiver.receive, methods=["POST"])])
     with serve(app) as base_url:

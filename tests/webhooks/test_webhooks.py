@@ -13,7 +13,8 @@ import httpx
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
-from bridgehub.events.outbox import EventType, emit
+from bridgehub.events.models import EventType
+from bridgehub.events.outbox import emit
 from tests.conftest import TableRows, Tenant, as_account, create_account
 from tests.contacts.directory_bridge import NAME as DIRECTORY
 from tests.contacts.directory_bridge import Directory

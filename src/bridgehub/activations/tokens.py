@@ -22,7 +22,8 @@ from bridgehub.activations import credentials as vaulted
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.activations.oauth import OAuthClient, OAuthFailure, client_secret, token_lifetime
 from bridgehub.bridge import BridgeUnavailable
-from bridgehub.events.outbox import EventType, emit
+from bridgehub.events.models import EventType
+from bridgehub.events.outbox import emit
 from bridgehub.integrations.configuration import IntegrationConfiguration
 from bridgehub.integrations.service import integration_service
 from bridgehub.runtime import Runtime

@@ -36,7 +36,7 @@ from bridgehub.erasures.digests import current_digest
 from bridgehub.erasures.models import Erasure, IdentifierKind
 from bridgehub.erasures.schemas import ErasureCreate
 from bridgehub.erasures.suppression import erasing
-from bridgehub.events.outbox import OutboxEvent
+from bridgehub.events.models import OutboxEvent
 from bridgehub.executions.models import Execution, ExecutionAttempt
 from bridgehub.interactions.cache import interaction_cache
 from bridgehub.kit.errors import Unprocessable

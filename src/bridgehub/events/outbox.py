@@ -7,43 +7,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String, any_, literal, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import any_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from bridgehub.accounts.tenancy import of_account
-from bridgehub.db.base import AccountOwned, Base, utc_now
+from bridgehub.events.models import (
+    DeliveryStatus,
+    EventType,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from bridgehub.queue import ACTIONS_QUEUE, DELIVER_WEBHOOK, enqueue
-from bridgehub.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
-
-
-class EventType(StrEnum):
-    SYNC_SUCCEEDED = "sync.succeeded"
-    SYNC_FAILED = "sync.failed"
-    EXECUTION_SUCCEEDED = "execution.succeeded"
-    EXECUTION_FAILED = "execution.failed"
-    EXECUTION_HELD = "execution.held"
-    ACTIVATION_NEEDS_REAUTHORIZATION = "activation.needs_reauthorization"
-    CONTACT_DELETED = "contact.deleted"
-
-
-class OutboxEvent(AccountOwned, Base):
-    __tablename__ = "outbox_events"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
-    )
-    type: Mapped[EventType] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    # Indexed: the retention purge finds expired events by it.
-    occurred_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utc_now, index=True
-    )
 
 
 async def emit(

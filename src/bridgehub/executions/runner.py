@@ -20,7 +20,8 @@ from bridgehub.agents.models import Agent
 from bridgehub.bridge import BridgeError, BridgeUnavailable, CredentialsRejected, RequestRefused
 from bridgehub.contacts.models import Contact
 from bridgehub.db.outage import unreachable
-from bridgehub.events.outbox import EventType, emit
+from bridgehub.events.models import EventType
+from bridgehub.events.outbox import emit
 from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
 from bridgehub.executions.service import queue_execution
 from bridgehub.integrations.configuration import ActionConfiguration

@@ -20,7 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bridgehub import metrics
 from bridgehub.automations.models import Event
-from bridgehub.events.outbox import OutboxEvent
+from bridgehub.events.models import OutboxEvent
 from bridgehub.executions.models import Execution, ExecutionStatus
 from bridgehub.syncs.models import SyncRun, SyncStatus
 

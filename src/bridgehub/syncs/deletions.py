@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.bridge import ContactPage
 from bridgehub.contacts.models import Contact
-from bridgehub.events.outbox import EventType, emit_each
+from bridgehub.events.models import EventType
+from bridgehub.events.outbox import emit_each
 from bridgehub.syncs.models import SyncRun, SyncRunDelivery
 
 

@@ -33,7 +33,8 @@ from bridgehub.bridge import (
 from bridgehub.contacts.store import Owner, PreparedContacts, prepare_contacts, write_contacts
 from bridgehub.db.upserts import Written
 from bridgehub.erasures.suppression import keep_out_erased
-from bridgehub.events.outbox import EventType, emit
+from bridgehub.events.models import EventType
+from bridgehub.events.outbox import emit
 from bridgehub.integrations.service import integration_service
 from bridgehub.runtime import Runtime
 from bridgehub.syncs import deletions

@@ -21,15 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridgehub.accounts.tenancy import of_account
 from bridgehub.bridge import BridgeError, GuardedTransport
 from bridgehub.db.base import utc_now
-from bridgehub.events.outbox import OutboxEvent, queue_delivery
-from bridgehub.kit.redaction import known_secrets
-from bridgehub.runtime import Runtime
-from bridgehub.webhooks.models import (
+from bridgehub.events.models import (
     DeliveryStatus,
+    OutboxEvent,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
 )
+from bridgehub.events.outbox import queue_delivery
+from bridgehub.kit.redaction import known_secrets
+from bridgehub.runtime import Runtime
 from bridgehub.webhooks.service import secret_context
 from bridgehub.webhooks.signing import signed_headers
 

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridgehub.events.outbox import EventType
-from bridgehub.webhooks.models import (
+from bridgehub.events.models import (
     DeliveryStatus,
+    EventType,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,

@@ -12,15 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridgehub.accounts.auth import Account
 from bridgehub.accounts.tenancy import owned_by, owned_row
 from bridgehub.bridge import BridgeUnavailable, TargetRefused, check_target
-from bridgehub.events.outbox import EventType, OutboxEvent, queue_delivery
-from bridgehub.kit.errors import Unprocessable
-from bridgehub.runtime import Runtime
-from bridgehub.webhooks.models import (
+from bridgehub.events.models import (
     DeliveryStatus,
+    EventType,
+    OutboxEvent,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
 )
+from bridgehub.events.outbox import queue_delivery
+from bridgehub.kit.errors import Unprocessable
+from bridgehub.runtime import Runtime
 from bridgehub.webhooks.schemas import DeliveryRead, WebhookCreate
 from bridgehub.webhooks.signing import new_secret
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
 from bridgehub.db.session import DbSession
-from bridgehub.events.outbox import EventType
+from bridgehub.events.models import EventType
 from bridgehub.kit.errors import HubError
 from bridgehub.runtime import HubRuntime
 from bridgehub.web import nav

@@ -1,16 +1,46 @@
-"""Subscriptions, one delivery per event and subscription, and every attempt at it."""
+"""What the hub tells of: events kept for the webhook subscriptions that want them, one
+delivery per event and subscription, and every attempt at it.
+
+Below the domains that emit events and beside nothing else, so that any domain may emit;
+the webhooks domain manages subscriptions and sends deliveries on."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridgehub.db.base import AccountOwned, Base, utc_now
+
+
+class EventType(StrEnum):
+    SYNC_SUCCEEDED = "sync.succeeded"
+    SYNC_FAILED = "sync.failed"
+    EXECUTION_SUCCEEDED = "execution.succeeded"
+    EXECUTION_FAILED = "execution.failed"
+    EXECUTION_HELD = "execution.held"
+    ACTIVATION_NEEDS_REAUTHORIZATION = "activation.needs_reauthorization"
+    CONTACT_DELETED = "contact.deleted"
+
+
+class OutboxEvent(AccountOwned, Base):
+    __tablename__ = "outbox_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[EventType] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # Indexed: the retention purge finds expired events by it.
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now, index=True
+    )
 
 
 class WebhookSubscription(AccountOwned, Base):
