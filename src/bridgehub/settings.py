@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     execution_retry_seconds: float = Field(
         default=2.0, gt=0, description="First pause before an action is tried again; it doubles."
     )
+    execution_replay_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="First pause before a failed execution of an automation that replays is "
+        "replayed; later pauses are 6, 12, 36 and 72 times it (5 min, 30 min, 1 h, 3 h, 6 h "
+        "by default).",
+    )
     webhook_retry_seconds: float = Field(
         default=5.0,
         gt=0,

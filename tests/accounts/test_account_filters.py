@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, select, text, update
 from bridgehub.activations.models import Activation
 from bridgehub.agents.models import Agent
 from bridgehub.contacts.models import Contact
+from bridgehub.executions.replay import replay_due
 from bridgehub.retention.service import purge_expired
 from bridgehub.syncs.service import sync_service
 from tests.accounts.account_filters import TENANT_TABLES, unfiltered_tables, watching
@@ -39,6 +40,8 @@ ACROSS_ACCOUNTS = {
     "the key its account: the same",
     "bridgehub.syncs.service:schedule_due": "the scheduler looks for the active activations "
     "of every account whose sync is due",
+    "bridgehub.executions.replay:_replay_batch": "the replay sweep queues the replays due in "
+    "every account, found along one small index of those waiting, each minute",
     "bridgehub.retention.service:_delete_batch": "the retention purge deletes the oldest "
     "expired rows of every account together: one walk along each table's time index, where "
     "a pass per account would cost a query per account and table each hour, mostly empty",
@@ -70,6 +73,7 @@ async def test_every_statement_about_tenant_rows_is_kept_to_an_account(
             await purge_expired(
                 hub.state.runtime.sessionmaker, hub.state.runtime.settings.retention_days
             )
+            await replay_due(hub.state.runtime.sessionmaker)
             await _disconnect(tenant)
     unfiltered = watch.outside(ACROSS_ACCOUNTS)
     assert not unfiltered, "statements not kept to one account:\n" + "\n".join(map(str, unfiltered))

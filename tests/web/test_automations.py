@@ -86,6 +86,7 @@ def test_the_missed_call_automation_is_built_from_drop_downs(
     }
     assert saved["conditions"] == {"min_duration_seconds": None, "to": None}
     assert saved["enabled"] is True
+    assert saved["replay"] is False
 
 
 def test_an_automation_is_edited_switched_off_and_on_and_deleted(
@@ -99,6 +100,8 @@ def test_an_automation_is_edited_switched_off_and_on_and_deleted(
     page.get_by_label("When").select_option("voicemail.left")
     page.get_by_label("Ticket subject").fill("")
     page.get_by_label("Only calls to").fill("+15555550100")
+    expect(page.get_by_label("Replay failed executions automatically")).not_to_be_checked()
+    page.get_by_label("Replay failed executions automatically").check()
     page.locator("form.automation-form").evaluate("form => form.noValidate = true")
     page.get_by_role("button", name="Save automation").click()
     expect(page.locator("#field-input\\.subject-error")).to_have_text(
@@ -113,6 +116,7 @@ def test_an_automation_is_edited_switched_off_and_on_and_deleted(
     assert changed["trigger"] == "voicemail.left"
     assert changed["inputs"]["subject"] == "Voicemail from {{call.from}}"
     assert changed["conditions"]["to"] == "+15555550100"
+    assert changed["replay"] is True
 
     page.get_by_role("button", name=labelled("Disable", voicemail)).click()
     expect(page.get_by_text(f"Disabled: {voicemail}.")).to_be_visible()

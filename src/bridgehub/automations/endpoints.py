@@ -33,6 +33,7 @@ async def _read(session: AsyncSession, automation: Automation) -> AutomationRead
         inputs=automation.inputs,
         conditions=Conditions.model_validate(automation.conditions),
         enabled=automation.enabled,
+        replay=automation.replay,
         summary=await automation_service.summary(session, automation),
         created_at=automation.created_at,
         updated_at=automation.updated_at,

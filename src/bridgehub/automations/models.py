@@ -26,6 +26,8 @@ class Automation(AccountOwned, Timestamps, Base):
     """Each input's template, e.g. `Missed call from {{contact.name}}`."""
     conditions: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    replay: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Replay its executions that failed because the bridge was unavailable, on a schedule."""
 
 
 class Event(AccountOwned, Base):

@@ -45,6 +45,11 @@ class AutomationCreate(BaseModel):
     )
     conditions: Conditions = Field(default_factory=Conditions)
     enabled: bool = True
+    replay: bool = Field(
+        default=False,
+        description="Replay its executions that failed because the bridge was unavailable, "
+        "after 5 min, 30 min, 1 h, 3 h and 6 h, until one succeeds.",
+    )
 
 
 class AutomationUpdate(BaseModel):
@@ -54,6 +59,7 @@ class AutomationUpdate(BaseModel):
     inputs: dict[str, str] | None = None
     conditions: Conditions | None = None
     enabled: bool | None = None
+    replay: bool | None = None
 
 
 class AutomationRead(BaseModel):
@@ -63,6 +69,7 @@ class AutomationRead(BaseModel):
     inputs: dict[str, str]
     conditions: Conditions
     enabled: bool
+    replay: bool
     summary: str = Field(description='"When a call is missed, then create a ticket"')
     created_at: datetime
     updated_at: datetime

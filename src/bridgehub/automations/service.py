@@ -33,6 +33,7 @@ from bridgehub.automations.schemas import (
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.service import contact_service
 from bridgehub.executions.models import Execution
+from bridgehub.executions.replay import stop_replays
 from bridgehub.executions.service import execution_service, find_action, new_execution
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action, Integration
@@ -55,6 +56,7 @@ class AutomationService:
             inputs=data.inputs,
             conditions=data.conditions.model_dump(exclude_none=True),
             enabled=data.enabled,
+            replay=data.replay,
         )
         session.add(automation)
         await session.flush()
@@ -85,6 +87,10 @@ class AutomationService:
             automation.trigger = data.trigger
         if data.enabled is not None:
             automation.enabled = data.enabled
+        if data.replay is not None:
+            automation.replay = data.replay
+            if not data.replay:
+                await stop_replays(session, account.account_id, automation.id)
         if data.conditions is not None:
             automation.conditions = data.conditions.model_dump(exclude_none=True)
         await session.flush()
@@ -94,6 +100,7 @@ class AutomationService:
         self, session: AsyncSession, account: Account, automation_id: uuid.UUID
     ) -> None:
         await session.delete(await self.get(session, account, automation_id))
+        await stop_replays(session, account.account_id, automation_id)
         await session.flush()
 
     async def available_actions(self, session: AsyncSession, account: Account) -> Sequence[Action]:
@@ -181,6 +188,7 @@ class EventService:
                         agent_email=data.call.agent_email if data.call else None,
                         event_id=data.id,
                         automation_id=automation.id,
+                        replay=automation.replay,
                     )
                     executions.append(execution)
                     continue

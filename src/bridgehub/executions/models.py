@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +28,12 @@ class Execution(AccountOwned, Timestamps, Base):
     __table_args__ = (
         Index("ix_executions_account_recent", "account_id", text("created_at DESC")),
         Index("ix_executions_activation_status", "activation_id", "status"),
+        # Only the few waiting for a replay: the sweep reads them every minute.
+        Index(
+            "ix_executions_replay_at",
+            "replay_at",
+            postgresql_where=text("replay_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -50,6 +56,13 @@ class Execution(AccountOwned, Timestamps, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
+    replay: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Whether it is replayed after failing for its bridge being unavailable: its
+    automation's choice when it was made."""
+    replays: Mapped[int] = mapped_column(Integer, default=0)
+    """How many times it was replayed automatically (see `bridgehub.executions.replay`)."""
+    replay_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When it is replayed next; only while it is failed and its automation replays."""
     # Indexed: the retention purge finds expired executions by it.
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 

@@ -23,6 +23,7 @@ from bridgehub.db.outage import unreachable
 from bridgehub.events.models import EventType
 from bridgehub.events.outbox import emit
 from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
+from bridgehub.executions.replay import schedule_replay
 from bridgehub.executions.service import queue_execution
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action
@@ -200,6 +201,8 @@ async def _after_failure(
         _finish(execution, ExecutionStatus.FAILED, error=error.bridge_message or str(error))
     else:
         _finish(execution, ExecutionStatus.FAILED, error=str(error))
+        if isinstance(error, BridgeUnavailable):
+            schedule_replay(runtime.settings, execution)
 
 
 def _pause(runtime: Runtime, attempts: int, retry_after: float | None) -> timedelta:
@@ -284,6 +287,7 @@ async def _tell_outcome(session: AsyncSession, execution: Execution) -> None:
         "status": execution.status,
         "attempts": execution.attempts,
         "error": execution.error,
+        "replay_at": execution.replay_at.isoformat() if execution.replay_at else None,
     }
     await emit(session, execution.account_id, event, data)
 

@@ -92,6 +92,10 @@ class ExecutionRead(BaseModel):
     error: str | None
     event_id: str | None
     automation_id: uuid.UUID | None
+    replays: int = Field(description="How many times it was replayed automatically.")
+    replay_at: datetime | None = Field(
+        description="When it is replayed next, if its automation replays failed executions."
+    )
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None

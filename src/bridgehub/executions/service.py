@@ -186,7 +186,7 @@ class ExecutionService:
         requeued = (
             update(Execution)
             .where(_retryable_of(account), *_matching(criteria))
-            .values(status=ExecutionStatus.QUEUED, error=None, finished_at=None)
+            .values(status=ExecutionStatus.QUEUED, error=None, finished_at=None, replay_at=None)
             .returning(Execution.id)
         )
         ids = (await session.scalars(requeued.execution_options(synchronize_session=False))).all()
@@ -234,6 +234,7 @@ class ExecutionService:
         execution.status = ExecutionStatus.QUEUED
         execution.error = None
         execution.finished_at = None
+        execution.replay_at = None
         await session.flush()
         await queue_execution(session, execution.id, execution.account_id)
         return execution
@@ -305,6 +306,7 @@ def new_execution(
     agent_email: str | None = None,
     event_id: str | None = None,
     automation_id: uuid.UUID | None = None,
+    replay: bool = False,
 ) -> Execution:
     """An execution of `action` through the account's `activation` of its integration, for
     `ExecutionService.record`; refuses incomplete inputs, then an activation that cannot run it."""
@@ -325,6 +327,7 @@ def new_execution(
         agent_email=agent_email.strip().lower() if agent_email else None,
         event_id=event_id,
         automation_id=automation_id,
+        replay=replay,
         status=ExecutionStatus.QUEUED,
     )
 

@@ -1,5 +1,5 @@
-"""Background jobs of executions: one attempt at running an action, and resuming those held
-while their activation waited for reauthorization."""
+"""Background jobs of executions: one attempt at running an action, resuming those held
+while their activation waited for reauthorization, and the sweep of replays due."""
 
 from __future__ import annotations
 
@@ -10,8 +10,16 @@ from procrastinate import JobContext
 
 from bridgehub.accounts.tenancy import account_of_job
 from bridgehub.executions import runner
+from bridgehub.executions.replay import replay_due
 from bridgehub.executions.service import resume_held
-from bridgehub.queue import ACTIONS_QUEUE, EXECUTE_ACTION, RESUME_HELD_EXECUTIONS
+from bridgehub.queue import (
+    ACTIONS_QUEUE,
+    EVERY_MINUTE,
+    EXECUTE_ACTION,
+    REPLAY_DUE_EXECUTIONS,
+    RESUME_HELD_EXECUTIONS,
+    periodic,
+)
 from bridgehub.runtime import runtime_of
 
 # Retries of the action itself are scheduled by the runner (with the bridge's Retry-After);
@@ -31,6 +39,11 @@ async def resume_held_executions(
         await session.commit()
 
 
+async def replay_due_executions(context: JobContext, timestamp: int) -> None:
+    del timestamp
+    await replay_due(runtime_of(context).sessionmaker)
+
+
 def blueprint() -> procrastinate.Blueprint:
     """These jobs, on a blueprint of their own for each task queue built: a procrastinate
     task belongs to one app, and a process may hold several (tests do)."""
@@ -42,4 +55,5 @@ def blueprint() -> procrastinate.Blueprint:
         jobs.task(name=name, queue=ACTIONS_QUEUE, pass_context=True, retry=_WHEN_THE_JOB_BREAKS)(
             job
         )
+    periodic(jobs, REPLAY_DUE_EXECUTIONS, replay_due_executions, cron=EVERY_MINUTE)
     return jobs

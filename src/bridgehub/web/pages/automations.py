@@ -121,6 +121,7 @@ async def edit_automation(
         "trigger": automation.trigger,
         "action": automation.action,
         "enabled": "on" if automation.enabled else "",
+        "replay": "on" if automation.replay else "",
         **{INPUT_PREFIX + key: template for key, template in automation.inputs.items()},
         **{name: str(automation.conditions.get(name, "")) for name in _CONDITION_FIELDS},
     }
@@ -281,7 +282,7 @@ async def _submitted(request: Request) -> dict[str, str]:
     form = await request.form()
     submitted = {key: value for key, value in form.items() if isinstance(value, str)}
     # An unticked box sends nothing; kept as "" so that the form shows it unticked again.
-    return {"enabled": ""} | submitted
+    return {"enabled": "", "replay": ""} | submitted
 
 
 def _document(form: Mapping[str, str]) -> dict[str, Any]:
@@ -300,6 +301,7 @@ def _document(form: Mapping[str, str]) -> dict[str, Any]:
         },
         "conditions": conditions,
         "enabled": form.get("enabled") == "on",
+        "replay": form.get("replay") == "on",
     }
 
 
