@@ -20,6 +20,7 @@ from bridgehub.agents.models import Agent
 from bridgehub.bridge import BridgeError, BridgeUnavailable, CredentialsRejected, RequestRefused
 from bridgehub.contacts.models import Contact
 from bridgehub.db.outage import unreachable
+from bridgehub.executions.created_contacts import take_contact
 from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
 from bridgehub.executions.service import queue_execution
 from bridgehub.integrations.configuration import ActionConfiguration
@@ -123,8 +124,10 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID, account_id: uuid.U
             _finish(execution, ExecutionStatus.FAILED, error=_HUB_FAULT)
         else:
             _record(session, execution, started, clock, None)
+            answered = outcome.model_dump(exclude_none=True, exclude={"contact"})
+            noted = await take_contact(session, runtime, activation, outcome)
             # Stored and served: without any credential the bridge echoed back.
-            execution.response = known_secrets.scrub_value(outcome.model_dump(exclude_none=True))
+            execution.response = known_secrets.scrub_value(answered | noted)
             _finish(execution, ExecutionStatus.SUCCEEDED)
         await session.commit()
         _count_if_finished(execution, activation.integration.name)
