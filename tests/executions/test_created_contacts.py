@@ -12,10 +12,9 @@ import pytest
 from fastapi import FastAPI
 
 from bridgehub.queue import ACTIONS_QUEUE
-from bridgehub.worker import work
 from tests.conftest import Tenant
 from tests.contacts.directory_bridge import NAME, Directory
-from tests.helpdesk_fixtures import RunJobs, all_contacts, sync_and_run_jobs
+from tests.helpdesk_fixtures import RunJobs, all_contacts, sync_and_run_jobs, work_through
 
 ACTION = f"{NAME}/add_caller"
 CALLER = "+14155550199"
@@ -150,14 +149,7 @@ async def test_a_sync_already_queued_is_the_one_that_fetches_the_contact(
     directory.action_answer = {"contact_external_id": "C-982"}
     execution_id = await queue_action(tenant)
     # Only the action runs: the sync asked for first is still queued meanwhile.
-    await work(
-        hub.state.runtime,
-        concurrency=1,
-        name="tests",
-        wait=False,
-        install_signal_handlers=False,
-        queues=[ACTIONS_QUEUE],
-    )
+    await work_through(hub, [ACTIONS_QUEUE])
 
     execution = await execution_of(tenant, execution_id)
     assert execution["status"] == "succeeded", execution
