@@ -1,6 +1,6 @@
 """A contact that arrives outside a sync run (an action's answer carried it, protocol 6.2),
-stored as a page of one is: the same normalization and phone keys, kept out when an erasure
-names it."""
+stored the way a sync stores a page: the same normalization and phone keys, updated in
+place when held already, kept out when an erasure names it."""
 
 from __future__ import annotations
 
