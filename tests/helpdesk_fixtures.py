@@ -125,20 +125,25 @@ def run_jobs(hub: FastAPI, empty_queue: None) -> RunJobs:
     async def run() -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            await work(
-                hub.state.runtime,
-                concurrency=1,
-                name="tests",
-                wait=False,
-                install_signal_handlers=False,
-                queues=[SYNC_QUEUE, ACTIONS_QUEUE],
-            )
+            await work_through(hub, [SYNC_QUEUE, ACTIONS_QUEUE])
             if not await _jobs_ahead(hub):
                 return
             await asyncio.sleep(0.05)
         raise AssertionError("jobs were still queued after 30 s")
 
     return run
+
+
+async def work_through(hub: FastAPI, queues: list[str]) -> None:
+    """Run the jobs of `queues` that are due with a real worker, until none is."""
+    await work(
+        hub.state.runtime,
+        concurrency=1,
+        name="tests",
+        wait=False,
+        install_signal_handlers=False,
+        queues=queues,
+    )
 
 
 async def _jobs_ahead(hub: FastAPI) -> bool:

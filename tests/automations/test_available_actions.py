@@ -24,7 +24,10 @@ async def test_only_actions_of_active_integrations_are_offered(
     hub: FastAPI, client: httpx.AsyncClient, tenant: Tenant, connected: str, hub_sql: HubSql
 ) -> None:
     # The catalog holds the CRM and its action too, but the account has not connected it.
-    assert await offered(hub, tenant.id) == ["demo-helpdesk/create_ticket"]
+    assert await offered(hub, tenant.id) == [
+        "demo-helpdesk/create_contact",
+        "demo-helpdesk/create_ticket",
+    ]
     other_id, _ = await create_account(client, "Elsewhere")
     assert await offered(hub, other_id) == []
     await hub_sql(

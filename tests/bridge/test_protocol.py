@@ -247,7 +247,9 @@ def test_an_action_may_answer_nothing_or_what_it_created() -> None:
         "contact_external_id": None,
         "contact_external_type": None,
         "contact_external_url": None,
+        "contact": None,
         "problem": None,
+        "contact_rejected": None,
     }
     outcome = parse_action_outcome(
         {
@@ -257,12 +259,42 @@ def test_an_action_may_answer_nothing_or_what_it_created() -> None:
             "contact_external_type": "lead",
             "contact_external_url": "https://crm.example.com/leads/17",
             "problem": "a bridge does not get to set this",
+            "contact_rejected": "nor this",
             "ticket": {"id": 9001},
         }
     )
     assert outcome.external_id == "9001"
     assert outcome.contact_external_id == "17"
     assert outcome.message == "Ticket created"
-    assert outcome.problem is None
+    assert (outcome.problem, outcome.contact_rejected) == (None, None)
     with pytest.raises(MalformedAnswer, match="must be an object"):
         parse_action_outcome("done")
+
+
+def test_an_action_may_answer_the_contact_it_created_read_as_a_synced_one() -> None:
+    outcome = parse_action_outcome(
+        {
+            "contact_external_id": 981,
+            "contact": {"id": 981, "name": "Unknown caller", "phones": None, "extra": 1},
+        }
+    )
+    assert outcome.contact == Contact(id="981", name="Unknown caller")
+    assert outcome.contact_rejected is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ({"contact": {"id": "9"}}, "name: field required"),
+        ({"contact": ["9", "Jane"]}, "must be an object; found an array"),
+        ({"contact_external_id": "8", "contact": {"id": "9", "name": "Jane"}}, "differs"),
+    ],
+)
+def test_a_contact_the_hub_rejects_spoils_nothing_else_of_the_answer(
+    answer: dict[str, Any], reason: str
+) -> None:
+    outcome = parse_action_outcome({"message": "Contact created", "external_id": "9"} | answer)
+    assert outcome.contact is None
+    assert outcome.contact_rejected is not None
+    assert reason in outcome.contact_rejected
+    assert (outcome.message, outcome.external_id, outcome.problem) == ("Contact created", "9", None)

@@ -1,5 +1,6 @@
 """A bridge over a directory the test edits between syncs, served over real HTTP: contacts
-changed, deleted (and said so, or silently), a change log that forgets old checkpoints.
+changed, deleted (and said so, or silently), a change log that forgets old checkpoints;
+and an action answering what the test sets.
 
 Each change bumps a version; a checkpoint is the version a run saw last, so an incremental
 run gets what changed after it."""
@@ -38,6 +39,8 @@ class Directory:
     omits: set[str] = field(default_factory=set)
     """Contacts left out of full runs though the directory has them (a bad day)."""
     checkpoints_received: list[str | None] = field(default_factory=list)
+    action_answer: Any = None
+    """What the action `add_caller` answers with a 201 (JSON), as the test sets it."""
 
     def put(self, external_id: str, name: str | None, phone: str) -> None:
         """Add or change a contact (a contact without a name is one the hub rejects)."""
@@ -68,6 +71,19 @@ class Directory:
             "auth_validation_endpoint": f"{self.url}/auth_validation",
             "contact_synchronization_endpoint": f"{self.url}/contact_sync",
         }
+
+    def action(self) -> dict[str, Any]:
+        return {
+            "provider": NAME,
+            "name": "add_caller",
+            "display": "add a caller",
+            "description": "add the caller to the directory",
+            "endpoint": f"{self.url}/actions/add_caller",
+            "inputs": [{"key": "phone", "name": "Phone number", "mandatory": True}],
+        }
+
+    async def _add_caller(self, _: Request) -> Response:
+        return JSONResponse(self.action_answer, 201)
 
     async def _contact_sync(self, request: Request) -> Response:
         meta = (await request.json()).get("meta") or {}
@@ -110,6 +126,7 @@ class Directory:
             routes=[
                 Route("/auth_validation", valid, methods=["POST"]),
                 Route("/contact_sync", self._contact_sync, methods=["POST"]),
+                Route("/actions/add_caller", self._add_caller, methods=["POST"]),
             ]
         )
 

@@ -8,10 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from bridgehub.demo.stack import DemoStack, demo_stack
-from tests.conftest import HUB_URL, Tenant
+from bridgehub.demo.stack import DemoStack, connect_demo_account, demo_stack
+from tests.conftest import HUB_URL, Tenant, as_account
 from tests.demo.consent import click_allow
+from tests.helpdesk_fixtures import RunJobs
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +51,33 @@ async def test_the_demo_integrations_connect_through_the_hub(
     connected = (await tenant.client.get(f"/v1/activations/{crm.json()['id']}")).json()
     assert connected["status"] == "active"
     assert (await tenant.client.post(f"/v1/activations/{connected['id']}/check")).status_code == 200
+
+
+async def test_the_demo_account_creates_a_contact_when_an_unknown_number_calls(
+    hub: FastAPI, client: httpx.AsyncClient, stack: DemoStack, run_jobs: RunJobs
+) -> None:
+    for document in stack.documents:
+        path = "/v1/actions" if "provider" in document else "/v1/integrations"
+        assert (await client.post(path, json=document)).status_code == 201
+    demo = as_account(await connect_demo_account(hub.state.runtime, stack, None))
+    await run_jobs()  # the syncs it asked for
+    automations = (await client.get("/v1/automations", headers=demo)).json()["items"]
+    assert [each["summary"] for each in automations] == [
+        "When a call is missed, then create a ticket",
+        "When a call is missed from an unknown caller, then create a contact",
+    ]
+    number = "+81 3 4567 8901"
+    lookup = {"phone": number}
+    assert (await client.get("/v1/lookup", params=lookup, headers=demo)).json()["matches"] == []
+
+    event = {
+        "id": "evt-demo",
+        "type": "call.missed",
+        "call": {"from": number, "to": "+15555550100"},
+    }
+    answer = (await client.post("/v1/events", json=event, headers=demo)).json()
+    assert len(answer["executions"]) == 2
+    await run_jobs()
+
+    [found] = (await client.get("/v1/lookup", params=lookup, headers=demo)).json()["matches"]
+    assert found["name"] == f"Unknown caller {number}"

@@ -23,6 +23,7 @@ from bridgehub.bridge.protocol import (
     AgentSyncRequest,
     AuthValidationRequest,
     BridgeRequest,
+    Contact,
     ContactPage,
     ContactSyncMeta,
     ContactSyncRequest,
@@ -182,6 +183,7 @@ def test_configurations_validate_and_point_at_every_endpoint_the_bridge_serves(
     assert [each.name for each in integrations] == [HELPDESK, CRM]
     assert [(each.provider, each.name) for each in actions] == [
         (HELPDESK, "create_ticket"),
+        (HELPDESK, "create_contact"),
         (CRM, "log_call"),
     ]
     crm = integrations[1]
@@ -647,6 +649,30 @@ def test_create_ticket_refuses_what_it_cannot_take(
 
     assert response.status_code == 400
     assert said in response.json()["message"]
+    assert running.bridge.created() == []
+
+
+def test_create_contact_answers_the_contact_it_created(running: Running) -> None:
+    data = {"name": "Unknown caller", "phone": "+1 212 555 0199", "email": " "}
+
+    response = running.call(
+        "/helpdesk/actions/create_contact",
+        ActionRequest(auth=running.helpdesk_auth(), data=data),
+    )
+
+    assert response.status_code == 201
+    outcome = parse_action_outcome(response.json())
+    assert outcome.contact_external_id is not None
+    created = running.database.contact(int(outcome.contact_external_id))
+    assert created.details == ContactDetails("Unknown caller", phones=("+1 212 555 0199",))
+    assert (outcome.external_id, outcome.message) == (
+        str(created.id),
+        f"Contact #{created.id} created.",
+    )
+    assert outcome.contact == Contact(
+        id=str(created.id), name="Unknown caller", phones=("+1 212 555 0199",)
+    )
+    assert outcome.contact_rejected is None
     assert running.bridge.created() == []
 
 

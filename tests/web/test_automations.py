@@ -33,7 +33,11 @@ def test_the_missed_call_automation_is_built_from_drop_downs(
     expect(page.get_by_text("No automations yet")).to_be_visible()
     page.get_by_role("link", name="New automation").click()
     expect(page.get_by_label("Then").locator("option")).to_have_text(
-        ["choose an action", "create a ticket in Demo Helpdesk"]
+        [
+            "choose an action",
+            "create a contact in Demo Helpdesk",
+            "create a ticket in Demo Helpdesk",
+        ]
     )
     page.get_by_label("When").select_option(label="a call is missed")
     page.get_by_label("Then").select_option(label="create a ticket in Demo Helpdesk")
@@ -84,7 +88,7 @@ def test_the_missed_call_automation_is_built_from_drop_downs(
         "description": "{{contact.name}} called {{call.to}}.",
         "priority": "high",
     }
-    assert saved["conditions"] == {"min_duration_seconds": None, "to": None}
+    assert saved["conditions"] == {"min_duration_seconds": None, "to": None, "caller": None}
     assert saved["enabled"] is True
     assert saved["replay"] is False
 
@@ -134,6 +138,51 @@ def test_an_automation_is_edited_switched_off_and_on_and_deleted(
     expect(page.get_by_text(f"Deleted: {voicemail}.")).to_be_visible()
     expect(page.get_by_text("No automations yet")).to_be_visible()
     assert automations_of(web_hub, connected_account) == []
+
+
+def test_an_automation_for_unknown_callers_creates_a_contact(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    sign_in(page, connected_account.key)
+    page.goto("/ui/automations/new")
+    page.get_by_label("When").select_option(label="a call is missed")
+    page.get_by_label("Then").select_option(label="create a contact in Demo Helpdesk")
+    page.get_by_role("button", name="Next: map the inputs").click()
+    expect(page.locator("#summary")).to_have_text(
+        "When a call is missed, then create a contact in Demo Helpdesk"
+    )
+    callers = page.get_by_label("Only calls from")
+    expect(callers.locator("option")).to_have_text(
+        [
+            "every caller",
+            "unknown callers (no contact has their number)",
+            "known callers (a contact has their number)",
+        ]
+    )
+    expect(callers).to_have_value("")
+    page.get_by_label("Contact name").fill("Unknown caller {{call.from}}")
+    page.get_by_label("Phone number").fill("{{call.from}}")
+    callers.select_option(label="unknown callers (no contact has their number)")
+    page.get_by_role("button", name="Create automation").click()
+
+    unknown = "When a call is missed from an unknown caller, then create a contact in Demo Helpdesk"
+    expect(page.get_by_text(f"Created: {unknown}.")).to_be_visible()
+    expect(page.locator(".automation__summary")).to_have_text([unknown])
+    expect(page.locator(".automation dd").last).to_have_text("unknown callers")
+    [saved] = automations_of(web_hub, connected_account)
+    assert saved["action"] == "demo-helpdesk/create_contact"
+    assert saved["conditions"]["caller"] == "unknown"
+    assert saved["summary"] == "When a call is missed from an unknown caller, then create a contact"
+
+    # Edited: the condition is shown as saved, and changed to every caller.
+    page.get_by_role("link", name=labelled("Edit", unknown)).click()
+    expect(page.locator("#summary")).to_have_text(unknown)
+    expect(page.get_by_label("Only calls from")).to_have_value("unknown")
+    page.get_by_label("Only calls from").select_option(label="every caller")
+    page.get_by_role("button", name="Save automation").click()
+    every = "When a call is missed, then create a contact in Demo Helpdesk"
+    expect(page.get_by_text(f"Saved: {every}.")).to_be_visible()
+    assert automations_of(web_hub, connected_account)[0]["conditions"]["caller"] is None
 
 
 def test_only_actions_of_connected_integrations_are_offered(

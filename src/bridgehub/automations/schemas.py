@@ -30,6 +30,12 @@ class Conditions(BaseModel):
         default=None, ge=0, description="Only calls at least this long."
     )
     to: str | None = Field(default=None, description="Only calls to this number.")
+    caller: Literal["known", "unknown"] | None = Field(
+        default=None,
+        description="Only callers a contact has the number of (`known`), or only callers "
+        "whose number no contact has (`unknown`); a call that gives no caller's number is "
+        "neither.",
+    )
 
 
 class AutomationCreate(BaseModel):

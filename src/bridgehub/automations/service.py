@@ -121,7 +121,8 @@ class AutomationService:
     async def summary(self, session: AsyncSession, automation: Automation) -> str:
         """ "When a call is missed, then create a ticket": why actions' `display` is lower-case."""
         action = await find_action(session, automation.action)
-        return f"{TRIGGERS[automation.trigger]}, then {action.configuration['display']}"
+        when = occasion(automation.trigger, automation.conditions.get("caller"))
+        return f"{when}, then {action.configuration['display']}"
 
 
 class EventService:
@@ -176,7 +177,7 @@ class EventService:
         for automation, action, activation in await session.execute(
             _AUTOMATIONS_OF, {"account_id": account.account_id, "trigger": data.type}
         ):
-            reason = _unmet(Conditions.model_validate(automation.conditions), data)
+            reason = _unmet(Conditions.model_validate(automation.conditions), data, contact)
             if reason is None:
                 try:
                     execution = new_execution(
@@ -300,7 +301,17 @@ def _check_inputs(action: ActionConfiguration, inputs: Mapping[str, str]) -> Non
         raise InvalidInput("The automation is invalid.", problems)
 
 
-def _unmet(conditions: Conditions, data: EventCreate) -> str | None:
+def occasion(trigger: str, caller: str | None) -> str:
+    """When an automation of `trigger` and `caller` condition runs, in words: "When a call
+    is missed from an unknown caller"."""
+    words = TRIGGERS.get(trigger, trigger)
+    return f"{words} from {_CALLERS[caller]}" if caller in _CALLERS else words
+
+
+_CALLERS = {"known": "a known caller", "unknown": "an unknown caller"}
+
+
+def _unmet(conditions: Conditions, data: EventCreate, contact: Contact | None) -> str | None:
     call = data.call
     if conditions.min_duration_seconds is not None:
         duration = call.duration_seconds if call else None
@@ -308,7 +319,22 @@ def _unmet(conditions: Conditions, data: EventCreate) -> str | None:
             return f"the call lasted less than {conditions.min_duration_seconds} s"
     if conditions.to is not None and (call is None or call.to != conditions.to):
         return f"the call was not to {conditions.to}"
+    if conditions.caller is not None:
+        return _caller_unmet(conditions.caller, data, contact)
     return None
+
+
+def _caller_unmet(wanted: str, data: EventCreate, contact: Contact | None) -> str | None:
+    # Known or unknown says whether a lookup found the caller; without a number there was
+    # nobody to look up, and "create a contact for unknown callers" has nothing to go on.
+    if data.call is None or not data.call.caller:
+        return "the call gives no caller's number"
+    known = contact is not None
+    if known == (wanted == "known"):
+        return None
+    if known:
+        return "the caller is known: a contact has their number"
+    return "the caller is unknown: no contact has their number"
 
 
 def _refusal_text(refusal: HubError) -> str:

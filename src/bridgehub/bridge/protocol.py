@@ -182,9 +182,18 @@ class ActionOutcome(_AnswerModel):
     contact_external_id: LooseText | None = None
     contact_external_type: str | None = None
     contact_external_url: str | None = None
+    contact: Contact | None = None
+    """The contact the action created, as a contact sync would deliver it (protocol 6.2)."""
     problem: str | None = None
     """Set by the hub, never by the bridge: why the answer of an action that was done (2xx)
     could not be used, in which case the fields above are empty."""
+    contact_rejected: str | None = None
+    """Set by the hub, never by the bridge: why it rejected the answer's `contact`, which
+    then is None while the rest of the answer stands."""
+
+
+HUB_NOTES = frozenset({"problem", "contact_rejected"})
+"""The fields of `ActionOutcome` the hub sets about an answer, never sent by a bridge."""
 
 
 @dataclass(frozen=True)
@@ -286,7 +295,26 @@ def parse_action_outcome(body: Any) -> ActionOutcome:
         return ActionOutcome()
     if not isinstance(body, dict):
         raise MalformedAnswer(f"the body must be an object; {_found(body)}")
-    return _validated(ActionOutcome, {**body, "problem": None})
+    contact, contact_rejected = _created_contact(body)
+    notes = {"problem": None, "contact_rejected": contact_rejected}
+    return _validated(ActionOutcome, {**body, **notes, "contact": contact})
+
+
+def _created_contact(body: dict[str, Any]) -> tuple[Contact | None, str | None]:
+    """An action answer's `contact`, judged as a synced contact is, apart from the rest of
+    the answer: the action was done, and a contact the hub cannot take spoils nothing else
+    the bridge said. Answers the contact, or why it was rejected."""
+    raw = body.get("contact")
+    if raw is None:
+        return None, None
+    valid, rejected = validate_each(Contact, [raw])
+    if rejected:
+        return None, rejected[0].reason
+    contact = valid[0]
+    named = _number_as_text(body.get("contact_external_id"))
+    if named is not None and named != contact.id:
+        return None, f'id: differs from contact_external_id "{named}"; found "{contact.id}"'
+    return contact, None
 
 
 Item = TypeVar("Item", bound=BaseModel)

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
+from bridgehub.accounts.service import default_region
 from bridgehub.bridge import Contact as ReceivedContact
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.phones import normalize, normalize_email
@@ -36,6 +37,11 @@ class Owner:
     account_id: uuid.UUID
     activation_id: uuid.UUID
     default_region: str
+
+
+async def owner_of(session: AsyncSession, account_id: uuid.UUID, activation_id: uuid.UUID) -> Owner:
+    """The owner of an activation's contacts, whose numbers are read in the account's region."""
+    return Owner(account_id, activation_id, await default_region(session, account_id))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 with `bridgehub.sdk`, served on loopback by `make demo` and by the hub's tests.
 
 - `demo-helpdesk` (authentication_type `custom`) under `/helpdesk`: a helpdesk account's
-  subdomain, email and API token; its interactions are tickets; its action `create_ticket`.
+  subdomain, email and API token; its interactions are tickets; its actions `create_ticket`
+  and `create_contact` (whose answer carries the contact it created, protocol 6.2).
 - `demo-crm` (authentication_type `oauth2`) under `/crm`: an access token issued by the
   local OAuth 2.0 provider (`oauth_provider.py`); its interactions are deals and calls; its
   action `log_call`.
@@ -41,6 +42,7 @@ from bridgehub.demo.helpdesk_store import (
     Change,
     ChangeCursor,
     ChangesForgotten,
+    ContactDetails,
     ContactRecord,
     DeletionRecord,
     HelpdeskDatabase,
@@ -91,9 +93,9 @@ class _Action:
     display: str
     description: str
     inputs: tuple[ActionInput, ...]
-    details: Callable[[Mapping[str, Any]], InteractionDetails]
-    """The record to create from the data of a request that has every mandatory input;
-    raises `ActionRefused` for data the helpdesk cannot take."""
+    details: Callable[[Mapping[str, Any]], InteractionDetails | ContactDetails]
+    """The record (or contact) to create from the data of a request that has every
+    mandatory input; raises `ActionRefused` for data the helpdesk cannot take."""
     confirmation: str
     """The answer's message, with `{id}` for the record created."""
 
@@ -110,6 +112,11 @@ class _Integration:
     authentication_fields: tuple[AuthField, ...]
     interaction_types: tuple[InteractionType, ...]
     action: _Action
+    more_actions: tuple[_Action, ...] = ()
+
+    @property
+    def actions(self) -> tuple[_Action, ...]:
+        return (self.action, *self.more_actions)
 
 
 def _blank(value: Any) -> bool:
@@ -134,6 +141,13 @@ def _logged_call(data: Mapping[str, Any]) -> InteractionDetails:
             raise ActionRefused(f'duration_seconds must be a whole number; found "{seconds}".')
         subject += f" ({int(seconds)} s)"
     return InteractionDetails("call", subject, str(data["summary"]).strip(), "none", "closed")
+
+
+def _new_contact(data: Mapping[str, Any]) -> ContactDetails:
+    def given(key: str) -> tuple[str, ...]:
+        return () if _blank(data.get(key)) else (str(data[key]).strip(),)
+
+    return ContactDetails(str(data["name"]).strip(), phones=given("phone"), emails=given("email"))
 
 
 _HELPDESK = _Integration(
@@ -164,6 +178,20 @@ _HELPDESK = _Integration(
         ),
         details=_new_ticket,
         confirmation="Ticket #{id} created.",
+    ),
+    more_actions=(
+        _Action(
+            name="create_contact",
+            display="create a contact",
+            description="create a contact in the demo helpdesk, e.g. for a caller it lacks",
+            inputs=(
+                ActionInput(key="name", name="Contact name", mandatory=True),
+                ActionInput(key="phone", name="Phone number", mandatory=False),
+                ActionInput(key="email", name="Email address", mandatory=False),
+            ),
+            details=_new_contact,
+            confirmation="Contact #{id} created.",
+        ),
     ),
 )
 _CRM = _Integration(
@@ -343,7 +371,8 @@ class HelpdeskBridge:
             return list(self._received[endpoint])
 
     def created(self) -> list[InteractionRecord]:
-        """What actions created, in order."""
+        """The records actions created, in order (the contacts they created are in
+        `database`)."""
         with self._lock:
             return list(self._created)
 
@@ -389,7 +418,6 @@ class HelpdeskBridge:
             authentication_fields=integration.authentication_fields,
             interaction_types=integration.interaction_types,
         )
-        action = integration.action
 
         # Plain functions: the SDK runs them in worker threads, off the event loop, which
         # the synchronous database would otherwise stall.
@@ -411,6 +439,16 @@ class HelpdeskBridge:
             authenticate(request.auth)
             return [_agent(each) for each in self.database.agents()]
 
+        for action in integration.actions:
+            self._serve_action(bridge, action, authenticate)
+        return bridge
+
+    def _serve_action(
+        self,
+        bridge: Bridge,
+        action: _Action,
+        authenticate: Callable[[Mapping[str, Any]], _Caller],
+    ) -> None:
         @bridge.action(
             action.name,
             display=action.display,
@@ -420,8 +458,6 @@ class HelpdeskBridge:
         def act(request: ActionRequest) -> ActionOutcome:
             authenticate(request.auth)
             return self._act(action, request)
-
-        return bridge
 
     def _helpdesk_caller(self, auth: Mapping[str, Any]) -> _Caller:
         url, email, api_token = auth.get("subdomain"), auth.get("email"), auth.get("api_token")
@@ -497,8 +533,10 @@ class HelpdeskBridge:
         return [each.id for each in found]
 
     def _act(self, action: _Action, request: ActionRequest) -> ActionOutcome:
-        external_id = request.meta.contact_external_id
         details = action.details(request.data)
+        if isinstance(details, ContactDetails):
+            return self._add_contact(action, details)
+        external_id = request.meta.contact_external_id
         try:
             contact_id = None if external_id is None else _contact_id(external_id)
             record = self.database.add_interaction(details, contact_id=contact_id)
@@ -508,6 +546,15 @@ class HelpdeskBridge:
             self._created.append(record)
         return ActionOutcome(
             message=action.confirmation.format(id=record.id), external_id=str(record.id)
+        )
+
+    def _add_contact(self, action: _Action, details: ContactDetails) -> ActionOutcome:
+        record = self.database.add_contact(details)
+        return ActionOutcome(
+            message=action.confirmation.format(id=record.id),
+            external_id=str(record.id),
+            contact_external_id=str(record.id),
+            contact=_contact(record),
         )
 
 

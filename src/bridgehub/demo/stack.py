@@ -14,7 +14,7 @@ from bridgehub.accounts.schemas import AccountCreate
 from bridgehub.accounts.service import account_service
 from bridgehub.activations.schemas import ActivationCreate
 from bridgehub.activations.service import activation_service
-from bridgehub.automations.schemas import AutomationCreate
+from bridgehub.automations.schemas import AutomationCreate, Conditions
 from bridgehub.automations.service import automation_service
 from bridgehub.demo.helpdesk import (
     CRM_INSTANCE_URL,
@@ -104,7 +104,8 @@ async def connect_demo_account(runtime: Runtime, stack: DemoStack, known_key: st
         for kind in SyncKind:
             await sync_service.request(session, helpdesk, kind, trigger="manual")
         if not await automation_service.list(session, caller):
-            await automation_service.create(session, caller, MISSED_CALL_TICKET)
+            for automation in DEMO_AUTOMATIONS:
+                await automation_service.create(session, caller, automation)
         await session.commit()
     return key
 
@@ -119,4 +120,15 @@ MISSED_CALL_TICKET = AutomationCreate(
         "priority": "high",
     },
 )
-"""The demo's automation: when a call is missed, then create a ticket."""
+"""When a call is missed, then create a ticket."""
+
+MISSED_CALL_FROM_UNKNOWN_CALLER = AutomationCreate(
+    trigger="call.missed",
+    action=f"{HELPDESK}/create_contact",
+    inputs={"name": "Unknown caller {{call.from}}", "phone": "{{call.from}}"},
+    conditions=Conditions(caller="unknown"),
+)
+"""When a call is missed from an unknown caller, then create a contact: the helpdesk answers
+with it, so the caller is known on their next call."""
+
+DEMO_AUTOMATIONS = (MISSED_CALL_TICKET, MISSED_CALL_FROM_UNKNOWN_CALLER)

@@ -22,6 +22,7 @@ from bridgehub.contacts.models import Contact
 from bridgehub.db.outage import unreachable
 from bridgehub.events.models import EventType
 from bridgehub.events.outbox import emit
+from bridgehub.executions.created_contacts import take_contact
 from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
 from bridgehub.executions.replay import schedule_replay
 from bridgehub.executions.service import queue_execution
@@ -128,8 +129,10 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID, account_id: uuid.U
             _finish(execution, ExecutionStatus.FAILED, error=_HUB_FAULT)
         else:
             _record(session, execution, started, clock, None)
+            answered = outcome.model_dump(exclude_none=True, exclude={"contact"})
+            noted = await take_contact(session, runtime, activation, outcome)
             # Stored and served: without any credential the bridge echoed back.
-            execution.response = known_secrets.scrub_value(outcome.model_dump(exclude_none=True))
+            execution.response = known_secrets.scrub_value(answered | noted)
             _finish(execution, ExecutionStatus.SUCCEEDED)
         await _tell_outcome(session, execution)
         await session.commit()

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from bridgehub.bridge.protocol import (
+    HUB_NOTES,
     ActionOutcome,
     ActionRequest,
     Agent,
@@ -447,8 +448,7 @@ def _action_answer(request: ActionRequest, answer: Any) -> Response:
         return Response(status_code=204)
     if not isinstance(answer, ActionOutcome):
         raise TypeError(f"an action must answer an ActionOutcome or None; got {_kind(answer)}")
-    # `problem` is the hub's own note about an answer, never the bridge's.
-    return _json(answer.model_dump_json(exclude_none=True, exclude={"problem"}).encode(), 201)
+    return _json(answer.model_dump_json(exclude_none=True, exclude=set(HUB_NOTES)).encode(), 201)
 
 
 Item = TypeVar("Item", bound=BaseModel)

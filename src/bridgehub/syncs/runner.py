@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub import metrics
-from bridgehub.accounts.service import default_region
 from bridgehub.accounts.tenancy import of_account
 from bridgehub.activations import tokens
 from bridgehub.activations.models import Activation, ActivationStatus
@@ -30,7 +29,13 @@ from bridgehub.bridge import (
     CredentialsRejected,
     Rejection,
 )
-from bridgehub.contacts.store import Owner, PreparedContacts, prepare_contacts, write_contacts
+from bridgehub.contacts.store import (
+    Owner,
+    PreparedContacts,
+    owner_of,
+    prepare_contacts,
+    write_contacts,
+)
 from bridgehub.db.upserts import Written
 from bridgehub.erasures.suppression import keep_out_erased
 from bridgehub.events.models import EventType
@@ -83,7 +88,7 @@ async def _carry_out(runtime: Runtime, run_id: uuid.UUID, account_id: uuid.UUID 
                 )
             )
         ).one()
-        owner = Owner(run.account_id, activation.id, await default_region(session, run.account_id))
+        owner = await owner_of(session, run.account_id, activation.id)
         run.status = SyncStatus.RUNNING
         run.started_at = run.started_at or datetime.now(UTC)
         await session.commit()

@@ -40,7 +40,10 @@ class SyncRunRead(BaseModel):
     activation_id: uuid.UUID
     what: SyncKind = Field(validation_alias="kind")
     status: SyncStatus
-    trigger: str = Field(description="`manual` (asked for) or `schedule` (periodic).")
+    trigger: str = Field(
+        description="`manual` (asked for), `schedule` (periodic) or `action` (an action "
+        "named a contact the hub lacked)."
+    )
     pages: int
     created: int
     updated: int

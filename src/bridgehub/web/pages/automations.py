@@ -21,7 +21,7 @@ from bridgehub.automations.schemas import (
     AutomationUpdate,
     Conditions,
 )
-from bridgehub.automations.service import automation_service
+from bridgehub.automations.service import automation_service, occasion
 from bridgehub.db.session import DbSession
 from bridgehub.executions.service import find_action
 from bridgehub.integrations.models import Action
@@ -34,7 +34,12 @@ router = APIRouter()
 nav.register("Automations", "automations", position=50, audience="account")
 
 INPUT_PREFIX = "input."
-_CONDITION_FIELDS = ("to", "min_duration_seconds")
+_CONDITION_FIELDS = ("to", "min_duration_seconds", "caller")
+_CALLER_CHOICES = [
+    ("", "every caller"),
+    ("unknown", "unknown callers (no contact has their number)"),
+    ("known", "known callers (a contact has their number)"),
+]
 _VARIABLE_GROUPS = {
     "contact": "The caller, when a synced contact has their number",
     "call": "The call",
@@ -66,7 +71,7 @@ class Listed:
 async def automations(request: Request, operator: SignedInAccount, session: DbSession) -> Response:
     account = account_of(operator)
     listed = [
-        Listed(automation, await _summary(session, automation.trigger, automation.action))
+        Listed(automation, await _summary(session, automation))
         for automation in await automation_service.list(session, account)
     ]
     return render(request, "automations/index.html", {"automations": listed})
@@ -105,7 +110,7 @@ async def create_automation(
     automation, errors = await _save(session, _document(form), create)
     if automation is None:
         return await _form_page(request, session, account, form, errors, status_code=422)
-    summary = await _summary(session, automation.trigger, automation.action)
+    summary = await _summary(session, automation)
     return see_other(
         request, request.app.url_path_for("automations"), Flash("success", f"Created: {summary}.")
     )
@@ -148,7 +153,7 @@ async def update_automation(
         return await _form_page(
             request, session, account, form, errors, automation=automation, status_code=422
         )
-    summary = await _summary(session, automation.trigger, automation.action)
+    summary = await _summary(session, automation)
     return see_other(
         request, request.app.url_path_for("automations"), Flash("success", f"Saved: {summary}.")
     )
@@ -162,7 +167,7 @@ async def switch_automation(
     automation = await automation_service.update(
         session, account_of(operator), automation_id, AutomationUpdate(enabled=enabled)
     )
-    summary = await _summary(session, automation.trigger, automation.action)
+    summary = await _summary(session, automation)
     message = f"{'Enabled' if enabled else 'Disabled'}: {summary}."
     return see_other(request, request.app.url_path_for("automations"), Flash("success", message))
 
@@ -173,7 +178,7 @@ async def delete_automation(
 ) -> Response:
     account = account_of(operator)
     automation = await automation_service.get(session, account, automation_id)
-    summary = await _summary(session, automation.trigger, automation.action)
+    summary = await _summary(session, automation)
     await automation_service.delete(session, account, automation_id)
     return see_other(
         request, request.app.url_path_for("automations"), Flash("success", f"Deleted: {summary}.")
@@ -240,7 +245,12 @@ async def _form_page(
         "action": chosen,
         "action_words": _action_words(chosen) if chosen else "",
         "inputs": _input_fields(chosen, form, errors) if chosen else [],
-        "summary": _sentence(trigger, chosen) if chosen and trigger in TRIGGERS else None,
+        "summary": (
+            _sentence(trigger, form.get("caller"), chosen)
+            if chosen and trigger in TRIGGERS
+            else None
+        ),
+        "callers": _CALLER_CHOICES,
         "variables": [
             (description, [f"{{{{{group}.{name}}}}}" for name in templates.VARIABLES[group]])
             for group, description in _VARIABLE_GROUPS.items()
@@ -325,13 +335,15 @@ def _field_errors(problem: ValidationError | HubError) -> dict[str, str]:
     return errors
 
 
-async def _summary(session: AsyncSession, trigger: str, action_name: str) -> str:
-    return _sentence(trigger, await find_action(session, action_name))
+async def _summary(session: AsyncSession, automation: Automation) -> str:
+    action = await find_action(session, automation.action)
+    return _sentence(automation.trigger, automation.conditions.get("caller"), action)
 
 
-def _sentence(trigger: str, action: Action) -> str:
-    """ "When a call is missed, then create a ticket in Demo Helpdesk"."""
-    return f"{TRIGGERS.get(trigger, trigger)}, then {_action_words(action)}"
+def _sentence(trigger: str, caller: str | None, action: Action) -> str:
+    """ "When a call is missed from an unknown caller, then create a contact in Demo
+    Helpdesk"."""
+    return f"{occasion(trigger, caller)}, then {_action_words(action)}"
 
 
 def _action_words(action: Action) -> str:
