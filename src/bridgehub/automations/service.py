@@ -32,7 +32,7 @@ from bridgehub.automations.schemas import (
 )
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.service import contact_service
-from bridgehub.executions.models import Execution
+from bridgehub.executions.models import Execution, Part
 from bridgehub.executions.service import execution_service, find_action, new_execution
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action, Integration
@@ -165,22 +165,26 @@ class EventService:
         """The executions the account's automations of this trigger call for, not recorded
         yet, and the automations skipped, with why."""
         values = await _values(session, account, data, contact)
+        call_id = data.call.id if data.call else None
         executions, skipped = [], []
         for automation, action, activation in await session.execute(
             _AUTOMATIONS_OF, {"account_id": account.account_id, "trigger": data.type}
         ):
             reason = _unmet(Conditions.model_validate(automation.conditions), data)
             if reason is None:
+                rendered, deferred = _inputs(automation.inputs, values, call_id)
                 try:
                     execution = new_execution(
                         account,
                         action,
                         activation,
-                        {key: templates.render(t, values) for key, t in automation.inputs.items()},
+                        rendered,
                         contact_id=contact.id if contact is not None else None,
                         agent_email=data.call.agent_email if data.call else None,
                         event_id=data.id,
                         automation_id=automation.id,
+                        call_id=call_id,
+                        deferred_inputs=deferred,
                     )
                     executions.append(execution)
                     continue
@@ -265,6 +269,25 @@ _AUTOMATIONS_OF = (
     # would drop the automations whose integration the account has not connected.
     .options(raiseload(Activation.integration))
 )
+
+
+def _inputs(
+    inputs: Mapping[str, str], values: templates.Values, call_id: str | None
+) -> tuple[dict[str, str], dict[str, list[Part]]]:
+    """The inputs rendered now, and those naming what the call logged, rendered as far as
+    they can be: the rest is filled in when the action runs. Without a call id, nothing can
+    have been logged for the call, and those render empty now."""
+    deferred = {
+        key: templates.parts(template, values)
+        for key, template in inputs.items()
+        if call_id is not None and templates.names_logged(template)
+    }
+    rendered = {
+        key: templates.render(template, values)
+        for key, template in inputs.items()
+        if key not in deferred
+    }
+    return rendered, deferred
 
 
 def _check_inputs(action: ActionConfiguration, inputs: Mapping[str, str]) -> None:

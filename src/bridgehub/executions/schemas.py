@@ -92,6 +92,7 @@ class ExecutionRead(BaseModel):
     error: str | None
     event_id: str | None
     automation_id: uuid.UUID | None
+    call_id: str | None = Field(description="The call of the originating event, by its `call.id`.")
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
