@@ -17,6 +17,7 @@ from bridgehub.activations.service import activation_service
 from bridgehub.automations.schemas import AutomationCreate
 from bridgehub.automations.service import automation_service
 from bridgehub.demo.helpdesk import (
+    CRM,
     CRM_INSTANCE_URL,
     HELPDESK,
     HelpdeskBridge,
@@ -104,7 +105,8 @@ async def connect_demo_account(runtime: Runtime, stack: DemoStack, known_key: st
         for kind in SyncKind:
             await sync_service.request(session, helpdesk, kind, trigger="manual")
         if not await automation_service.list(session, caller):
-            await automation_service.create(session, caller, MISSED_CALL_TICKET)
+            for automation in AUTOMATIONS:
+                await automation_service.create(session, caller, automation)
         await session.commit()
     return key
 
@@ -119,4 +121,26 @@ MISSED_CALL_TICKET = AutomationCreate(
         "priority": "high",
     },
 )
-"""The demo's automation: when a call is missed, then create a ticket."""
+"""When a call is missed, then create a ticket."""
+CALL_LOGGED = AutomationCreate(
+    trigger="call.finished",
+    action=f"{CRM}/log_call",
+    inputs={
+        "summary": "{{agent.name}} talked with {{contact.name}} ({{call.from}}); "
+        "recording: {{call.recording_url}}",
+        "duration_seconds": "{{call.duration_seconds}}",
+    },
+)
+"""When a call ends, then log it in the CRM..."""
+CALL_DISPOSITIONED = AutomationCreate(
+    trigger="call.dispositioned",
+    action=f"{CRM}/log_call",
+    inputs={
+        "summary": "{{call.disposition}}: {{call.notes}}",
+        "call_external_id": f"{{{{call.logged.{CRM}.external_id}}}}",
+    },
+)
+"""...and when it is dispositioned, then add the disposition to the call the CRM logged
+(a new record only if logging it failed)."""
+AUTOMATIONS = (MISSED_CALL_TICKET, CALL_LOGGED, CALL_DISPOSITIONED)
+"""The demo's automations; the CRM's run once a person connected it (OAuth 2.0)."""
