@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.executions.models import Execution, ExecutionStatus, Part
@@ -70,10 +71,10 @@ async def _logged(session: AsyncSession, execution: Execution) -> dict[str, str]
     statement = (
         _earlier_of_the_call(execution, Integration.name, external_id)
         .where(Execution.status == ExecutionStatus.SUCCEEDED, external_id.is_not(None))
-        .distinct(Integration.name)
+        .ext(distinct_on(Integration.name))
         .order_by(Integration.name, Execution.created_at.desc())
     )
-    return dict((await session.execute(statement)).tuples().all())
+    return dict((await session.execute(statement)).all())
 
 
 def _earlier_of_the_call(execution: Execution, *columns: Any) -> Select[Any]:
