@@ -143,3 +143,37 @@ def test_only_actions_of_connected_integrations_are_offered(
     assert response is not None
     expect(page.locator("#field-trigger-error")).to_contain_text('"call.exploded" is not a trigger')
     expect(page.get_by_role("button", name="Create automation")).to_have_count(0)
+
+
+def test_a_dispositioned_call_automation_uses_what_the_call_logged(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    sign_in(page, connected_account.key)
+    page.goto("/ui/automations/new")
+    page.get_by_label("When").select_option(label="a call is dispositioned")
+    page.get_by_label("Then").select_option(label="create a ticket in Demo Helpdesk")
+    page.get_by_role("button", name="Next: map the inputs").click()
+    dispositioned = "When a call is dispositioned, then create a ticket in Demo Helpdesk"
+    expect(page.locator("#summary")).to_have_text(dispositioned)
+    variables = page.get_by_role("complementary", name="Variables")
+    for variable in (
+        "{{call.id}}",
+        "{{call.recording_url}}",
+        "{{call.disposition}}",
+        "{{call.notes}}",
+    ):
+        expect(variables.get_by_text(variable, exact=True)).to_be_visible()
+    logged = variables.get_by_role("heading", name="What an earlier automation of the same call")
+    expect(logged).to_be_visible()
+    expect(logged.locator("+ ul li")).to_have_text(["{{call.logged.demo-helpdesk.external_id}}"])
+    page.get_by_label("Ticket subject").fill("{{call.disposition}}: follow up")
+    description = "{{call.notes}} (ticket {{call.logged.demo-helpdesk.external_id}})"
+    page.get_by_label("Ticket description").fill(description)
+    page.get_by_role("button", name="Create automation").click()
+    expect(page.get_by_text(f"Created: {dispositioned}.")).to_be_visible()
+    [saved] = automations_of(web_hub, connected_account)
+    assert saved["trigger"] == "call.dispositioned"
+    assert saved["inputs"] == {
+        "subject": "{{call.disposition}}: follow up",
+        "description": description,
+    }

@@ -41,6 +41,9 @@ _VARIABLE_GROUPS = {
     "agent": "The agent on the call, when the event names one",
     "event": "The event itself",
 }
+_LOGGED_DESCRIPTION = (
+    "What an earlier automation of the same call (its call.id) logged, e.g. the record to update"
+)
 
 
 @dataclass(frozen=True)
@@ -240,10 +243,7 @@ async def _form_page(
         "action_words": _action_words(chosen) if chosen else "",
         "inputs": _input_fields(chosen, form, errors) if chosen else [],
         "summary": _sentence(trigger, chosen) if chosen and trigger in TRIGGERS else None,
-        "variables": [
-            (description, [f"{{{{{group}.{name}}}}}" for name in templates.VARIABLES[group]])
-            for group, description in _VARIABLE_GROUPS.items()
-        ],
+        "variables": _variables(available),
         "other_errors": [
             message
             for field, message in errors.items()
@@ -252,6 +252,18 @@ async def _form_page(
         ],
     }
     return render(request, "automations/form.html", context, status_code=status_code)
+
+
+def _variables(available: Sequence[Action]) -> list[tuple[str, list[str]]]:
+    """Each group of variables with its description; what the call logged is offered in
+    each integration the account can run actions in."""
+    groups = [
+        (description, [f"{{{{{group}.{name}}}}}" for name in templates.VARIABLES[group]])
+        for group, description in _VARIABLE_GROUPS.items()
+    ]
+    integrations = sorted({action.integration.name for action in available})
+    logged = [f"{{{{call.logged.{name}.external_id}}}}" for name in integrations]
+    return [*groups, (_LOGGED_DESCRIPTION, logged)]
 
 
 async def _chosen_action(
