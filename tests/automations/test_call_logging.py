@@ -227,7 +227,7 @@ async def test_a_mandatory_input_the_call_never_logged_fails_the_execution_sayin
         "trigger": "call.dispositioned",
         "action": "demo-helpdesk/create_ticket",
         "inputs": {
-            "subject": "{{call.logged.demo-crm.external_id}}",
+            "subject": "{{call.logged.demo-helpdesk.external_id}}",
             "description": "{{call.notes}}",
         },
     }
@@ -238,7 +238,7 @@ async def test_a_mandatory_input_the_call_never_logged_fails_the_execution_sayin
     assert failed["status"] == "failed"
     assert failed["error"] == (
         'The inputs of demo-helpdesk/create_ticket are incomplete. data.subject: "Ticket subject"'
-        " is required. Call call-4 logged nothing in demo-crm."
+        " is required. Call call-4 logged nothing in demo-helpdesk."
     )
     assert failed["attempts"] == 0
     assert helpdesk.bridge.received("/helpdesk/actions/create_ticket") == []
@@ -251,7 +251,7 @@ async def test_without_a_call_id_what_the_call_logged_is_empty_when_the_event_ar
     follow_up = {
         "trigger": "call.finished",
         "action": "demo-helpdesk/create_ticket",
-        "inputs": {"subject": "{{call.logged.demo-crm.external_id}}", "description": "Call"},
+        "inputs": {"subject": "{{call.logged.demo-helpdesk.external_id}}", "description": "Call"},
     }
     automation = (await tenant.client.post("/v1/automations", json=follow_up)).json()
     event = finished("unused") | {"call": {"from": "+15555550123"}}
@@ -313,15 +313,17 @@ async def test_a_bad_event_is_refused_saying_where_and_changes_nothing(
 
 @pytest.mark.usefixtures("connected")
 @pytest.mark.parametrize(
-    "template",
+    ("template", "message"),
     [
-        "{{call.logged.demo-crm.id}}",
-        "{{call.logged.Demo CRM.external_id}}",
-        "{{call.logged.external_id}}",
+        ("{{call.logged.demo-crm.id}}", "{{call.logged.<integration>.external_id}}"),
+        ("{{call.logged.Demo CRM.external_id}}", "{{call.logged.<integration>.external_id}}"),
+        ("{{call.logged.external_id}}", "{{call.logged.<integration>.external_id}}"),
+        # the demo CRM is not in this catalog: only the helpdesk is
+        ("{{call.logged.demo-crm.external_id}}", '"demo-crm" in call.logged is not an integration'),
     ],
 )
-async def test_what_the_call_logged_is_named_by_integration_and_external_id(
-    tenant: Tenant, template: str
+async def test_what_the_call_logged_is_named_by_an_integration_of_the_catalog(
+    tenant: Tenant, template: str, message: str
 ) -> None:
     automation = {
         "trigger": "call.dispositioned",
@@ -332,7 +334,8 @@ async def test_what_the_call_logged_is_named_by_integration_and_external_id(
         await tenant.client.post("/v1/automations", json=automation), 422, "invalid_request"
     )
     assert [detail["path"] for detail in error["details"]] == ["inputs.subject"]
-    assert "{{call.logged.<integration>.external_id}}" in error["details"][0]["message"]
+    assert message in error["details"][0]["message"]
+    assert (await tenant.client.get("/v1/automations")).json() == {"items": []}
 
 
 async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:

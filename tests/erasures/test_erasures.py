@@ -71,7 +71,7 @@ async def _called(tenant: Tenant, run_jobs: RunJobs, phone: str) -> None:
         "inputs": {
             "subject": "Missed call from {{contact.name}}",
             "description": "{{contact.name}} called from {{call.from}} (logged as "
-            "{{call.logged.demo-crm.external_id}}).",
+            "{{call.logged.demo-helpdesk.external_id}}).",
         },
     }
     assert (await tenant.client.post("/v1/automations", json=automation)).status_code == 201

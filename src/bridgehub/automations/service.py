@@ -36,6 +36,7 @@ from bridgehub.executions.models import Execution, Part
 from bridgehub.executions.service import execution_service, find_action, new_execution
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action, Integration
+from bridgehub.integrations.service import integration_service
 from bridgehub.kit.errors import HubError, InvalidInput, Problem
 
 log = structlog.get_logger(__name__)
@@ -46,7 +47,7 @@ class AutomationService:
         self, session: AsyncSession, account: Account, data: AutomationCreate
     ) -> Automation:
         action = await find_action(session, data.action)
-        _check_inputs(ActionConfiguration.model_validate(action.configuration), data.inputs)
+        await _check_inputs(session, action, data.inputs)
         automation = Automation(
             account_id=account.account_id,
             trigger=data.trigger,
@@ -79,7 +80,7 @@ class AutomationService:
         automation = await self.get(session, account, automation_id)
         if data.inputs is not None:
             action = await find_action(session, automation.action)
-            _check_inputs(ActionConfiguration.model_validate(action.configuration), data.inputs)
+            await _check_inputs(session, action, data.inputs)
             automation.inputs = data.inputs
         if data.trigger is not None:
             automation.trigger = data.trigger
@@ -280,7 +281,7 @@ def _inputs(
     deferred = {
         key: templates.parts(template, values)
         for key, template in inputs.items()
-        if call_id is not None and templates.names_logged(template)
+        if call_id is not None and templates.logged_in(template)
     }
     rendered = {
         key: templates.render(template, values)
@@ -290,8 +291,10 @@ def _inputs(
     return rendered, deferred
 
 
-def _check_inputs(action: ActionConfiguration, inputs: Mapping[str, str]) -> None:
-    """Every mandatory input mapped, only the action's inputs, templates that can render."""
+async def _check_inputs(session: AsyncSession, found: Action, inputs: Mapping[str, str]) -> None:
+    """Every mandatory input mapped, only the action's inputs, templates that can render,
+    naming what the call logged only in integrations of the catalog."""
+    action = ActionConfiguration.model_validate(found.configuration)
     keys = {field.key for field in action.inputs}
     problems = [
         Problem(
@@ -310,6 +313,12 @@ def _check_inputs(action: ActionConfiguration, inputs: Mapping[str, str]) -> Non
         Problem(f"inputs.{key}", problem)
         for key, template in inputs.items()
         for problem in templates.problems(template)
+    ]
+    problems += [
+        Problem(f"inputs.{key}", f'"{name}" in call.logged is not an integration of the catalog')
+        for key, template in inputs.items()
+        for name in sorted(templates.logged_in(template))
+        if await integration_service.find(session, name) is None
     ]
     if problems:
         raise InvalidInput("The automation is invalid.", problems)

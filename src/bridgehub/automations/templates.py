@@ -78,8 +78,10 @@ def parts(template: str, values: Values) -> list[Part]:
     return [part for part in found if part != ""]
 
 
-def names_logged(template: str) -> bool:
-    return any(_LOGGED.match(match.group(1)) for match in _PLACEHOLDER.finditer(template))
+def logged_in(template: str) -> set[str]:
+    """The integrations whose logged values the template names."""
+    found = (_LOGGED.match(match.group(1)) for match in _PLACEHOLDER.finditer(template))
+    return {logged.group(1) for logged in found if logged is not None}
 
 
 def _value(placeholder: str, values: Values) -> str:
