@@ -8,9 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from bridgehub.demo.stack import DemoStack, demo_stack
-from tests.conftest import HUB_URL, Tenant
+from bridgehub.demo.stack import DemoStack, connect_demo_account, demo_stack
+from tests.conftest import HUB_URL, Tenant, as_account
 from tests.demo.consent import click_allow
 
 
@@ -49,3 +50,22 @@ async def test_the_demo_integrations_connect_through_the_hub(
     connected = (await tenant.client.get(f"/v1/activations/{crm.json()['id']}")).json()
     assert connected["status"] == "active"
     assert (await tenant.client.post(f"/v1/activations/{connected['id']}/check")).status_code == 200
+
+
+@pytest.mark.usefixtures("empty_queue")  # the syncs it queues are not run
+async def test_the_demo_account_gets_the_demo_automations_once(
+    hub: FastAPI, client: httpx.AsyncClient, stack: DemoStack
+) -> None:
+    for document in stack.documents:
+        path = "/v1/actions" if "provider" in document else "/v1/integrations"
+        assert (await client.post(path, json=document)).status_code == 201
+    key = await connect_demo_account(hub.state.runtime, stack, None)
+    assert await connect_demo_account(hub.state.runtime, stack, key) == key
+    listed = (await client.get("/v1/automations", headers=as_account(key))).json()["items"]
+    assert [automation["summary"] for automation in listed] == [
+        "When a call is missed, then create a ticket",
+        "When a call ends, then log a call",
+        "When a call is dispositioned, then log a call",
+    ]
+    disposition = listed[2]["inputs"]
+    assert disposition["call_external_id"] == "{{call.logged.demo-crm.external_id}}"
