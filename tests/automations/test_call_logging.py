@@ -102,6 +102,15 @@ def dispositioned(call_id: str, event_id: str = "evt-disposition") -> dict[str, 
     )
 
 
+def ticket(trigger: str, subject: str) -> dict[str, Any]:
+    """An automation creating a ticket in the demo helpdesk, described by the call's notes."""
+    return {
+        "trigger": trigger,
+        "action": "demo-helpdesk/create_ticket",
+        "inputs": {"subject": subject, "description": "Notes: {{call.notes}}"},
+    }
+
+
 async def post_event(client: httpx.AsyncClient, event: dict[str, Any]) -> str:
     """Post the event; answers the one execution it queued."""
     accepted = await client.post("/v1/events", json=event)
@@ -223,14 +232,7 @@ async def test_another_accounts_call_of_the_same_id_lends_no_record(
 async def test_a_mandatory_input_the_call_never_logged_fails_the_execution_saying_so(
     tenant: Tenant, helpdesk: Helpdesk, run_jobs: RunJobs
 ) -> None:
-    follow_up = {
-        "trigger": "call.dispositioned",
-        "action": "demo-helpdesk/create_ticket",
-        "inputs": {
-            "subject": "{{call.logged.demo-helpdesk.external_id}}",
-            "description": "{{call.notes}}",
-        },
-    }
+    follow_up = ticket("call.dispositioned", "{{call.logged.demo-helpdesk.external_id}}")
     assert (await tenant.client.post("/v1/automations", json=follow_up)).status_code == 201
     execution_id = await post_event(tenant.client, dispositioned("call-4"))
     await run_jobs()
@@ -248,11 +250,7 @@ async def test_a_mandatory_input_the_call_never_logged_fails_the_execution_sayin
 async def test_without_a_call_id_what_the_call_logged_is_empty_when_the_event_arrives(
     tenant: Tenant,
 ) -> None:
-    follow_up = {
-        "trigger": "call.finished",
-        "action": "demo-helpdesk/create_ticket",
-        "inputs": {"subject": "{{call.logged.demo-helpdesk.external_id}}", "description": "Call"},
-    }
+    follow_up = ticket("call.finished", "{{call.logged.demo-helpdesk.external_id}}")
     automation = (await tenant.client.post("/v1/automations", json=follow_up)).json()
     event = finished("unused") | {"call": {"from": "+15555550123"}}
     answer = (await tenant.client.post("/v1/events", json=event)).json()
@@ -291,11 +289,7 @@ async def test_without_a_call_id_what_the_call_logged_is_empty_when_the_event_ar
 async def test_a_bad_event_is_refused_saying_where_and_changes_nothing(
     tenant: Tenant, event: dict[str, Any], path: str, message: str
 ) -> None:
-    follow_up = {
-        "trigger": event["type"],
-        "action": "demo-helpdesk/create_ticket",
-        "inputs": {"subject": "Call", "description": "Call"},
-    }
+    follow_up = ticket(event["type"], "Call")
     assert (await tenant.client.post("/v1/automations", json=follow_up)).status_code == 201
     error = assert_error(await tenant.client.post("/v1/events", json=event), 422, "invalid_request")
     assert [detail["path"] for detail in error["details"]] == [path]
@@ -325,11 +319,7 @@ async def test_a_bad_event_is_refused_saying_where_and_changes_nothing(
 async def test_what_the_call_logged_is_named_by_an_integration_of_the_catalog(
     tenant: Tenant, template: str, message: str
 ) -> None:
-    automation = {
-        "trigger": "call.dispositioned",
-        "action": "demo-helpdesk/create_ticket",
-        "inputs": {"subject": template, "description": "x"},
-    }
+    automation = ticket("call.dispositioned", template)
     error = assert_error(
         await tenant.client.post("/v1/automations", json=automation), 422, "invalid_request"
     )
