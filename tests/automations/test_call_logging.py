@@ -159,7 +159,7 @@ async def test_the_disposition_adds_to_the_record_the_call_ended_execution_creat
 async def test_the_disposition_waits_for_the_call_ended_execution_still_running(
     hub: FastAPI, tenant: Tenant, crm: Crm, empty_queue: None
 ) -> None:
-    crm.control.delay = 2.0
+    crm.control.delay = 3.0  # long enough for the disposition to find it running
     logging = await post_event(tenant.client, finished("call-2"))
     worker = asyncio.create_task(
         work(
@@ -177,6 +177,7 @@ async def test_the_disposition_waits_for_the_call_ended_execution_still_running(
             return crm.control.requests == 1
 
         await until(at_the_bridge)
+        crm.control.delay = 0.0  # only the call-ended request is slow
         disposition = await post_event(tenant.client, dispositioned("call-2"))
         waiting = f"Waiting for execution {logging} of the same call to finish."
 
