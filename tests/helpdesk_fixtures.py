@@ -89,10 +89,18 @@ def helpdesk() -> Iterator[Helpdesk]:
 def helpdesk_catalog(helpdesk: Helpdesk) -> list[tuple[str, dict[str, Any]]]:
     """Where to post each configuration of the helpdesk and its actions, and what; not the
     CRM's, which needs the OAuth 2.0 provider."""
+    documents = configurations(helpdesk.url, "http://127.0.0.1:9", "unused", "unused")
+    return catalog_of(documents, HELPDESK)
+
+
+def catalog_of(
+    documents: list[dict[str, Any]], integration: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """Where to post each of the documents of `integration` and its actions, and what."""
     return [
         ("/v1/actions" if "provider" in document else "/v1/integrations", document)
-        for document in configurations(helpdesk.url, "http://127.0.0.1:9", "unused", "unused")
-        if document.get("name") == HELPDESK or document.get("provider") == HELPDESK
+        for document in documents
+        if integration in (document.get("name"), document.get("provider"))
     ]
 
 

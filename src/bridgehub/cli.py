@@ -497,12 +497,14 @@ def _print_demo_guide(settings: Settings, stack: DemoStack, account_key: str) ->
     hub = f"http://{settings.host}:{settings.port}"
     admin_key = settings.admin_key.get_secret_value() if settings.admin_key else ""
     as_account = f"-H 'Authorization: Bearer {account_key}'"
-    missed_call = json.dumps(
-        {
-            "id": f"demo-{uuid.uuid4().hex[:8]}",
-            "type": "call.missed",
-            "call": {"from": stack.caller, "to": "+15555550100"},
-        }
+    missed_call = _demo_event("call.missed", {"from": stack.caller, "to": "+15555550100"})
+    call = {"id": f"call-{uuid.uuid4().hex[:8]}", "from": stack.caller}
+    recording = f"https://recordings.example/{call['id']}.mp3"
+    call_ended = _demo_event(
+        "call.finished", call | {"duration_seconds": 95, "recording_url": recording}
+    )
+    call_dispositioned = _demo_event(
+        "call.dispositioned", call | {"disposition": "Resolved", "notes": "Refund sent."}
     )
     console.print(
         f"""
@@ -525,10 +527,19 @@ Try it:
   connect the CRM  from the catalog in the UI ("Connect with Demo CRM"), or open the
                    authorize_url this answers in a browser:
                    curl -s {as_account} -d '{{"integration": "demo-crm"}}' {hub}/v1/activations
+  a call, logged   once the CRM is connected: the call ends, then the agent dispositions it
+                   curl -s {as_account} -d '{call_ended}' {hub}/v1/events
+                   curl -s {as_account} -d '{call_dispositioned}' {hub}/v1/events
+                   (the CRM logs the call once, and adds the disposition to that record)
 """,
         markup=True,
         highlight=False,
     )
+
+
+def _demo_event(kind: str, call: dict[str, Any]) -> str:
+    """An event to paste, with an id of its own: posting it again does nothing."""
+    return json.dumps({"id": f"demo-{uuid.uuid4().hex[:8]}", "type": kind, "call": call})
 
 
 def _report(files: list[ConfigurationFile]) -> None:

@@ -25,9 +25,7 @@ def stack() -> Iterator[DemoStack]:
 async def test_the_demo_integrations_connect_through_the_hub(
     client: httpx.AsyncClient, tenant: Tenant, stack: DemoStack
 ) -> None:
-    for document in stack.documents:
-        path = "/v1/actions" if "provider" in document else "/v1/integrations"
-        assert (await client.post(path, json=document)).status_code == 201
+    await _load_catalog(client, stack)
 
     subdomain = urlsplit(stack.login.url).hostname.split(".")[0]  # type: ignore[union-attr]
     auth = {"subdomain": subdomain, "email": stack.login.email, "api_token": stack.login.api_token}
@@ -56,16 +54,9 @@ async def test_the_demo_integrations_connect_through_the_hub(
 async def test_the_demo_account_creates_a_contact_when_an_unknown_number_calls(
     hub: FastAPI, client: httpx.AsyncClient, stack: DemoStack, run_jobs: RunJobs
 ) -> None:
-    for document in stack.documents:
-        path = "/v1/actions" if "provider" in document else "/v1/integrations"
-        assert (await client.post(path, json=document)).status_code == 201
+    await _load_catalog(client, stack)
     demo = as_account(await connect_demo_account(hub.state.runtime, stack, None))
     await run_jobs()  # the syncs it asked for
-    automations = (await client.get("/v1/automations", headers=demo)).json()["items"]
-    assert [each["summary"] for each in automations] == [
-        "When a call is missed, then create a ticket",
-        "When a call is missed from an unknown caller, then create a contact",
-    ]
     number = "+81 3 4567 8901"
     lookup = {"phone": number}
     assert (await client.get("/v1/lookup", params=lookup, headers=demo)).json()["matches"] == []
@@ -81,3 +72,27 @@ async def test_the_demo_account_creates_a_contact_when_an_unknown_number_calls(
 
     [found] = (await client.get("/v1/lookup", params=lookup, headers=demo)).json()["matches"]
     assert found["name"] == f"Unknown caller {number}"
+
+
+@pytest.mark.usefixtures("empty_queue")  # the syncs it queues are not run
+async def test_the_demo_account_gets_the_demo_automations_once(
+    hub: FastAPI, client: httpx.AsyncClient, stack: DemoStack
+) -> None:
+    await _load_catalog(client, stack)
+    key = await connect_demo_account(hub.state.runtime, stack, None)
+    assert await connect_demo_account(hub.state.runtime, stack, key) == key
+    listed = (await client.get("/v1/automations", headers=as_account(key))).json()["items"]
+    assert [automation["summary"] for automation in listed] == [
+        "When a call is missed, then create a ticket",
+        "When a call is missed from an unknown caller, then create a contact",
+        "When a call ends, then log a call",
+        "When a call is dispositioned, then log a call",
+    ]
+    disposition = listed[3]["inputs"]
+    assert disposition["call_external_id"] == "{{call.logged.demo-crm.external_id}}"
+
+
+async def _load_catalog(client: httpx.AsyncClient, stack: DemoStack) -> None:
+    for document in stack.documents:
+        path = "/v1/actions" if "provider" in document else "/v1/integrations"
+        assert (await client.post(path, json=document)).status_code == 201

@@ -697,11 +697,30 @@ def test_log_call_logs_a_call_on_the_contact(running: Running) -> None:
     assert logged["url"] == f"{CRM_INSTANCE_URL}/calls/{external_id}"
 
 
+def test_log_call_adds_to_the_call_it_logged_when_given_its_id(running: Running) -> None:
+    def log(data: dict[str, Any]) -> str:
+        response = running.call("/crm/actions/log_call", ActionRequest(auth=CRM_AUTH, data=data))
+        assert response.status_code == 201, response.text
+        external_id: str = response.json()["external_id"]
+        return external_id
+
+    logged = log({"summary": "Talked about the renewal.", "duration_seconds": 95})
+    added = log({"summary": "Resolved: renewal signed.", "call_external_id": logged})
+
+    assert added == logged
+    assert len(running.bridge.created()) == 1
+    record = running.database.interaction(int(logged))
+    assert record.details.subject == "Logged call (95 s)"
+    assert record.details.description == "Talked about the renewal.\n\nResolved: renewal signed."
+
+
 @pytest.mark.parametrize(
     ("data", "said"),
     [
         ({"duration_seconds": "60"}, "summary"),
         ({"summary": "a", "duration_seconds": "a minute"}, "duration_seconds"),
+        ({"summary": "a", "call_external_id": "999999"}, 'No call has the id "999999"'),
+        ({"summary": "a", "call_external_id": "call-1"}, 'No call has the id "call-1"'),
     ],
 )
 def test_log_call_refuses_what_it_cannot_take(

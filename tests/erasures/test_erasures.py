@@ -63,13 +63,15 @@ def _person_with(contacts: list[dict[str, Any]], field: str, *others: dict[str, 
 
 
 async def _called(tenant: Tenant, run_jobs: RunJobs, phone: str) -> None:
-    """A missed call from `phone` that runs an action: an event and an execution name it."""
+    """A missed call from `phone` that runs an action: an event and an execution name it,
+    the execution also in an input filled in from what the call logged."""
     automation = {
         "trigger": "call.missed",
         "action": f"{HELPDESK}/create_ticket",
         "inputs": {
             "subject": "Missed call from {{contact.name}}",
-            "description": "{{contact.name}} called from {{call.from}}.",
+            "description": "{{contact.name}} called from {{call.from}} (logged as "
+            "{{call.logged.demo-helpdesk.external_id}}).",
         },
     }
     assert (await tenant.client.post("/v1/automations", json=automation)).status_code == 201
@@ -77,7 +79,12 @@ async def _called(tenant: Tenant, run_jobs: RunJobs, phone: str) -> None:
     event = {
         "id": "evt-erased",
         "type": "call.missed",
-        "call": {"from": phone, "to": "+15555550100", "agent_email": agent["email"]},
+        "call": {
+            "id": "call-erased",
+            "from": phone,
+            "to": "+15555550100",
+            "agent_email": agent["email"],
+        },
     }
     assert (await tenant.client.post("/v1/events", json=event)).status_code == 202
     await run_jobs()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.web.conftest import HubAccount, WebHub, screenshot, sign_in
 from tests.web.test_activity import ACTION, MISSED_CALL_TICKET, api_as
@@ -25,6 +25,19 @@ def automations_of(web_hub: WebHub, account: HubAccount) -> list[dict[str, Any]]
     return items
 
 
+def map_a_ticket(page: Page, trigger: str, summary: str, offered: tuple[str, ...]) -> Locator:
+    """Choose the trigger and the helpdesk's tickets on the new automation's page, and go on
+    to the inputs; checks the summary and that `offered` are among the variables, answered."""
+    page.get_by_label("When").select_option(label=trigger)
+    page.get_by_label("Then").select_option(label="create a ticket in Demo Helpdesk")
+    page.get_by_role("button", name="Next: map the inputs").click()
+    expect(page.locator("#summary")).to_have_text(summary)
+    variables = page.get_by_role("complementary", name="Variables")
+    for variable in offered:
+        expect(variables.get_by_text(variable, exact=True)).to_be_visible()
+    return variables
+
+
 def test_the_missed_call_automation_is_built_from_drop_downs(
     page: Page, web_hub: WebHub, connected_account: HubAccount
 ) -> None:
@@ -39,18 +52,8 @@ def test_the_missed_call_automation_is_built_from_drop_downs(
             "create a ticket in Demo Helpdesk",
         ]
     )
-    page.get_by_label("When").select_option(label="a call is missed")
-    page.get_by_label("Then").select_option(label="create a ticket in Demo Helpdesk")
-    page.get_by_role("button", name="Next: map the inputs").click()
-    expect(page.locator("#summary")).to_have_text(SUMMARY)
-    variables = page.get_by_role("complementary", name="Variables")
-    for variable in (
-        "{{contact.name}}",
-        "{{call.from}}",
-        "{{agent.email}}",
-        "{{event.occurred_at}}",
-    ):
-        expect(variables.get_by_text(variable, exact=True)).to_be_visible()
+    offered = ("{{contact.name}}", "{{call.from}}", "{{agent.email}}", "{{event.occurred_at}}")
+    map_a_ticket(page, "a call is missed", SUMMARY, offered)
     subject = page.get_by_label("Ticket subject")
     expect(subject).to_have_attribute("required", "")
     expect(page.locator("label[for='field-input.priority']")).to_contain_text("(optional)")
@@ -196,3 +199,27 @@ def test_only_actions_of_connected_integrations_are_offered(
     assert response is not None
     expect(page.locator("#field-trigger-error")).to_contain_text('"call.exploded" is not a trigger')
     expect(page.get_by_role("button", name="Create automation")).to_have_count(0)
+
+
+def test_a_dispositioned_call_automation_uses_what_the_call_logged(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    sign_in(page, connected_account.key)
+    page.goto("/ui/automations/new")
+    dispositioned = "When a call is dispositioned, then create a ticket in Demo Helpdesk"
+    offered = ("{{call.id}}", "{{call.recording_url}}", "{{call.disposition}}", "{{call.notes}}")
+    variables = map_a_ticket(page, "a call is dispositioned", dispositioned, offered)
+    logged = variables.get_by_role("heading", name="What an earlier automation of the same call")
+    expect(logged).to_be_visible()
+    expect(logged.locator("+ ul li")).to_have_text(["{{call.logged.demo-helpdesk.external_id}}"])
+    page.get_by_label("Ticket subject").fill("{{call.disposition}}: follow up")
+    description = "{{call.notes}} (ticket {{call.logged.demo-helpdesk.external_id}})"
+    page.get_by_label("Ticket description").fill(description)
+    page.get_by_role("button", name="Create automation").click()
+    expect(page.get_by_text(f"Created: {dispositioned}.")).to_be_visible()
+    [saved] = automations_of(web_hub, connected_account)
+    assert saved["trigger"] == "call.dispositioned"
+    assert saved["inputs"] == {
+        "subject": "{{call.disposition}}: follow up",
+        "description": description,
+    }

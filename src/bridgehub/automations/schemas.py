@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
 
 from bridgehub.integrations.configuration import ACTION_KEY_SCHEMA
 from bridgehub.kit.instants import Instant
@@ -17,10 +17,18 @@ TRIGGERS = {
     "call.finished": "When a call ends",
     "call.missed": "When a call is missed",
     "voicemail.left": "When a voicemail is left",
+    "call.dispositioned": "When a call is dispositioned",
 }
 """Event types, and how a summary sentence begins for each."""
 
-Trigger = Literal["call.started", "call.answered", "call.finished", "call.missed", "voicemail.left"]
+Trigger = Literal[
+    "call.started",
+    "call.answered",
+    "call.finished",
+    "call.missed",
+    "voicemail.left",
+    "call.dispositioned",
+]
 
 
 class Conditions(BaseModel):
@@ -88,10 +96,27 @@ class AutomationList(BaseModel):
 class Call(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The contact center's id of the call: the events of one call share it, "
+        "and their automations can use what earlier ones logged "
+        "(`{{call.logged.<integration>.external_id}}`).",
+    )
     caller: str | None = Field(default=None, alias="from", description="The caller's number.")
     to: str | None = None
     agent_email: str | None = None
     duration_seconds: int | None = Field(default=None, ge=0)
+    recording_url: HttpUrl | None = Field(
+        default=None, description="Where the call's recording is, once it ended."
+    )
+    disposition: str | None = Field(
+        default=None, max_length=200, description="The agent's disposition, e.g. `Resolved`."
+    )
+    notes: str | None = Field(
+        default=None, max_length=10_000, description="The agent's notes on the call."
+    )
 
 
 class EventCreate(BaseModel):
@@ -102,7 +127,18 @@ class EventCreate(BaseModel):
     )
     type: Trigger
     occurred_at: Instant | None = None
-    call: Call | None = None
+    call: Call | None = Field(default=None, validate_default=True)
+
+    @field_validator("call")
+    @classmethod
+    def _dispositions_name_their_call(cls, call: Call | None, info: ValidationInfo) -> Call | None:
+        # A disposition only means something on the record of its call: without the call's
+        # id, no automation could find what the call logged.
+        if info.data.get("type") == "call.dispositioned" and (
+            call is None or call.id is None or call.disposition is None
+        ):
+            raise ValueError("a call.dispositioned event needs call.id and call.disposition")
+        return call
 
 
 class Skipped(BaseModel):

@@ -32,11 +32,12 @@ from bridgehub.automations.schemas import (
 )
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.service import contact_service
-from bridgehub.executions.models import Execution
+from bridgehub.executions.models import Execution, Part
 from bridgehub.executions.replay import stop_replays
 from bridgehub.executions.service import execution_service, find_action, new_execution
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action, Integration
+from bridgehub.integrations.service import integration_service
 from bridgehub.kit.errors import HubError, InvalidInput, Problem
 
 log = structlog.get_logger(__name__)
@@ -47,7 +48,7 @@ class AutomationService:
         self, session: AsyncSession, account: Account, data: AutomationCreate
     ) -> Automation:
         action = await find_action(session, data.action)
-        _check_inputs(ActionConfiguration.model_validate(action.configuration), data.inputs)
+        await _check_inputs(session, action, data.inputs)
         automation = Automation(
             account_id=account.account_id,
             trigger=data.trigger,
@@ -81,7 +82,7 @@ class AutomationService:
         automation = await self.get(session, account, automation_id)
         if data.inputs is not None:
             action = await find_action(session, automation.action)
-            _check_inputs(ActionConfiguration.model_validate(action.configuration), data.inputs)
+            await _check_inputs(session, action, data.inputs)
             automation.inputs = data.inputs
         if data.trigger is not None:
             automation.trigger = data.trigger
@@ -173,23 +174,27 @@ class EventService:
         """The executions the account's automations of this trigger call for, not recorded
         yet, and the automations skipped, with why."""
         values = await _values(session, account, data, contact)
+        call_id = data.call.id if data.call else None
         executions, skipped = [], []
         for automation, action, activation in await session.execute(
             _AUTOMATIONS_OF, {"account_id": account.account_id, "trigger": data.type}
         ):
             reason = _unmet(Conditions.model_validate(automation.conditions), data, contact)
             if reason is None:
+                rendered, deferred = _inputs(automation.inputs, values, call_id)
                 try:
                     execution = new_execution(
                         account,
                         action,
                         activation,
-                        {key: templates.render(t, values) for key, t in automation.inputs.items()},
+                        rendered,
                         contact_id=contact.id if contact is not None else None,
                         agent_email=data.call.agent_email if data.call else None,
                         event_id=data.id,
                         automation_id=automation.id,
                         replay=automation.replay,
+                        call_id=call_id,
+                        deferred_inputs=deferred,
                     )
                     executions.append(execution)
                     continue
@@ -276,8 +281,29 @@ _AUTOMATIONS_OF = (
 )
 
 
-def _check_inputs(action: ActionConfiguration, inputs: Mapping[str, str]) -> None:
-    """Every mandatory input mapped, only the action's inputs, templates that can render."""
+def _inputs(
+    inputs: Mapping[str, str], values: templates.Values, call_id: str | None
+) -> tuple[dict[str, str], dict[str, list[Part]]]:
+    """The inputs rendered now, and those naming what the call logged, rendered as far as
+    they can be: the rest is filled in when the action runs. Without a call id, nothing can
+    have been logged for the call, and those render empty now."""
+    deferred = {
+        key: templates.parts(template, values)
+        for key, template in inputs.items()
+        if call_id is not None and templates.logged_in(template)
+    }
+    rendered = {
+        key: templates.render(template, values)
+        for key, template in inputs.items()
+        if key not in deferred
+    }
+    return rendered, deferred
+
+
+async def _check_inputs(session: AsyncSession, found: Action, inputs: Mapping[str, str]) -> None:
+    """Every mandatory input mapped, only the action's inputs, templates that can render,
+    naming what the call logged only in integrations of the catalog."""
+    action = ActionConfiguration.model_validate(found.configuration)
     keys = {field.key for field in action.inputs}
     problems = [
         Problem(
@@ -296,6 +322,12 @@ def _check_inputs(action: ActionConfiguration, inputs: Mapping[str, str]) -> Non
         Problem(f"inputs.{key}", problem)
         for key, template in inputs.items()
         for problem in templates.problems(template)
+    ]
+    problems += [
+        Problem(f"inputs.{key}", f'"{name}" in call.logged is not an integration of the catalog')
+        for key, template in inputs.items()
+        for name in sorted(templates.logged_in(template))
+        if await integration_service.find(session, name) is None
     ]
     if problems:
         raise InvalidInput("The automation is invalid.", problems)

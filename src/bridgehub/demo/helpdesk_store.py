@@ -34,6 +34,10 @@ class UnknownContact(LookupError):
     """No contact has this id (any more): raised by every method given a contact id."""
 
 
+class UnknownInteraction(LookupError):
+    """No interaction of the type asked for has this id."""
+
+
 class ChangesForgotten(LookupError):
     """The changes asked for start before the oldest the helpdesk still remembers (see
     `forget_changes_before`)."""
@@ -398,6 +402,31 @@ class HelpdeskDatabase:
                 ),
             )
         return InteractionRecord(_row_id(inserted), contact_id, date, details)
+
+    def amend_interaction(
+        self, interaction_id: int, type: InteractionType, note: str
+    ) -> InteractionRecord:
+        """Add a paragraph to the description of the `type` interaction `interaction_id`, as
+        an agent adds notes to the record of a call once it is dispositioned."""
+        with self._transaction() as db:
+            amended = db.execute(
+                "UPDATE interactions"
+                " SET description = coalesce(description || char(10) || char(10), '') || ?"
+                " WHERE id = ? AND type = ? RETURNING *",
+                (note, interaction_id, type),
+            ).fetchone()
+        if amended is None:
+            raise UnknownInteraction(interaction_id)
+        return _interaction(amended)
+
+    def interaction(self, interaction_id: int) -> InteractionRecord:
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT * FROM interactions WHERE id = ?", (interaction_id,)
+            ).fetchone()
+        if row is None:
+            raise UnknownInteraction(interaction_id)
+        return _interaction(row)
 
     def interactions(
         self, contact_ids: Collection[int], types: Collection[str]

@@ -17,6 +17,7 @@ from bridgehub.activations.service import activation_service
 from bridgehub.automations.schemas import AutomationCreate, Conditions
 from bridgehub.automations.service import automation_service
 from bridgehub.demo.helpdesk import (
+    CRM,
     CRM_INSTANCE_URL,
     HELPDESK,
     HelpdeskBridge,
@@ -121,6 +122,26 @@ MISSED_CALL_TICKET = AutomationCreate(
     },
 )
 """When a call is missed, then create a ticket."""
+CALL_LOGGED = AutomationCreate(
+    trigger="call.finished",
+    action=f"{CRM}/log_call",
+    inputs={
+        "summary": "{{agent.name}} talked with {{contact.name}} ({{call.from}}); "
+        "recording: {{call.recording_url}}",
+        "duration_seconds": "{{call.duration_seconds}}",
+    },
+)
+"""When a call ends, then log it in the CRM..."""
+CALL_DISPOSITIONED = AutomationCreate(
+    trigger="call.dispositioned",
+    action=f"{CRM}/log_call",
+    inputs={
+        "summary": "{{call.disposition}}: {{call.notes}}",
+        "call_external_id": f"{{{{call.logged.{CRM}.external_id}}}}",
+    },
+)
+"""...and when it is dispositioned, then add the disposition to the call the CRM logged
+(a new record only if logging it failed)."""
 
 MISSED_CALL_FROM_UNKNOWN_CALLER = AutomationCreate(
     trigger="call.missed",
@@ -131,4 +152,10 @@ MISSED_CALL_FROM_UNKNOWN_CALLER = AutomationCreate(
 """When a call is missed from an unknown caller, then create a contact: the helpdesk answers
 with it, so the caller is known on their next call."""
 
-DEMO_AUTOMATIONS = (MISSED_CALL_TICKET, MISSED_CALL_FROM_UNKNOWN_CALLER)
+DEMO_AUTOMATIONS = (
+    MISSED_CALL_TICKET,
+    MISSED_CALL_FROM_UNKNOWN_CALLER,
+    CALL_LOGGED,
+    CALL_DISPOSITIONED,
+)
+"""The demo's automations; the CRM's run once a person connected it (OAuth 2.0)."""

@@ -171,6 +171,16 @@ def _mentions(column: Any, redaction: _Redaction) -> ColumnElement[bool]:
     return or_(*(stored.contains(value, autoescape=True) for value in redaction.identifiers))
 
 
+# What an execution holds of the event and the bridge's answers; deferred inputs hold
+# the event's values too, until (and after) they are filled in.
+_EXECUTION_VALUES = (
+    Execution.data,
+    Execution.response,
+    Execution.error,
+    Execution.deferred_inputs,
+)
+
+
 async def _redact_executions(session: AsyncSession, account: Account, redaction: _Redaction) -> int:
     executions = (
         await session.scalars(
@@ -178,20 +188,20 @@ async def _redact_executions(session: AsyncSession, account: Account, redaction:
                 owned_by(account, Execution),
                 or_(
                     Execution.contact_id.in_(redaction.contact_ids),
-                    _mentions(Execution.data, redaction),
-                    _mentions(Execution.response, redaction),
-                    _mentions(Execution.error, redaction),
+                    *(_mentions(column, redaction) for column in _EXECUTION_VALUES),
                 ),
             )
         )
     ).all()
     changed = 0
     for execution in executions:
-        data, response = redaction.apply(execution.data), redaction.apply(execution.response)
-        error = redaction.apply(execution.error)
-        if (data, response, error) != (execution.data, execution.response, execution.error):
-            execution.data, execution.response, execution.error = data, response, error
-            changed += 1
+        redacted = False
+        for column in _EXECUTION_VALUES:
+            stored = getattr(execution, column.key)
+            if (value := redaction.apply(stored)) != stored:
+                setattr(execution, column.key, value)
+                redacted = True
+        changed += redacted
     attempts = (
         await session.scalars(
             select(ExecutionAttempt)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -21,6 +21,16 @@ class ExecutionStatus(StrEnum):
     """Waiting for a person to reauthorize the activation; resumes by itself afterwards."""
 
 
+class Logged(TypedDict):
+    logged: str
+    """The integration whose latest execution of the call answers the value."""
+
+
+Part = str | Logged
+"""A piece of a deferred input: text rendered when the event arrived, or what the call
+logged in an integration."""
+
+
 class Execution(AccountOwned, Timestamps, Base):
     """One run of an action for an account, with everything needed to repeat it."""
 
@@ -33,6 +43,13 @@ class Execution(AccountOwned, Timestamps, Base):
             "ix_executions_replay_at",
             "replay_at",
             postgresql_where=text("replay_at IS NOT NULL"),
+        ),
+        # A later execution of a call looks up what the call's earlier ones logged.
+        Index(
+            "ix_executions_account_call",
+            "account_id",
+            "call_id",
+            postgresql_where=text("call_id IS NOT NULL"),
         ),
     )
 
@@ -52,6 +69,11 @@ class Execution(AccountOwned, Timestamps, Base):
     agent_email: Mapped[str | None] = mapped_column(Text)
     event_id: Mapped[str | None] = mapped_column(Text)
     automation_id: Mapped[uuid.UUID | None] = mapped_column()
+    call_id: Mapped[str | None] = mapped_column(Text)
+    """The contact center's id of the call the originating event was about."""
+    deferred_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    """Inputs naming what earlier executions of the call logged, filled into `data` at
+    each attempt (`bridgehub.executions.call_log`)."""
     status: Mapped[ExecutionStatus] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -22,6 +22,7 @@ from bridgehub.contacts.models import Contact
 from bridgehub.db.outage import unreachable
 from bridgehub.events.models import EventType
 from bridgehub.events.outbox import emit
+from bridgehub.executions import call_log
 from bridgehub.executions.created_contacts import take_contact
 from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
 from bridgehub.executions.replay import schedule_replay
@@ -34,6 +35,7 @@ from bridgehub.runtime import Runtime
 log = structlog.get_logger(__name__)
 
 _WAIT_FOR_A_SLOT = timedelta(seconds=1)
+_WAIT_FOR_EARLIER = timedelta(seconds=1)
 _HUB_FAULT = "The hub could not carry out the action (its log says why); retry it once mended."
 
 
@@ -99,12 +101,16 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID, account_id: uuid.U
             await session.commit()
             _count_if_finished(execution, activation.integration.name)
             return
+        configuration = ActionConfiguration.model_validate(action.configuration)
+        if execution.deferred_inputs and not await _filled_in(session, execution, configuration):
+            await session.commit()
+            _count_if_finished(execution, activation.integration.name)
+            return
         execution.status = ExecutionStatus.RUNNING
         execution.attempts += 1
         await session.commit()
 
         started, clock = datetime.now(UTC), time.monotonic()
-        configuration = ActionConfiguration.model_validate(action.configuration)
         try:
             credentials = await tokens.credentials_for(runtime, activation)
             outcome = await runtime.bridge.execute_action(
@@ -182,6 +188,38 @@ _ATTEMPT_CONTEXT = (
         Execution.account_id == bindparam("account_id"),
     )
 )
+
+
+async def _filled_in(
+    session: AsyncSession, execution: Execution, action: ActionConfiguration
+) -> bool:
+    """Fill in what earlier executions of the call logged; false when the execution cannot
+    run yet (it waits for them) or at all (failed, with why)."""
+    earlier = await call_log.unfinished_earlier(session, execution)
+    if earlier is not None:
+        await _wait_for(session, execution, earlier)
+        return False
+    refusal = await call_log.fill_in(session, execution, action)
+    if refusal is not None:
+        _finish(execution, ExecutionStatus.FAILED, error=refusal)
+        return False
+    return True
+
+
+async def _wait_for(session: AsyncSession, execution: Execution, earlier: Execution) -> None:
+    # Held ones may wait for a person for days: this one is held too rather than polling,
+    # and resumes with them when both run through the reauthorized activation.
+    if earlier.status == ExecutionStatus.HELD:
+        execution.status = ExecutionStatus.HELD
+        execution.error = (
+            f"Waiting for execution {earlier.id} of the same call, held until its activation "
+            "is reauthorized; retry this one once it ran."
+        )
+        return
+    execution.error = f"Waiting for execution {earlier.id} of the same call to finish."
+    await queue_execution(
+        session, execution.id, execution.account_id, at=datetime.now(UTC) + _WAIT_FOR_EARLIER
+    )
 
 
 async def _after_failure(

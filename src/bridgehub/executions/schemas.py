@@ -96,6 +96,7 @@ class ExecutionRead(BaseModel):
     replay_at: datetime | None = Field(
         description="When it is replayed next, if its automation replays failed executions."
     )
+    call_id: str | None = Field(description="The call of the originating event, by its `call.id`.")
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None

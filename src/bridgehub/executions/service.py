@@ -4,7 +4,7 @@ and resumed; `bridgehub.executions.runner` carries each one out."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,7 @@ from bridgehub.accounts.auth import Account
 from bridgehub.accounts.tenancy import of_account, owned_by, owned_row
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.contacts.models import Contact
-from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus
+from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus, Part
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action, Integration
 from bridgehub.integrations.service import action_service
@@ -258,21 +258,24 @@ def _retryable_of(account: Account) -> ColumnElement[bool]:
     return and_(owned_by(account, Execution), Execution.status.in_(RETRYABLE))
 
 
-def check_inputs(action: ActionConfiguration, data: Mapping[str, Any]) -> None:
-    """Refuse, naming each, mandatory inputs without a value and keys the action does not take."""
+def check_inputs(
+    action: ActionConfiguration, data: Mapping[str, Any], later: Collection[str] = ()
+) -> None:
+    """Refuse, naming each, mandatory inputs without a value and keys the action does not
+    take; the inputs filled in `later` (at the attempt) need no value yet."""
     inputs = {field.key: field for field in action.inputs}
     problems = [
         Problem(
             f"data.{key}",
             f"is not an input of {action.provider}/{action.name}; inputs: {', '.join(inputs)}",
         )
-        for key in data
+        for key in [*data, *later]
         if key not in inputs
     ]
     problems += [
         Problem(f"data.{key}", f'"{field.name}" is required')
         for key, field in inputs.items()
-        if field.mandatory and _empty(data.get(key))
+        if field.mandatory and key not in later and _empty(data.get(key))
     ]
     if problems:
         raise InvalidInput(
@@ -307,10 +310,15 @@ def new_execution(
     event_id: str | None = None,
     automation_id: uuid.UUID | None = None,
     replay: bool = False,
+    call_id: str | None = None,
+    deferred_inputs: Mapping[str, Sequence[Part]] | None = None,
 ) -> Execution:
     """An execution of `action` through the account's `activation` of its integration, for
-    `ExecutionService.record`; refuses incomplete inputs, then an activation that cannot run it."""
-    check_inputs(ActionConfiguration.model_validate(action.configuration), data)
+    `ExecutionService.record`; refuses incomplete inputs, then an activation that cannot run
+    it. `deferred_inputs` are filled in at each attempt from what the call logged
+    (`bridgehub.executions.call_log`)."""
+    configuration = ActionConfiguration.model_validate(action.configuration)
+    check_inputs(configuration, data, later=deferred_inputs or {})
     usable = (ActivationStatus.ACTIVE, ActivationStatus.NEEDS_REAUTHORIZATION)
     if activation is None or activation.status not in usable:
         raise Conflict(
@@ -328,6 +336,8 @@ def new_execution(
         event_id=event_id,
         automation_id=automation_id,
         replay=replay,
+        call_id=call_id,
+        deferred_inputs=dict(deferred_inputs) if deferred_inputs else None,
         status=ExecutionStatus.QUEUED,
     )
 

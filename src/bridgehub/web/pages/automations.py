@@ -46,6 +46,9 @@ _VARIABLE_GROUPS = {
     "agent": "The agent on the call, when the event names one",
     "event": "The event itself",
 }
+_LOGGED_DESCRIPTION = (
+    "What an earlier automation of the same call (its call.id) logged, e.g. the record to update"
+)
 
 
 @dataclass(frozen=True)
@@ -251,10 +254,7 @@ async def _form_page(
             else None
         ),
         "callers": _CALLER_CHOICES,
-        "variables": [
-            (description, [f"{{{{{group}.{name}}}}}" for name in templates.VARIABLES[group]])
-            for group, description in _VARIABLE_GROUPS.items()
-        ],
+        "variables": _variables(available),
         "other_errors": [
             message
             for field, message in errors.items()
@@ -263,6 +263,18 @@ async def _form_page(
         ],
     }
     return render(request, "automations/form.html", context, status_code=status_code)
+
+
+def _variables(available: Sequence[Action]) -> list[tuple[str, list[str]]]:
+    """Each group of variables with its description; what the call logged is offered in
+    each integration the account can run actions in."""
+    groups = [
+        (description, [f"{{{{{group}.{name}}}}}" for name in templates.VARIABLES[group]])
+        for group, description in _VARIABLE_GROUPS.items()
+    ]
+    integrations = sorted({action.integration.name for action in available})
+    logged = [f"{{{{call.logged.{name}.external_id}}}}" for name in integrations]
+    return [*groups, (_LOGGED_DESCRIPTION, logged)]
 
 
 async def _chosen_action(
