@@ -24,15 +24,16 @@ from tests.automations.test_automations import MISSED_CALL, missed_call
 from tests.conftest import Tenant
 from tests.helpdesk_fixtures import SyncNow, all_contacts
 
-POSTING_AN_EVENT = 7
-"""The key, the account's phone region, the caller, the automations of the trigger with
-their actions and activations, the event recorded with its outcome, the execution, its job."""
+POSTING_AN_EVENT = 6
+"""The key (with the account's phone region), the caller, the automations of the trigger
+with their actions and activations, the event recorded with its outcome, the execution, its
+job."""
 EXECUTING_AN_ACTION = 7
 """The claim and its concurrency slot, the attempt's context (execution, activation,
 action, who it is about), the execution marked running before the bridge is called, then
 its outcome, the attempt, and whether a webhook subscription wants to hear of it."""
-LOOKING_UP_A_CALLER = 5
-"""The key, the account's phone region, the matches; then, one person being found, the
+LOOKING_UP_A_CALLER = 4
+"""The key (with the account's phone region), the matches; then, one person being found, the
 prefetch of their interactions (after the answer): the contact, and the activations to ask."""
 
 

@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridgehub.accounts.models import AccountKey, AdminKey
+from bridgehub.accounts.models import AccountKey, AccountRecord, AdminKey
 from bridgehub.db.session import DbSession
 from bridgehub.kit.errors import Forbidden, Unauthorized
 from bridgehub.settings import Settings
@@ -39,6 +39,10 @@ class Account:
     """A caller acting for one account."""
 
     account_id: uuid.UUID
+    default_region: str | None = None
+    """The region the account reads phone numbers without a country code in, when it came
+    with the key (the same statement finds both); None: not known yet (see
+    `accounts.service.region_of`)."""
 
 
 Caller = Admin | Account
@@ -74,10 +78,14 @@ async def ensure_admin_key(session: AsyncSession, settings: Settings) -> str | N
 async def identify(session: AsyncSession, settings: Settings, key: str) -> Caller | None:
     if await _is_admin_key(session, settings, key):
         return Admin()
-    account_id = await session.scalar(
-        select(AccountKey.account_id).where(AccountKey.digest == digest(key))
-    )
-    return None if account_id is None else Account(account_id)
+    found = (
+        await session.execute(
+            select(AccountKey.account_id, AccountRecord.default_region)
+            .join(AccountRecord, AccountRecord.id == AccountKey.account_id)
+            .where(AccountKey.digest == digest(key))
+        )
+    ).one_or_none()
+    return None if found is None else Account(found.account_id, found.default_region)
 
 
 async def _is_admin_key(session: AsyncSession, settings: Settings, key: str) -> bool:

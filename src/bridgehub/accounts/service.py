@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts import models
-from bridgehub.accounts.auth import ACCOUNT_KEY_PREFIX, Admin, Caller, digest, new_key
+from bridgehub.accounts.auth import ACCOUNT_KEY_PREFIX, Account, Admin, Caller, digest, new_key
 from bridgehub.accounts.schemas import AccountCreate, AccountUpdate
 from bridgehub.kit.errors import Conflict, NotFound
 
@@ -119,6 +119,13 @@ def _not_found(account_id: uuid.UUID) -> NotFound:
 
 
 account_service = AccountService()
+
+
+async def region_of(session: AsyncSession, account: Account) -> str:
+    """`default_region` of the calling account: the one its key brought, or asked for."""
+    if account.default_region is not None:
+        return account.default_region
+    return await default_region(session, account.account_id)
 
 
 async def default_region(session: AsyncSession, account_id: uuid.UUID) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
-from bridgehub.accounts.service import default_region
+from bridgehub.accounts.service import region_of
 from bridgehub.accounts.tenancy import owned_by
 from bridgehub.activations.models import Activation
 from bridgehub.contacts.models import Contact
@@ -83,7 +83,7 @@ class ContactService:
             )
         if phone:
             statement = statement.where(
-                _same_line(lookup_keys(phone, await default_region(session, account.account_id)))
+                _same_line(lookup_keys(phone, await region_of(session, account)))
             )
         if cursor:
             updated_at, contact_id = _read_cursor(cursor)
@@ -116,7 +116,7 @@ class ContactService:
 
     async def identify(self, session: AsyncSession, account: Account, phone: str) -> CallerId:
         """`lookup`, saying how each contact matched and how the number was read."""
-        keys = lookup_keys(phone, await default_region(session, account.account_id))
+        keys = lookup_keys(phone, await region_of(session, account))
         if keys.e164 is None and keys.match_key is None:
             return CallerId(keys, [])
         statement = _contacts(account).where(_same_line(keys)).limit(LOOKUP_CANDIDATES)

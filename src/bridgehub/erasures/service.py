@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Text, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
-from bridgehub.accounts.service import default_region
+from bridgehub.accounts.service import region_of
 from bridgehub.accounts.tenancy import owned_by, owned_row
 from bridgehub.automations.models import Event
 from bridgehub.contacts.models import Contact
@@ -80,7 +80,7 @@ class ErasureService:
     async def erase(
         self, session: AsyncSession, runtime: Runtime, account: Account, request: ErasureCreate
     ) -> Erasure:
-        region = await default_region(session, account.account_id)
+        region = await region_of(session, account)
         kind, identifier = _normalized(request, region)
         await erasing(session, account.account_id)
         contacts = (

@@ -105,12 +105,12 @@ class SessionService:
         if record.account_key_id is not None:
             row = (
                 await session.execute(
-                    select(AccountRecord.id, AccountRecord.name)
+                    select(AccountRecord.id, AccountRecord.name, AccountRecord.default_region)
                     .join(AccountKey, AccountKey.account_id == AccountRecord.id)
                     .where(AccountKey.id == record.account_key_id)
                 )
             ).one_or_none()
-            return None if row is None else (Account(row.id), row.name)
+            return None if row is None else (Account(row.id, row.default_region), row.name)
         # When the environment names the admin key it is the only one, as for the API.
         environment_key = settings.admin_key
         if record.environment_admin_key_digest is not None:
