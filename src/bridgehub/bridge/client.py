@@ -198,7 +198,7 @@ class BridgeClient:
         self._timeouts = timeouts
         self._max_response_bytes = max_response_bytes
         self._http = httpx.AsyncClient(
-            transport=_PoolPerServerName(),
+            transport=_PoolPerOrigin(),
             # A redirect would lead to an address the guard never checked.
             follow_redirects=False,
             # No proxy or .netrc from the environment: connections go where the guard said.
@@ -512,24 +512,31 @@ class BridgeClient:
         return bytes(body)
 
 
-class _PoolPerServerName(httpx.AsyncBaseTransport):
-    """Connection pools keyed by the TLS server name as well as the address.
+class _PoolPerOrigin(httpx.AsyncBaseTransport):
+    """A connection pool for each address and TLS server name.
 
     Requests go to the checked address rather than the host name, so httpx alone would key
     its pool by address and let a request for `b.example` reuse a connection whose
     certificate was verified for `a.example`, or that a TLS-routing proxy sent to a's
-    backend, whenever the two share an address.
+    backend, whenever the two share an address: the server name is part of the key.
+
+    And a pool of its own for each address: httpcore looks at every connection of a pool
+    (a socket poll each) whenever a request starts or ends, and compares each with all the
+    others, so one pool shared by every bridge made each request cost more with every
+    connection kept to any of them (bench/interactions.py, five bridges and ten clients:
+    httpcore's pool upkeep was an eighth of the hub's CPU).
     """
 
     def __init__(self) -> None:
         self._ssl_context = httpx.create_ssl_context()
-        self._pools: dict[str | None, httpx.AsyncHTTPTransport] = {}
+        self._pools: dict[tuple[str | None, bytes, str, int | None], httpx.AsyncHTTPTransport] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        name = request.extensions.get("sni_hostname")
-        pool = self._pools.get(name)
+        url = request.url
+        key = (request.extensions.get("sni_hostname"), url.raw_scheme, url.host, url.port)
+        pool = self._pools.get(key)
         if pool is None:
-            pool = self._pools[name] = httpx.AsyncHTTPTransport(
+            pool = self._pools[key] = httpx.AsyncHTTPTransport(
                 verify=self._ssl_context, limits=_POOL_LIMITS
             )
         return await pool.handle_async_request(request)
@@ -540,7 +547,7 @@ class _PoolPerServerName(httpx.AsyncBaseTransport):
 
 
 _POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-"""Every idle connection kept (httpx keeps 20 by default): with a few bridges asked by many
+"""Every idle connection kept (httpx keeps 20 by default): with a bridge asked by many
 requests at once, as interactions are, a smaller keep-alive pool closes most connections
 after one request, and each request then pays a new connection (measured with
 bench/interactions.py: 487 connections opened for 1,000 requests with 10 clients)."""
@@ -554,7 +561,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     def __init__(self, policy: NetworkPolicy, resolver: Resolver = system_resolver) -> None:
         self._policy = policy
         self._resolver = resolver
-        self._pools = _PoolPerServerName()
+        self._pools = _PoolPerOrigin()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         target = await check_target(str(request.url), self._policy, self._resolver)
