@@ -32,9 +32,9 @@ EXECUTING_AN_ACTION = 7
 """The claim and its concurrency slot, the attempt's context (execution, activation,
 action, who it is about), the execution marked running before the bridge is called, then
 its outcome, the attempt, and whether a webhook subscription wants to hear of it."""
-LOOKING_UP_A_CALLER = 4
+LOOKING_UP_A_CALLER = 3
 """The key (with the account's phone region), the matches; then, one person being found, the
-prefetch of their interactions (after the answer): the contact, and the activations to ask."""
+prefetch of their interactions (after the answer): the activations to ask."""
 
 
 @contextmanager

@@ -55,6 +55,7 @@ async def lookup(
     if len(answer.people) == 1:
         # One caller, in however many systems: fetch the history of their best record (the
         # one the screen pop shows, gathered from every system) now, so it shows at once.
-        caller = answer.people[0].contact_ids[0]
+        best = answer.people[0].contact_ids[0]
+        caller = next(contact for contact, _ in matches if contact.id == best)
         background.add_task(interaction_service.prefetch, runtime, account, caller)
     return answer

@@ -49,6 +49,22 @@ class InteractionService:
         self, session: AsyncSession, runtime: Runtime, account: Account, contact_id: uuid.UUID
     ) -> InteractionsAnswer:
         contact, _ = await contact_service.get(session, account, contact_id)
+        return await self._gathered(session, runtime, account, contact)
+
+    async def prefetch(self, runtime: Runtime, account: Account, contact: Contact) -> None:
+        """Warm the cache for a contact about to be shown (a screen pop with one match, whose
+        lookup read the contact already); a failure only means the screen pop asks again
+        itself."""
+        try:
+            async with runtime.sessionmaker() as session:
+                await self._gathered(session, runtime, account, contact)
+        except Exception:  # a background task: nobody awaits it to see an error
+            log.exception("prefetching interactions failed", contact_id=str(contact.id))
+
+    async def _gathered(
+        self, session: AsyncSession, runtime: Runtime, account: Account, contact: Contact
+    ) -> InteractionsAnswer:
+        """The contact's interactions from every system that has them, or from the cache."""
         cached = interaction_cache(runtime).get(contact.id)
         if cached is not None:
             return cached
@@ -58,15 +74,6 @@ class InteractionService:
         answer = _merge(answers)
         interaction_cache(runtime).put(contact.id, answer)
         return answer
-
-    async def prefetch(self, runtime: Runtime, account: Account, contact_id: uuid.UUID) -> None:
-        """Warm the cache for a contact about to be shown (a screen pop with one match); a
-        failure only means the screen pop asks again itself."""
-        try:
-            async with runtime.sessionmaker() as session:
-                await self.for_contact(session, runtime, account, contact_id)
-        except Exception:  # a background task: nobody awaits it to see an error
-            log.exception("prefetching interactions failed", contact_id=str(contact_id))
 
     async def _ask(self, runtime: Runtime, asked: _Asked, contact: Contact) -> InteractionsAnswer:
         about = InteractionContact(
