@@ -193,15 +193,7 @@ async def _redact_executions(session: AsyncSession, account: Account, redaction:
             )
         )
     ).all()
-    changed = 0
-    for execution in executions:
-        redacted = False
-        for column in _EXECUTION_VALUES:
-            stored = getattr(execution, column.key)
-            if (value := redaction.apply(stored)) != stored:
-                setattr(execution, column.key, value)
-                redacted = True
-        changed += redacted
+    changed = _redacted(executions, _EXECUTION_VALUES, redaction)
     attempts = (
         await session.scalars(
             select(ExecutionAttempt)
@@ -215,12 +207,7 @@ async def _redact_executions(session: AsyncSession, account: Account, redaction:
             )
         )
     ).all()
-    for attempt in attempts:
-        message = redaction.apply(attempt.message)
-        if message != attempt.message:
-            attempt.message = message
-            changed += 1
-    return changed
+    return changed + _redacted(attempts, (ExecutionAttempt.message,), redaction)
 
 
 async def _redact_events(session: AsyncSession, account: Account, redaction: _Redaction) -> int:
@@ -236,13 +223,7 @@ async def _redact_events(session: AsyncSession, account: Account, redaction: _Re
             )
         )
     ).all()
-    changed = 0
-    for event in events:
-        payload, outcome = redaction.apply(event.payload), redaction.apply(event.outcome)
-        if (payload, outcome) != (event.payload, event.outcome):
-            event.payload, event.outcome = payload, outcome
-            changed += 1
-    return changed
+    return _redacted(events, (Event.payload, Event.outcome), redaction)
 
 
 async def _redact_outbox_events(
@@ -257,12 +238,20 @@ async def _redact_outbox_events(
             )
         )
     ).all()
+    return _redacted(events, (OutboxEvent.data,), redaction)
+
+
+def _redacted(rows: Sequence[Any], columns: Sequence[Any], redaction: _Redaction) -> int:
+    """Redact the `columns` of each of `rows` in place; answers how many rows changed."""
     changed = 0
-    for event in events:
-        data = redaction.apply(event.data)
-        if data != event.data:
-            event.data = data
-            changed += 1
+    for row in rows:
+        redacted = False
+        for column in columns:
+            stored = getattr(row, column.key)
+            if (value := redaction.apply(stored)) != stored:
+                setattr(row, column.key, value)
+                redacted = True
+        changed += redacted
     return changed
 
 
