@@ -92,6 +92,17 @@ def process_cpu(pid: int, *, children: bool = False) -> float:
     return ticks / _TICK
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process it started, and theirs."""
+    with open(f"/proc/{pid}/task/{pid}/children") as children:
+        return [pid, *(d for child in children.read().split() for d in process_tree(int(child)))]
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds so far of `pid` and every live process under it (a server's workers)."""
+    return sum(process_cpu(each) for each in process_tree(pid))
+
+
 def postgres_cpu(postmaster: int) -> float:
     """CPU seconds of the server: the postmaster, its reaped children, its live children."""
     total = process_cpu(postmaster, children=True)

@@ -10,7 +10,8 @@ Everything runs on this machine, on 127.0.0.1, in a temporary folder removed aft
   event loop listening on five ports, each port a bridge of its own. Interaction retrieval
   answers after `asyncio.sleep(--delay)` with 3 tickets (a different set per bridge);
   the first bridge also serves the one contact.
-- the hub in a subprocess, exactly as it is run: `python -m bridgehub serve` with
+- the hub in a subprocess, exactly as it is run: `python -m bridgehub serve` (`--processes`
+  to serve with several, 1 by default) with
   `BRIDGEHUB_INTERACTIONS_CACHE_SECONDS=0` (every request asks every bridge),
   `BRIDGEHUB_WORKERS=0`, the default log level (info, JSON lines to a file in the
   temporary folder), on the hub's own embedded PostgreSQL, which this script starts in
@@ -64,6 +65,7 @@ from harness import (
     postgres_cpu,
     process_cpu,
     respond,
+    tree_cpu,
 )
 
 ADMIN_KEY = "bh_admin_bench-interactions"
@@ -207,7 +209,7 @@ class Hub:
 def _meter(hub_pid: int, postmaster: int, bridges_pid: int) -> CpuMeter:
     return CpuMeter(
         {
-            "hub": lambda: process_cpu(hub_pid),
+            "hub": lambda: tree_cpu(hub_pid),
             "postgres": lambda: postgres_cpu(postmaster),
             "bridges": lambda: process_cpu(bridges_pid),
             "client": lambda: process_cpu(os.getpid()),
@@ -216,8 +218,8 @@ def _meter(hub_pid: int, postmaster: int, bridges_pid: int) -> CpuMeter:
 
 
 @contextlib.contextmanager
-def hub_process(folder: Path, database_url: str) -> Iterator[Hub]:
-    """`python -m bridgehub serve` on the database, until the block ends."""
+def hub_process(folder: Path, database_url: str, processes: int) -> Iterator[Hub]:
+    """`python -m bridgehub serve` with `processes` on the database, until the block ends."""
     port = free_port()
     environment = {
         **os.environ,
@@ -233,7 +235,10 @@ def hub_process(folder: Path, database_url: str) -> Iterator[Hub]:
     }
     log = (folder / "hub.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bridgehub", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            *(sys.executable, "-m", "bridgehub", "serve", "--host", "127.0.0.1"),
+            *("--port", str(port), "--processes", str(processes)),
+        ],
         env=environment,
         cwd=folder,  # no .env of the working folder
         stdout=log,
@@ -431,7 +436,7 @@ async def measure(args: argparse.Namespace) -> list[Mode]:
             postmaster = int(pid_file.read_text().split()[0])
             with (
                 bridges_process(BRIDGES, args.delay) as (bridges, bridges_pid),
-                hub_process(folder, embedded_database_url(server)) as hub,
+                hub_process(folder, embedded_database_url(server), args.processes) as hub,
             ):
                 key, contact_id = set_up(hub, bridges)
                 limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
@@ -472,7 +477,7 @@ def report(args: argparse.Namespace, modes: Sequence[Mode]) -> None:
     print(
         f"{os.cpu_count()} cores, Python {sys.version.split()[0]}; {BRIDGES} bridges answering "
         f"in {args.delay * 1000:g} ms, {args.requests} requests per mode and path, "
-        "interactions cache off"
+        f"the hub in {args.processes} process(es), interactions cache off"
     )
     header = (
         f"{'mode':<12} {'path':<19} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
@@ -523,6 +528,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests per mode and path")
     parser.add_argument("--clients", type=int, default=10, help="concurrent clients")
     parser.add_argument("--delay", type=float, default=0.1, help="each bridge's answer time (s)")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="the hub's processes (`serve --processes`)"
+    )
     parser.add_argument("--bridges", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bridges:

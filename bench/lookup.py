@@ -66,8 +66,9 @@ from harness import (
     machine,
     new_database,
     postgres,
-    process_cpu,
+    process_tree,
     scratch_folder,
+    tree_cpu,
 )
 
 BATCH = 5_000
@@ -201,7 +202,7 @@ class Server:
     def memory(self) -> tuple[int, int]:
         """(resident now, peak resident) of the server's processes, summed, in bytes."""
         now = peak = 0
-        for pid in _process_tree(self.process.pid):
+        for pid in process_tree(self.process.pid):
             fields = {}
             with open(f"/proc/{pid}/status") as status:
                 for line in status:
@@ -213,7 +214,7 @@ class Server:
 
     def cpu(self) -> float:
         """CPU seconds of the server's processes so far, summed."""
-        return sum(process_cpu(pid) for pid in _process_tree(self.process.pid))
+        return tree_cpu(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -222,12 +223,6 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-
-def _process_tree(pid: int) -> list[int]:
-    """`pid` and every process it started, and theirs."""
-    with open(f"/proc/{pid}/task/{pid}/children") as children:
-        return [pid, *(d for child in children.read().split() for d in _process_tree(int(child)))]
 
 
 def _kib(value: str) -> int:
