@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, column, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub import metrics
@@ -47,16 +47,17 @@ async def perform(
     async with runtime.sessionmaker() as claim, claim.begin():
         found = (
             await claim.execute(
-                select(Execution.status, Execution.account_id, Action.integration_id)
-                .join(Action, Action.id == Execution.action_id)
-                .where(Execution.id == execution_id, of_account(Execution, account_id))
+                _CLAIM.where(of_account(Execution, account_id)),
+                {
+                    "execution_id": execution_id,
+                    "space": _SLOT_SPACE,
+                    "last": runtime.settings.integration_concurrency - 1,
+                },
             )
         ).first()
         if found is None or found.status not in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
             return
-        if not await _take_slot(
-            claim, found.integration_id, runtime.settings.integration_concurrency
-        ):
+        if found.slot is None:
             await queue_execution(
                 claim, execution_id, found.account_id, at=datetime.now(UTC) + _WAIT_FOR_A_SLOT
             )
@@ -64,20 +65,27 @@ async def perform(
         await _attempt(runtime, execution_id, found.account_id)
 
 
-async def _take_slot(session: AsyncSession, integration_id: int, slots: int) -> bool:
-    # Transaction-scoped advisory locks: released when the attempt ends, or its process dies.
-    # The filter runs on one slot after the other and LIMIT stops at the first it locks, so
-    # the other slots stay free (there must be no ORDER BY: sorting would lock them all).
-    taken = await session.scalar(
-        text(
-            "SELECT slot FROM generate_series(0, :last) AS slot "
-            "WHERE pg_try_advisory_xact_lock(:space, :first + slot) LIMIT 1"
-        ),
-        {"last": slots - 1, "space": _SLOT_SPACE, "first": integration_id << 16},
+# The execution's state and one of its integration's concurrency slots, taken in the same
+# round trip. The slots are transaction-scoped advisory locks: released when the attempt
+# ends, or its process dies. The filter runs on one slot after the other and LIMIT stops at
+# the first it locks, so the other slots stay free (there must be no ORDER BY: sorting would
+# lock them all). A finished execution takes a slot too, for the instant its claim lasts.
+_SLOT = (
+    select(column("slot"))
+    .select_from(func.generate_series(0, bindparam("last")).alias("slot"))
+    .where(
+        func.pg_try_advisory_xact_lock(
+            bindparam("space"), (Action.integration_id.op("<<")(16)) + column("slot")
+        )
     )
-    return taken is not None
-
-
+    .limit(1)
+    .scalar_subquery()
+)
+_CLAIM = (
+    select(Execution.status, Execution.account_id, _SLOT.label("slot"))
+    .join(Action, Action.id == Execution.action_id)
+    .where(Execution.id == bindparam("execution_id"))
+)
 _SLOT_SPACE = 0x6578  # names the slot locks apart from the hub's other advisory locks
 
 
