@@ -47,7 +47,9 @@ SYNC_TONES = {
     SyncStatus.SUCCEEDED: "success",
     SyncStatus.FAILED: "danger",
 }
-_UNFINISHED_RUNS = (SyncStatus.QUEUED, SyncStatus.RUNNING)
+UNFINISHED_RUNS = (SyncStatus.QUEUED, SyncStatus.RUNNING)
+FINISHED_EXECUTIONS = (ExecutionStatus.SUCCEEDED, *RETRYABLE)
+"""Where an execution stays until someone retries it: pages stop following it there."""
 _PERIODS = {
     "1h": ("Last hour", timedelta(hours=1)),
     "24h": ("Last 24 hours", timedelta(hours=24)),
@@ -104,6 +106,7 @@ async def executions(request: Request, operator: SignedInAccount, session: DbSes
         "executions": [_execution_row(e, actions, activations) for e in rows[:PAGE_SIZE]],
         "retryable": retryable,
         "tones": EXECUTION_TONES,
+        "finished": FINISHED_EXECUTIONS,
     }
     status_code = 422 if filters.errors else 200
     return render(request, "activity/executions.html", context, status_code=status_code)
@@ -127,7 +130,7 @@ async def execution(
         "input": _shown(found.data),
         "output": _shown(found.response or {}),
         "retryable": found.status in RETRYABLE,
-        "unfinished": found.status not in (ExecutionStatus.SUCCEEDED, *RETRYABLE),
+        "unfinished": found.status not in FINISHED_EXECUTIONS,
         "tones": EXECUTION_TONES,
     }
     return render(request, "activity/execution.html", context)
@@ -138,9 +141,8 @@ async def execution_progress(
     execution_id: uuid.UUID, operator: SignedInAccount, session: DbSession
 ) -> Response:
     found = await execution_service.get(session, account_of(operator), execution_id)
-    finished = found.status in (ExecutionStatus.SUCCEEDED, *RETRYABLE)
     return _progress(
-        finished,
+        found.status in FINISHED_EXECUTIONS,
         fields={"status": str(found.status), "attempts": str(found.attempts)},
         tones={"status": EXECUTION_TONES[found.status]},
     )
@@ -249,7 +251,7 @@ async def sync_run(
         "run": run,
         "integration": names.get(run.activation_id, ""),
         "progress": _run_fields(run),
-        "unfinished": run.status in _UNFINISHED_RUNS,
+        "unfinished": run.status in UNFINISHED_RUNS,
         "tones": SYNC_TONES,
         "why_full": WHY_FULL,
     }
@@ -275,7 +277,7 @@ async def sync_run_progress(
     """The run's figures as JSON, for the progress page to update itself."""
     run = await sync_service.get(session, account_of(operator), run_id)
     return _progress(
-        run.status not in _UNFINISHED_RUNS,
+        run.status not in UNFINISHED_RUNS,
         fields=_run_fields(run),
         tones={"status": SYNC_TONES[run.status]},
         lists={"rejections": [_rejection(each) for each in run.rejections]},
@@ -305,6 +307,20 @@ def _run_fields(run: SyncRun) -> dict[str, str]:
         "finished_at": _moment(run.finished_at),
         "duration": duration(run.started_at, run.finished_at),
     }
+
+
+def contacts_summary(run: SyncRun) -> str:
+    """What a contact sync did to the contacts, in a few words (a dash for other syncs)."""
+    if run.kind != SyncKind.CONTACTS:
+        return "—"
+    parts = [f"{run.created} new", f"{run.updated} changed", f"{run.unchanged} unchanged"]
+    optional = {
+        "rejected": run.rejected,
+        "removed": run.deleted,
+        "removals held": run.deletions_held,
+    }
+    parts += [f"{count} {what}" for what, count in optional.items() if count]
+    return ", ".join(parts)
 
 
 def _rejection(rejection: Mapping[str, Any]) -> str:
