@@ -203,6 +203,21 @@ def test_an_agent_creates_a_ticket_for_the_caller_and_sees_it_done(
     expect(page.locator(".person__name")).to_have_text(["Ada Lovelace"])
     expect(page).to_have_url(re.compile(r"/ui/screen-pop\?phone=.+&execution=.+#outcome$"))
 
+    # An action of an integration the account has not connected is not run.
+    refused = page.request.post(
+        "/ui/screen-pop/actions",
+        form={
+            "csrf_token": page.locator("input[name=csrf_token]").first.input_value(),
+            "phone": "(415) 555-0042",
+            "action": "demo-helpdesk/create_ticket",
+            "input.subject": "Sneaked in",
+            "input.description": "Through a form the page never offered.",
+        },
+    )
+    assert refused.status == 422
+    assert "Choose an action the screen pop offers." in refused.text()
+    assert northwind.bridge.created()[-1] == ticket
+
 
 def test_an_agent_adds_an_unknown_number_as_a_contact(synced_page: Page, desks: Desks) -> None:
     page = synced_page
