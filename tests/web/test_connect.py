@@ -308,6 +308,11 @@ def test_sync_now_queues_a_run_that_turns_succeeded_without_a_reload(
     expect(row.locator("[data-live-field=finished_at]")).to_have_text(re.compile(r"UTC$"))
     assert page.evaluate("window.stillTheSamePage") is True
     expect(row).not_to_have_attribute("data-live-item", re.compile("."))
+    # Nothing left to follow: the page stops asking.
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.wait_for_timeout(2500)
+    assert not [url for url in asked if "/ui/live" in url], asked
     screenshot(page, "integration")
 
 

@@ -73,23 +73,24 @@ async def live(request: Request, operator: SignedInAccount, session: DbSession) 
 def _read(wanted: list[str]) -> tuple[set[uuid.UUID], set[uuid.UUID], bool]:
     """The sync runs and executions `wanted` names, and whether it asks for the dashboard's
     totals; an item of no known form is refused."""
-    runs: set[uuid.UUID] = set()
-    executions: set[uuid.UUID] = set()
+    ids: dict[str, set[uuid.UUID]] = {SYNC: set(), EXECUTION: set()}
     for item in wanted:
         if item == DASHBOARD_TOTALS:
             continue
         kind, _, raw = item.partition(":")
-        ids = {SYNC: runs, EXECUTION: executions}.get(kind)
-        try:
-            if ids is None:
-                raise ValueError(item)
-            ids.add(uuid.UUID(raw))
-        except ValueError:
+        parsed = _uuid(raw) if kind in ids else None
+        if parsed is None:
             problem = f'"{item}" is none of sync:<id>, execution:<id> and {DASHBOARD_TOTALS}'
-            raise InvalidInput(
-                "An item to follow is unknown.", [Problem("item", problem)]
-            ) from None
-    return runs, executions, DASHBOARD_TOTALS in wanted
+            raise InvalidInput("An item to follow is unknown.", [Problem("item", problem)])
+        ids[kind].add(parsed)
+    return ids[SYNC], ids[EXECUTION], DASHBOARD_TOTALS in wanted
+
+
+def _uuid(written: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(written)
+    except ValueError:
+        return None
 
 
 def _sync_item(run: SyncRun) -> Item:
