@@ -199,8 +199,9 @@ def test_an_agent_creates_a_ticket_for_the_caller_and_sees_it_done(
     expect(outcome).to_contain_text(f"Ticket #{ticket.id} created.")
     assert ticket.details.subject == "Printer callback"
     assert ticket.contact_id == ada.id
-    # Back on the caller's card, the outcome above it.
+    # Back on the caller's card, the outcome above it, the new ticket among their interactions.
     expect(page.locator(".person__name")).to_have_text(["Ada Lovelace"])
+    expect(page.locator(".interaction__title").first).to_have_text("Printer callback")
     expect(page).to_have_url(re.compile(r"/ui/screen-pop\?phone=.+&execution=.+#outcome$"))
 
     # An action of an integration the account has not connected is not run.

@@ -36,6 +36,7 @@ from bridgehub.executions.models import Execution, ExecutionStatus
 from bridgehub.executions.service import execution_service
 from bridgehub.integrations.configuration import ActionConfiguration, ActionInput
 from bridgehub.integrations.service import action_service
+from bridgehub.interactions.cache import interaction_cache
 from bridgehub.kit.errors import Conflict, InvalidInput, Problem
 from bridgehub.runtime import HubRuntime, Runtime
 from bridgehub.web import nav
@@ -272,6 +273,10 @@ async def _screen(
         for each in found.callers
     ]
     people = _people(found.callers, candidates)
+    if outcome is not None and outcome.status == ExecutionStatus.SUCCEEDED:
+        # The action may have added to the caller's interactions: ask their bridges again.
+        for person in people[:SHOWN_HISTORIES]:
+            interaction_cache(runtime).forget(person[0].contact.id)
     histories = await asyncio.gather(
         *(
             _history(runtime, account, person[0].contact.id, sources)
