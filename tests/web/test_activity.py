@@ -380,7 +380,6 @@ def test_another_accounts_runs_and_executions_are_not_found(
         for path in (
             f"/ui/activity/executions/{execution['id']}",
             f"/ui/activity/syncs/{run['id']}",
-            f"/ui/activity/syncs/{run['id']}/progress",
         ):
             response = page.goto(path)
             assert response is not None

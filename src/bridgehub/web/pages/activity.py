@@ -1,6 +1,7 @@
-"""Activity: the account's sync runs and executions, filtered and paged; a sync run's live
-progress; an execution's attempts, input and output, and retrying one that failed, or every
-failed or held one the filters match."""
+"""Activity: the account's sync runs and executions, filtered and paged; a sync run's
+progress (kept up to date by live.js, through `pages/live.py`); an execution's attempts,
+input and output, and retrying one that failed, or every failed or held one the filters
+match."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
@@ -136,18 +136,6 @@ async def execution(
     return render(request, "activity/execution.html", context)
 
 
-@router.get("/activity/executions/{execution_id}/progress", name="execution_progress")
-async def execution_progress(
-    execution_id: uuid.UUID, operator: SignedInAccount, session: DbSession
-) -> Response:
-    found = await execution_service.get(session, account_of(operator), execution_id)
-    return _progress(
-        found.status in FINISHED_EXECUTIONS,
-        fields={"status": str(found.status), "attempts": str(found.attempts)},
-        tones={"status": EXECUTION_TONES[found.status]},
-    )
-
-
 @router.post("/activity/executions/{execution_id}/retry")
 async def retry(
     request: Request, execution_id: uuid.UUID, operator: SignedInAccount, session: DbSession
@@ -250,7 +238,7 @@ async def sync_run(
     context = {
         "run": run,
         "integration": names.get(run.activation_id, ""),
-        "progress": _run_fields(run),
+        "progress": run_fields(run),
         "unfinished": run.status in UNFINISHED_RUNS,
         "tones": SYNC_TONES,
         "why_full": WHY_FULL,
@@ -270,20 +258,6 @@ async def confirm_deletions(
     return see_other(request, url, Flash("success", f"{run.deleted} contact(s) removed."))
 
 
-@router.get("/activity/syncs/{run_id}/progress", name="sync_run_progress")
-async def sync_run_progress(
-    run_id: uuid.UUID, operator: SignedInAccount, session: DbSession
-) -> Response:
-    """The run's figures as JSON, for the progress page to update itself."""
-    run = await sync_service.get(session, account_of(operator), run_id)
-    return _progress(
-        run.status not in UNFINISHED_RUNS,
-        fields=_run_fields(run),
-        tones={"status": SYNC_TONES[run.status]},
-        lists={"rejections": [_rejection(each) for each in run.rejections]},
-    )
-
-
 WHY_FULL = {
     FullReason.FIRST: "in full, as the first sync",
     FullReason.NO_CHECKPOINT: "in full, as the bridge keeps no checkpoint",
@@ -293,7 +267,8 @@ WHY_FULL = {
 }
 
 
-def _run_fields(run: SyncRun) -> dict[str, str]:
+def run_fields(run: SyncRun) -> dict[str, str]:
+    """A run's figures as its pages show them, and as live.js updates them."""
     return {
         "status": str(run.status),
         "pages": str(run.pages),
@@ -306,6 +281,7 @@ def _run_fields(run: SyncRun) -> dict[str, str]:
         "started_at": _moment(run.started_at),
         "finished_at": _moment(run.finished_at),
         "duration": duration(run.started_at, run.finished_at),
+        "summary": contacts_summary(run),
     }
 
 
@@ -323,19 +299,8 @@ def contacts_summary(run: SyncRun) -> str:
     return ", ".join(parts)
 
 
-def _rejection(rejection: Mapping[str, Any]) -> str:
+def rejection_line(rejection: Mapping[str, Any]) -> str:
     return f"Page {rejection.get('page')}, contact {rejection.get('id')}: {rejection.get('reason')}"
-
-
-def _progress(
-    finished: bool,
-    *,
-    fields: dict[str, str],
-    tones: dict[str, str],
-    lists: dict[str, list[str]] | None = None,
-) -> JSONResponse:
-    body = {"finished": finished, "fields": fields, "tones": tones, "lists": lists or {}}
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 # --- shared by the pages ---------------------------------------------------------------------

@@ -34,7 +34,7 @@ from bridgehub.syncs.models import SyncKind, SyncRun
 from bridgehub.syncs.service import offers, sync_service
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.oauth_return import remember
-from bridgehub.web.pages.activity import SYNC_TONES, UNFINISHED_RUNS, contacts_summary, scrubbed
+from bridgehub.web.pages.activity import SYNC_TONES, UNFINISHED_RUNS, run_fields
 from bridgehub.web.pages.catalog import STATUS_BADGES, Badge, Card, card_of
 from bridgehub.web.templating import Flash, render, see_other
 
@@ -339,8 +339,7 @@ async def _page(
         "runs": runs,
         "unfinished_runs": UNFINISHED_RUNS,
         "sync_tones": SYNC_TONES,
-        "contacts_summary": contacts_summary,
-        "scrubbed": scrubbed,
+        "run_fields": run_fields,
         "stored": stored,
         "syncs": [kind for kind in SyncKind if offers(subject.integration, kind)],
         "can_check": configuration.auth_validation_endpoint is not None,

@@ -23,11 +23,11 @@ from bridgehub.web.pages.activity import (
     FINISHED_EXECUTIONS,
     SYNC_TONES,
     UNFINISHED_RUNS,
-    contacts_summary,
+    rejection_line,
+    run_fields,
     scrubbed,
 )
 from bridgehub.web.pages.dashboard import WINDOW, execution_totals, running
-from bridgehub.web.templating import utc_time
 
 router = APIRouter()
 
@@ -39,7 +39,7 @@ DASHBOARD_TOTALS = "executions:24h"
 """The dashboard's tiles: the last 24 hours' executions by status."""
 
 Item = dict[str, Any]
-"""What live.js reads of one item: {"finished", "fields", "tones"}."""
+"""What live.js reads of one item: {"finished", "fields", "tones", "lists"}."""
 
 
 @router.get("/live", name="live")
@@ -94,13 +94,9 @@ def _uuid(written: str) -> uuid.UUID | None:
 
 
 def _sync_item(run: SyncRun) -> Item:
-    fields = {
-        "status": str(run.status),
-        "finished_at": utc_time(run.finished_at) if run.finished_at else "—",
-        "summary": contacts_summary(run),
-        "error": scrubbed(run.error),
-    }
-    return _item(run.status not in UNFINISHED_RUNS, fields, {"status": SYNC_TONES[run.status]})
+    rejections = [rejection_line(each) for each in run.rejections]
+    tones = {"status": SYNC_TONES[run.status]}
+    return _item(run.status not in UNFINISHED_RUNS, run_fields(run), tones, rejections=rejections)
 
 
 def _execution_item(execution: Execution) -> Item:
@@ -113,5 +109,10 @@ def _execution_item(execution: Execution) -> Item:
     return _item(execution.status in FINISHED_EXECUTIONS, fields, tones)
 
 
-def _item(finished: bool, fields: dict[str, str], tones: dict[str, str] | None = None) -> Item:
-    return {"finished": finished, "fields": fields, "tones": tones or {}}
+def _item(
+    finished: bool,
+    fields: dict[str, str],
+    tones: dict[str, str] | None = None,
+    **lists: list[str],
+) -> Item:
+    return {"finished": finished, "fields": fields, "tones": tones or {}, "lists": lists}

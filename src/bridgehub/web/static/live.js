@@ -1,25 +1,19 @@
-// Live updates, in two forms that share how they show an answer and when they ask.
-//
-// Progress: an element with data-live-url is kept up to date from that JSON address
-// ({"finished", "fields", "tones", "lists"}) until it says it is finished. With
-// data-live-reload, the page reloads once finished, to show all the end brought.
-// Anywhere on the page, [data-live-list=name] lists lists[name].
-//
-// Items: every element with data-live-item="sync:<id>", "execution:<id>" or
-// "executions:24h" is followed through one request for all of them to /ui/live
-// ({"items": {key: {"finished", "fields", "tones"}}}); an item stops being followed once
-// finished (or unknown), with data-live-reload the page then reloads, and the requests stop
-// when no item is left. They come further apart while nothing changes.
-//
-// Inside either: [data-live-field=name] shows fields[name]; [data-live-tone=name] takes the
+// Live updates: every element with data-live-item="sync:<id>", "execution:<id>" or
+// "executions:24h" is kept up to date through one request for all of them to /ui/live
+// ({"items": {key: {"finished", "fields", "tones", "lists"}}}). An item stops being
+// followed once finished (or unknown); with data-live-reload the page then reloads, to show
+// all the end brought. The requests stop when no item is left, come further apart while
+// nothing changes, and wait while the tab is hidden.
+// Inside an item: [data-live-field=name] shows fields[name]; [data-live-tone=name] takes the
 // badge tone tones[name]; [data-live-hide-empty] hides while its field is empty;
-// [data-live-note] says what is happening. Nothing is asked while the tab is hidden.
+// [data-live-note] says what is happening. Anywhere on the page, [data-live-list=name]
+// lists lists[name].
 "use strict";
 
 (() => {
   const INTERVAL_MS = 1000;
   const SLOWEST_MS = 10000;
-  const ITEMS_URL = "/ui/live";
+  const LIVE_URL = "/ui/live";
   const STOPPED = "Progress stopped updating; reload the page to see where it is.";
 
   // Run `task` after `delay`, or once the tab shows again if it is hidden by then.
@@ -84,27 +78,7 @@
     }
   }
 
-  async function follow(root) {
-    let answer;
-    try {
-      answer = await ask(root.dataset.liveUrl);
-    } catch {
-      note(root, STOPPED);
-      return;
-    }
-    show(root, answer);
-    showLists(answer.lists);
-    if (!answer.finished) {
-      later(() => follow(root), INTERVAL_MS);
-    } else if (root.hasAttribute("data-live-reload")) {
-      window.location.reload();
-    } else {
-      note(root, "Finished.");
-      root.removeAttribute("data-live-url");
-    }
-  }
-
-  async function followItems(delay, seen) {
+  async function follow(delay, seen) {
     const elements = [...document.querySelectorAll("[data-live-item]")];
     if (elements.length === 0) {
       return;
@@ -112,7 +86,7 @@
     const keys = new Set(elements.map((element) => element.dataset.liveItem));
     let answer;
     try {
-      answer = await ask(`${ITEMS_URL}?${new URLSearchParams([...keys].map((key) => ["item", key]))}`);
+      answer = await ask(`${LIVE_URL}?${new URLSearchParams([...keys].map((key) => ["item", key]))}`);
     } catch {
       elements.forEach((element) => note(element, STOPPED));
       return;
@@ -122,6 +96,7 @@
       const item = answer.items[element.dataset.liveItem];
       if (item) {
         show(element, item);
+        showLists(item.lists);
       }
       if (!item || item.finished) {
         element.removeAttribute("data-live-item");
@@ -135,11 +110,8 @@
     }
     const now = JSON.stringify(answer);
     const next = now === seen ? Math.min(delay * 1.5, SLOWEST_MS) : INTERVAL_MS;
-    later(() => followItems(next, now), next);
+    later(() => follow(next, now), next);
   }
 
-  for (const root of document.querySelectorAll("[data-live-url]")) {
-    later(() => follow(root), INTERVAL_MS);
-  }
-  later(() => followItems(INTERVAL_MS, ""), INTERVAL_MS);
+  later(() => follow(INTERVAL_MS, ""), INTERVAL_MS);
 })();
