@@ -6,6 +6,7 @@ watched, and the test fails on any that is not, naming the function that sent it
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
@@ -210,6 +211,8 @@ async def _web_pages(transport: httpx.ASGITransport, key: str) -> None:
             "/ui/automations",
             "/ui/activity",
             "/ui/activity/syncs",
+            "/ui/screen-pop?phone=%2B14155550100",
+            f"/ui/live?item=executions:24h&item=sync:{uuid.uuid4()}&item=execution:{uuid.uuid4()}",
         ):
             page = await browser.get(path)
             assert page.status_code == 200, (path, page.text[:500])

@@ -2,6 +2,7 @@
 pop): demo helpdesk bridges (`bridgehub.demo.helpdesk`) served on 127.0.0.1 under catalog
 names of their own, so that their contacts and staged failures touch no other test.
 "Northwind Desk" holds seeded contacts and the ones below; "Contoso Support" holds none.
+Each takes the demo helpdesk's actions (create a ticket, create a contact).
 """
 
 from __future__ import annotations
@@ -135,6 +136,9 @@ def serving_desk(
             "icon_url": f"https://{name}.example/icon.png",
         }
         web_hub.api.post("/v1/integrations", json=document).raise_for_status()
+        for action in documents:
+            if action.get("provider") == HELPDESK:
+                web_hub.api.post("/v1/actions", json=action | {"provider": name}).raise_for_status()
         try:
             yield Desk(name, display_name, bridge, database.accounts()[0])
         finally:

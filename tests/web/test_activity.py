@@ -156,6 +156,41 @@ def test_a_failed_execution_is_retried_from_its_page_once_fixed(
     expect(page.locator("#output-title + dl")).to_contain_text(after["response"]["external_id"])
 
 
+def test_an_execution_on_the_list_changes_status_live(
+    page: Page, web_hub: WebHub, automated: HubAccount
+) -> None:
+    # The helpdesk asks the hub to come back in 2 s: the execution waits, queued, meanwhile.
+    web_hub.demo.bridge.fail_next(ACTION_ENDPOINT, 1, 503, retry_after=2)
+    call = {"from": web_hub.demo.caller, "to": "+15555550100"}
+    accepted = api_as(
+        web_hub, automated, "POST", "/v1/events", id="call-live", type="call.missed", call=call
+    )
+    (execution_id,) = accepted["executions"]
+    sign_in(page, automated.key)
+    # The tab starts hidden, until the test shows it.
+    page.add_init_script(
+        "let hidden = true;"
+        "Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });"
+        "window.showTab = () => {"
+        " hidden = false; document.dispatchEvent(new Event('visibilitychange')); };"
+    )
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto("/ui/activity")
+    row = page.get_by_role("row").filter(has_text="create a ticket in Demo Helpdesk")
+    badge = row.locator(".badge")
+    assert badge.inner_text() in ("queued", "running")
+    page.evaluate("window.stillTheSamePage = true")
+    page.wait_for_timeout(2000)
+    assert not [url for url in asked if "/ui/live" in url], "asked while the tab was hidden"
+    page.evaluate("window.showTab()")
+    expect(badge).to_have_text("succeeded", timeout=30_000)
+    expect(badge).to_have_class("badge badge--success")
+    expect(row.locator("[data-live-field=attempts]")).to_have_text("2")
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert finished(web_hub, automated, execution_id)["status"] == "succeeded"
+
+
 def test_retrying_an_execution_that_succeeded_is_refused_with_a_reason(
     page: Page, web_hub: WebHub, automated: HubAccount
 ) -> None:
@@ -345,10 +380,17 @@ def test_another_accounts_runs_and_executions_are_not_found(
         for path in (
             f"/ui/activity/executions/{execution['id']}",
             f"/ui/activity/syncs/{run['id']}",
-            f"/ui/activity/syncs/{run['id']}/progress",
         ):
             response = page.goto(path)
             assert response is not None
             assert response.status == 404, path
+        # Followed live, they are left out as if they did not exist.
+        items = f"item=sync:{run['id']}&item=execution:{execution['id']}&item=executions:24h"
+        live = page.request.get(f"/ui/live?{items}")
+        assert live.ok, live.text()
+        assert list(live.json()["items"]) == ["executions:24h"]
+        refused = page.request.get("/ui/live?item=sync:nonsense")
+        assert refused.status == 422
+        assert "An item to follow is unknown." in refused.text()
     finally:
         web_hub.api.delete(f"/v1/accounts/{other['id']}")

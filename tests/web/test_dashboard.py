@@ -126,3 +126,22 @@ def test_the_chart_stacks_each_hour_and_scales_to_the_busiest() -> None:
         "6 executions in the last 24 hours: 3 succeeded, 1 failed, 2 queued, running or held. "
         "The busiest hour began at 15:00 UTC, with 4."
     )
+
+
+def test_the_tiles_follow_executions_until_none_is_queued_or_running(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    automated = automate(web_hub, connected_account)
+    # The helpdesk asks the hub to come back in 2 s: the execution waits, queued, meanwhile.
+    web_hub.demo.bridge.fail_next(ACTION_ENDPOINT, 1, 503, retry_after=2)
+    call = {"from": web_hub.demo.caller, "to": "+15555550100"}
+    api_as(web_hub, automated, "POST", "/v1/events", id="call-tiles", type="call.missed", call=call)
+    sign_in(page, automated.key)
+    tiles = page.get_by_role("list", name="Executions by status")
+    expect(tiles.get_by_role("link", name="0 succeeded")).to_be_visible()
+    expect(tiles).to_have_attribute("data-live-item", "executions:24h")
+    page.evaluate("window.stillTheSamePage = true")
+    expect(tiles.get_by_role("link", name="1 succeeded")).to_be_visible(timeout=30_000)
+    expect(tiles.get_by_role("link", name="0 queued")).to_be_visible()
+    expect(tiles).not_to_have_attribute("data-live-item", re.compile("."))
+    assert page.evaluate("window.stillTheSamePage") is True

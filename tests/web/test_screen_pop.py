@@ -12,7 +12,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from bridgehub.demo.helpdesk_store import ContactDetails, HelpdeskDatabase, InteractionDetails
 from tests.web.conftest import Browsing, HubAccount, WebHub, screenshot
@@ -20,6 +20,7 @@ from tests.web.desks import (
     ADA_SUBJECTS_NEWEST_FIRST,
     NOW,
     Desk,
+    Desks,
     connect,
     serving_desk,
     synchronize,
@@ -130,7 +131,7 @@ def test_one_person_in_two_systems_is_one_card_and_the_agent_picks_among_people(
     expect(people.locator(".person__name")).to_have_text(["ADA LOVELACE", "Charles Babbage"])
     ada, charles = people.all()
     # The best person is open: each system's record, and their interactions.
-    expect(ada.locator("details")).to_have_attribute("open", "")
+    expect(ada.locator(".person__card")).to_have_attribute("open", "")
     expect(ada.locator(".person__sources .source__name")).to_have_text(
         ["Fabrikam CRM", "Northwind Desk"]
     )
@@ -144,12 +145,98 @@ def test_one_person_in_two_systems_is_one_card_and_the_agent_picks_among_people(
     screenshot(page, "screen-pop-people")
 
     # Picked with the keyboard: Charles opens, Ada closes.
-    charles.locator("summary").focus()
+    charles.locator(".person__summary").focus()
     page.keyboard.press("Enter")
     expect(charles.get_by_role("heading", name="Charles Babbage", level=2)).to_be_visible()
     expect(charles.locator(".candidate__match .badge")).to_have_text("Partial match")
     expect(ada.locator(".candidate").first).to_be_hidden()
     # And with the mouse, back to Ada.
-    ada.locator("summary").click()
+    ada.locator(".person__summary").click()
     expect(ada.get_by_role("heading", name="Ada Lovelace", exact=True)).to_be_visible()
     expect(charles.locator(".candidate")).to_be_hidden()
+
+
+def _actions_of(page: Page, heading: str) -> Locator:
+    """The actions section under `heading`, on the card or beside the unknown caller."""
+    return page.get_by_role("region", name=heading)
+
+
+def test_an_agent_creates_a_ticket_for_the_caller_and_sees_it_done(
+    synced_page: Page, desks: Desks, browsing: Browsing
+) -> None:
+    page = synced_page
+    northwind = desks.northwind
+    (ada,) = northwind.bridge.database.contacts_with(emails=("ada@engines.example",))
+    _pop(page, "(415) 555-0042")
+    actions = _actions_of(page, "Act for Ada Lovelace")
+    actions.locator("summary", has_text="Create a ticket in Northwind Desk").click()
+    form = actions.locator("details[open] form")
+    # Prefilled from the caller and the call; what the agent types is kept as typed.
+    expect(form.get_by_label("Ticket subject")).to_have_value("Call from Ada Lovelace")
+    expect(form.get_by_label("Priority (none, low, normal, high or urgent)")).to_have_value("")
+
+    # A required input emptied (the browser's own check removed) is refused, naming it.
+    form.get_by_label("Ticket subject").fill("")
+    form.get_by_label("Ticket subject").evaluate("input => input.removeAttribute('required')")
+    form.get_by_label("Ticket description").fill("Wants a callback about the printer.")
+    created_before = len(northwind.bridge.created())
+    form.get_by_role("button", name="Create a ticket in Northwind Desk").click()
+    form = _actions_of(page, "Act for Ada Lovelace").locator("details[open] form")
+    expect(form.locator(".field__error")).to_have_text('"Ticket subject" is required')
+    expect(form.get_by_label("Ticket description")).to_have_value(
+        "Wants a callback about the printer."
+    )
+    assert len(northwind.bridge.created()) == created_before
+
+    # The helpdesk asks the hub to come back in 2 s: the card follows the execution live.
+    northwind.bridge.fail_next("/helpdesk/actions/create_ticket", 1, 503, retry_after=2)
+    form.get_by_label("Ticket subject").fill("Printer callback")
+    form.get_by_role("button", name="Create a ticket in Northwind Desk").click()
+    outcome = page.get_by_role("region", name="Create a ticket in Northwind Desk")
+    expect(outcome.locator(".badge")).to_have_text(re.compile("queued|running"))
+    expect(outcome.locator(".badge")).to_have_text("succeeded", timeout=30_000)
+    ticket = northwind.bridge.created()[-1]
+    expect(outcome).to_contain_text(f"Ticket #{ticket.id} created.")
+    assert ticket.details.subject == "Printer callback"
+    assert ticket.contact_id == ada.id
+    # Back on the caller's card, the outcome above it, the new ticket among their interactions.
+    expect(page.locator(".person__name")).to_have_text(["Ada Lovelace"])
+    expect(page.locator(".interaction__title").first).to_have_text("Printer callback")
+    expect(page).to_have_url(re.compile(r"/ui/screen-pop\?phone=.+&execution=.+#outcome$"))
+
+    # An action of an integration the account has not connected is not run.
+    refused = page.request.post(
+        "/ui/screen-pop/actions",
+        form={
+            "csrf_token": page.locator("input[name=csrf_token]").first.input_value(),
+            "phone": "(415) 555-0042",
+            "action": "demo-helpdesk/create_ticket",
+            "input.subject": "Sneaked in",
+            "input.description": "Through a form the page never offered.",
+        },
+    )
+    assert refused.status == 422
+    assert "Choose an action the screen pop offers." in refused.text()
+    assert northwind.bridge.created()[-1] == ticket
+
+
+def test_an_agent_adds_an_unknown_number_as_a_contact(synced_page: Page, desks: Desks) -> None:
+    page = synced_page
+    _pop(page, "(415) 555-0177")
+    expect(page.locator(".empty-state")).to_contain_text("Unknown caller")
+    actions = _actions_of(page, "Add as a contact, or act on this call")
+    actions.locator("summary", has_text="Create a contact in Northwind Desk").click()
+    form = actions.locator("details[open] form")
+    expect(form.get_by_label("Phone number")).to_have_value("+14155550177")
+    form.get_by_label("Contact name").fill("Joan Clarke")
+    form.get_by_role("button", name="Create a contact in Northwind Desk").click()
+
+    outcome = page.get_by_role("region", name="Create a contact in Northwind Desk")
+    expect(outcome.locator(".badge")).to_have_text("succeeded", timeout=30_000)
+    (joan,) = desks.northwind.bridge.database.contacts_with(phones=("+14155550177",))
+    assert joan.details.name == "Joan Clarke"
+    expect(outcome).to_contain_text(f"Contact #{joan.id} created.")
+    # Stored by the hub at once: the screen pop now finds the caller.
+    expect(page.locator(".person__name")).to_have_text(["Joan Clarke"])
+    outcome.get_by_role("link", name="Open the contact it created").click()
+    expect(page.get_by_role("heading", name="Joan Clarke", level=1)).to_be_visible()

@@ -6,6 +6,7 @@ be distributed by account (docs/scaling.md)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, select, true
@@ -33,6 +34,15 @@ async def owned_row(
     if row is None:
         raise NotFound(f"No {what} {row_id}.")
     return row
+
+
+async def owned_rows(
+    session: AsyncSession, account: Account, model: type[Row], row_ids: Collection[uuid.UUID]
+) -> Sequence[Row]:
+    """The `model` rows of `account` among `row_ids`, in one statement; the others (another
+    account's, or gone) are left out."""
+    statement = select(model).where(model.id.in_(row_ids), owned_by(account, model))
+    return (await session.scalars(statement)).all()
 
 
 def of_account(model: type[AccountOwned], account_id: uuid.UUID | None) -> ColumnElement[bool]:

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
-from bridgehub.accounts.tenancy import of_account, owned_by, owned_row
+from bridgehub.accounts.tenancy import of_account, owned_by, owned_row, owned_rows
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.contacts.models import Contact
 from bridgehub.executions.models import Execution, ExecutionAttempt, ExecutionStatus, Part
@@ -147,6 +147,12 @@ class ExecutionService:
         self, session: AsyncSession, account: Account, execution_id: uuid.UUID
     ) -> Execution:
         return await owned_row(session, account, Execution, execution_id, "execution")
+
+    async def get_many(
+        self, session: AsyncSession, account: Account, execution_ids: Collection[uuid.UUID]
+    ) -> Sequence[Execution]:
+        """The account's executions among `execution_ids`, in one statement."""
+        return await owned_rows(session, account, Execution, execution_ids)
 
     async def attempts(
         self, session: AsyncSession, execution: Execution

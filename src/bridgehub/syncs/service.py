@@ -7,7 +7,7 @@ it out.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
-from bridgehub.accounts.tenancy import owned_by, owned_row
+from bridgehub.accounts.tenancy import owned_by, owned_row, owned_rows
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.integrations.configuration import IntegrationConfiguration
 from bridgehub.integrations.models import Integration
@@ -118,6 +118,12 @@ class SyncService:
 
     async def get(self, session: AsyncSession, account: Account, run_id: uuid.UUID) -> SyncRun:
         return await owned_row(session, account, SyncRun, run_id, "sync run")
+
+    async def get_many(
+        self, session: AsyncSession, account: Account, run_ids: Collection[uuid.UUID]
+    ) -> Sequence[SyncRun]:
+        """The account's sync runs among `run_ids`, in one statement."""
+        return await owned_rows(session, account, SyncRun, run_ids)
 
     async def confirm_deletions(
         self, session: AsyncSession, account: Account, run_id: uuid.UUID

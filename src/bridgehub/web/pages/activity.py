@@ -1,6 +1,7 @@
-"""Activity: the account's sync runs and executions, filtered and paged; a sync run's live
-progress; an execution's attempts, input and output, and retrying one that failed, or every
-failed or held one the filters match."""
+"""Activity: the account's sync runs and executions, filtered and paged; a sync run's
+progress (kept up to date by live.js, through `pages/live.py`); an execution's attempts,
+input and output, and retrying one that failed, or every failed or held one the filters
+match."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
@@ -47,7 +47,9 @@ SYNC_TONES = {
     SyncStatus.SUCCEEDED: "success",
     SyncStatus.FAILED: "danger",
 }
-_UNFINISHED_RUNS = (SyncStatus.QUEUED, SyncStatus.RUNNING)
+UNFINISHED_RUNS = (SyncStatus.QUEUED, SyncStatus.RUNNING)
+FINISHED_EXECUTIONS = (ExecutionStatus.SUCCEEDED, *RETRYABLE)
+"""Where an execution stays until someone retries it: pages stop following it there."""
 _PERIODS = {
     "1h": ("Last hour", timedelta(hours=1)),
     "24h": ("Last 24 hours", timedelta(hours=24)),
@@ -104,6 +106,7 @@ async def executions(request: Request, operator: SignedInAccount, session: DbSes
         "executions": [_execution_row(e, actions, activations) for e in rows[:PAGE_SIZE]],
         "retryable": retryable,
         "tones": EXECUTION_TONES,
+        "finished": FINISHED_EXECUTIONS,
     }
     status_code = 422 if filters.errors else 200
     return render(request, "activity/executions.html", context, status_code=status_code)
@@ -127,23 +130,10 @@ async def execution(
         "input": _shown(found.data),
         "output": _shown(found.response or {}),
         "retryable": found.status in RETRYABLE,
-        "unfinished": found.status not in (ExecutionStatus.SUCCEEDED, *RETRYABLE),
+        "unfinished": found.status not in FINISHED_EXECUTIONS,
         "tones": EXECUTION_TONES,
     }
     return render(request, "activity/execution.html", context)
-
-
-@router.get("/activity/executions/{execution_id}/progress", name="execution_progress")
-async def execution_progress(
-    execution_id: uuid.UUID, operator: SignedInAccount, session: DbSession
-) -> Response:
-    found = await execution_service.get(session, account_of(operator), execution_id)
-    finished = found.status in (ExecutionStatus.SUCCEEDED, *RETRYABLE)
-    return _progress(
-        finished,
-        fields={"status": str(found.status), "attempts": str(found.attempts)},
-        tones={"status": EXECUTION_TONES[found.status]},
-    )
 
 
 @router.post("/activity/executions/{execution_id}/retry")
@@ -248,8 +238,8 @@ async def sync_run(
     context = {
         "run": run,
         "integration": names.get(run.activation_id, ""),
-        "progress": _run_fields(run),
-        "unfinished": run.status in _UNFINISHED_RUNS,
+        "progress": run_fields(run),
+        "unfinished": run.status in UNFINISHED_RUNS,
         "tones": SYNC_TONES,
         "why_full": WHY_FULL,
     }
@@ -268,20 +258,6 @@ async def confirm_deletions(
     return see_other(request, url, Flash("success", f"{run.deleted} contact(s) removed."))
 
 
-@router.get("/activity/syncs/{run_id}/progress", name="sync_run_progress")
-async def sync_run_progress(
-    run_id: uuid.UUID, operator: SignedInAccount, session: DbSession
-) -> Response:
-    """The run's figures as JSON, for the progress page to update itself."""
-    run = await sync_service.get(session, account_of(operator), run_id)
-    return _progress(
-        run.status not in _UNFINISHED_RUNS,
-        fields=_run_fields(run),
-        tones={"status": SYNC_TONES[run.status]},
-        lists={"rejections": [_rejection(each) for each in run.rejections]},
-    )
-
-
 WHY_FULL = {
     FullReason.FIRST: "in full, as the first sync",
     FullReason.NO_CHECKPOINT: "in full, as the bridge keeps no checkpoint",
@@ -291,7 +267,8 @@ WHY_FULL = {
 }
 
 
-def _run_fields(run: SyncRun) -> dict[str, str]:
+def run_fields(run: SyncRun) -> dict[str, str]:
+    """A run's figures as its pages show them, and as live.js updates them."""
     return {
         "status": str(run.status),
         "pages": str(run.pages),
@@ -304,22 +281,26 @@ def _run_fields(run: SyncRun) -> dict[str, str]:
         "started_at": _moment(run.started_at),
         "finished_at": _moment(run.finished_at),
         "duration": duration(run.started_at, run.finished_at),
+        "summary": contacts_summary(run),
     }
 
 
-def _rejection(rejection: Mapping[str, Any]) -> str:
+def contacts_summary(run: SyncRun) -> str:
+    """What a contact sync did to the contacts, in a few words (a dash for other syncs)."""
+    if run.kind != SyncKind.CONTACTS:
+        return "—"
+    parts = [f"{run.created} new", f"{run.updated} changed", f"{run.unchanged} unchanged"]
+    optional = {
+        "rejected": run.rejected,
+        "removed": run.deleted,
+        "removals held": run.deletions_held,
+    }
+    parts += [f"{count} {what}" for what, count in optional.items() if count]
+    return ", ".join(parts)
+
+
+def rejection_line(rejection: Mapping[str, Any]) -> str:
     return f"Page {rejection.get('page')}, contact {rejection.get('id')}: {rejection.get('reason')}"
-
-
-def _progress(
-    finished: bool,
-    *,
-    fields: dict[str, str],
-    tones: dict[str, str],
-    lists: dict[str, list[str]] | None = None,
-) -> JSONResponse:
-    body = {"finished": finished, "fields": fields, "tones": tones, "lists": lists or {}}
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 # --- shared by the pages ---------------------------------------------------------------------

@@ -4,7 +4,7 @@ what failed lately, and the executions of the last 24 hours hour by hour."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -130,13 +130,11 @@ async def dashboard(request: Request, operator: SignedInAccount, session: DbSess
                 and offers(activation.integration, SyncKind.CONTACTS),
             )
         )
-    totals = dict.fromkeys(ExecutionStatus, 0)
-    for by_status in executions.values():
-        for status, count in by_status.items():
-            totals[status] += count
+    totals = execution_totals(executions)
     context = {
         "summaries": summaries,
         "totals": totals,
+        "totals_running": running(totals),
         "chart": chart(await execution_service.hourly_counts(session, account, since), now),
         "execution_tones": EXECUTION_TONES,
         "sync_tones": SYNC_TONES,
@@ -159,6 +157,22 @@ async def sync_now(
         )
     url = request.app.url_path_for("sync_run", run_id=str(run.id))
     return see_other(request, url, Flash("info", "Contact sync queued."))
+
+
+def execution_totals(
+    counts: Mapping[uuid.UUID, Mapping[ExecutionStatus, int]],
+) -> dict[ExecutionStatus, int]:
+    """The executions of every activation by status, every status present."""
+    totals = dict.fromkeys(ExecutionStatus, 0)
+    for by_status in counts.values():
+        for status, count in by_status.items():
+            totals[status] += count
+    return totals
+
+
+def running(totals: Mapping[ExecutionStatus, int]) -> bool:
+    """Whether the totals are still moving on their own (held ones wait for a person)."""
+    return totals[ExecutionStatus.QUEUED] + totals[ExecutionStatus.RUNNING] > 0
 
 
 def chart(counts: Sequence[HourlyCount], now: datetime) -> Chart:

@@ -34,6 +34,7 @@ from bridgehub.syncs.models import SyncKind, SyncRun
 from bridgehub.syncs.service import offers, sync_service
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.oauth_return import remember
+from bridgehub.web.pages.activity import SYNC_TONES, UNFINISHED_RUNS, run_fields
 from bridgehub.web.pages.catalog import STATUS_BADGES, Badge, Card, card_of
 from bridgehub.web.templating import Flash, render, see_other
 
@@ -336,6 +337,9 @@ async def _page(
         "credentials": credentials,
         "settings": settings,
         "runs": runs,
+        "unfinished_runs": UNFINISHED_RUNS,
+        "sync_tones": SYNC_TONES,
+        "run_fields": run_fields,
         "stored": stored,
         "syncs": [kind for kind in SyncKind if offers(subject.integration, kind)],
         "can_check": configuration.auth_validation_endpoint is not None,
