@@ -23,6 +23,12 @@ from bridgehub.activations.endpoints import catalog_router as integration_remova
 from bridgehub.activations.endpoints import router as activations_router
 from bridgehub.agents.endpoints import router as agents_router
 from bridgehub.automations.endpoints import router as automations_router
+from bridgehub.bridge.schemas import (
+    MessageSchemaLink,
+    UnknownMessage,
+    message_index,
+    message_schema,
+)
 from bridgehub.contacts.endpoints import router as contacts_router
 from bridgehub.db import migrate
 from bridgehub.db.outage import DATABASE_ERRORS, DatabaseUnavailable, outage
@@ -140,6 +146,27 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
         if kind not in schemas:
             raise HTTPException(404, f"No schema named {kind!r}; known: {', '.join(schemas)}.")
         return JSONResponse(schemas[kind], media_type="application/schema+json")
+
+    @app.get(
+        "/schemas/bridge/",
+        tags=["bridge protocol"],
+        summary="The bridge protocol's messages, each with where its JSON Schema is served",
+    )
+    async def bridge_message_index() -> list[MessageSchemaLink]:
+        return message_index(settings.public_url)
+
+    @app.get(
+        "/schemas/bridge/{message}.json",
+        tags=["bridge protocol"],
+        summary="JSON Schema of a bridge protocol message",
+        responses=error_responses(404),
+    )
+    async def bridge_message_schema(message: str) -> JSONResponse:
+        try:
+            schema = message_schema(message, settings.public_url)
+        except UnknownMessage as unknown:
+            raise HTTPException(404, str(unknown)) from None
+        return JSONResponse(schema, media_type="application/schema+json")
 
     return app
 
