@@ -63,6 +63,18 @@ class MigrationsPending(HubError):
     code = "migrations_pending"
 
 
+class JsonSchemaResponse(JSONResponse):
+    media_type = "application/schema+json"
+
+
+# The 200's own media type documented beside the error envelope's (as a route's
+# `response_class`, it would be documented for the errors too).
+_SCHEMA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {JsonSchemaResponse.media_type: {"schema": {"type": "object"}}}},
+    **error_responses(404),
+}
+
+
 def create_app(settings: Settings | None = None, *, database: str | None = None) -> FastAPI:
     """Build the hub. Without `database`, the lifespan finds it from the settings
     (starting the embedded PostgreSQL when `DATABASE_URL` is unset)."""
@@ -139,13 +151,13 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
         "/schemas/{kind}.json",
         tags=["catalog"],
         summary="JSON Schema of a configuration kind",
-        responses=error_responses(404),
+        responses=_SCHEMA_RESPONSES,
     )
-    async def schema(kind: str) -> JSONResponse:
+    async def schema(kind: str) -> JsonSchemaResponse:
         schemas = json_schemas()
         if kind not in schemas:
             raise HTTPException(404, f"No schema named {kind!r}; known: {', '.join(schemas)}.")
-        return JSONResponse(schemas[kind], media_type="application/schema+json")
+        return JsonSchemaResponse(schemas[kind])
 
     @app.get(
         "/schemas/bridge/",
@@ -159,14 +171,14 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
         "/schemas/bridge/{message}.json",
         tags=["bridge protocol"],
         summary="JSON Schema of a bridge protocol message",
-        responses=error_responses(404),
+        responses=_SCHEMA_RESPONSES,
     )
-    async def bridge_message_schema(message: str) -> JSONResponse:
+    async def bridge_message_schema(message: str) -> JsonSchemaResponse:
         try:
             schema = message_schema(message, settings.public_url)
         except UnknownMessage as unknown:
             raise HTTPException(404, str(unknown)) from None
-        return JSONResponse(schema, media_type="application/schema+json")
+        return JsonSchemaResponse(schema)
 
     return app
 
