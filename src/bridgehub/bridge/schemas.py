@@ -62,7 +62,7 @@ class _SentByHub(_Schema):
         return self.generate_inner(schema["schema"])
 
     def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
-        if schema.get("default") is None:
+        if "default" in schema and schema["default"] is None:
             return self.generate_inner(schema["schema"])
         return super().default_schema(schema)
 
