@@ -87,15 +87,28 @@ def test_validate_of_an_empty_folder_fails(tmp_path: Path) -> None:
     assert "No configuration files found." in result.output
 
 
-def test_schema_prints_both_json_schemas() -> None:
-    both = json.loads(runner.invoke(app, ["schema"]).stdout)
-    assert set(both) == {"integration", "action"}
-    assert "authentication_configuration" in both["integration"]["properties"]
+def test_schema_lists_every_schema_and_prints_the_one_named() -> None:
+    listed = runner.invoke(app, ["schema"]).stdout.splitlines()
+    assert listed[:2] == [
+        "integration                     /schemas/integration.json",
+        "action                          /schemas/action.json",
+    ]
+    assert "contact-sync-response           /schemas/bridge/contact-sync-response.json" in listed
+    assert len(listed) == 12
     action = json.loads(runner.invoke(app, ["schema", "action"]).stdout)
-    assert action == both["action"]
+    assert "inputs" in action["properties"]
+    page = json.loads(runner.invoke(app, ["schema", "contact-sync-response"]).stdout)
+    assert page["$id"].endswith("/schemas/bridge/contact-sync-response.json")
     unknown = runner.invoke(app, ["schema", "widget"])
     assert unknown.exit_code == 1
-    assert "integration, action" in unknown.output
+    assert "integration, action, auth-validation-request" in unknown.output
+
+
+def test_schema_writes_the_one_named_as_the_hub_serves_it(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["schema", "agent-sync-request", "--output", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    written = [path.relative_to(tmp_path) for path in tmp_path.rglob("*.json")]
+    assert written == [Path("bridge/agent-sync-request.json")]
 
 
 # --- loading a catalog into a real database --------------------------------------------

@@ -23,6 +23,12 @@ from bridgehub.activations.endpoints import catalog_router as integration_remova
 from bridgehub.activations.endpoints import router as activations_router
 from bridgehub.agents.endpoints import router as agents_router
 from bridgehub.automations.endpoints import router as automations_router
+from bridgehub.bridge.schemas import (
+    MessageSchemaLink,
+    UnknownMessage,
+    message_index,
+    message_schema,
+)
 from bridgehub.contacts.endpoints import router as contacts_router
 from bridgehub.db import migrate
 from bridgehub.db.outage import DATABASE_ERRORS, DatabaseUnavailable, outage
@@ -55,6 +61,18 @@ log = structlog.get_logger(__name__)
 class MigrationsPending(HubError):
     status_code = 503
     code = "migrations_pending"
+
+
+class JsonSchemaResponse(JSONResponse):
+    media_type = "application/schema+json"
+
+
+# The 200's own media type documented beside the error envelope's (as a route's
+# `response_class`, it would be documented for the errors too).
+_SCHEMA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {JsonSchemaResponse.media_type: {"schema": {"type": "object"}}}},
+    **error_responses(404),
+}
 
 
 def create_app(settings: Settings | None = None, *, database: str | None = None) -> FastAPI:
@@ -133,13 +151,34 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
         "/schemas/{kind}.json",
         tags=["catalog"],
         summary="JSON Schema of a configuration kind",
-        responses=error_responses(404),
+        responses=_SCHEMA_RESPONSES,
     )
-    async def schema(kind: str) -> JSONResponse:
+    async def schema(kind: str) -> JsonSchemaResponse:
         schemas = json_schemas()
         if kind not in schemas:
             raise HTTPException(404, f"No schema named {kind!r}; known: {', '.join(schemas)}.")
-        return JSONResponse(schemas[kind], media_type="application/schema+json")
+        return JsonSchemaResponse(schemas[kind])
+
+    @app.get(
+        "/schemas/bridge/",
+        tags=["bridge protocol"],
+        summary="The bridge protocol's messages, each with where its JSON Schema is served",
+    )
+    async def bridge_message_index() -> list[MessageSchemaLink]:
+        return message_index(settings.public_url)
+
+    @app.get(
+        "/schemas/bridge/{message}.json",
+        tags=["bridge protocol"],
+        summary="JSON Schema of a bridge protocol message",
+        responses=_SCHEMA_RESPONSES,
+    )
+    async def bridge_message_schema(message: str) -> JsonSchemaResponse:
+        try:
+            schema = message_schema(message, settings.public_url)
+        except UnknownMessage as unknown:
+            raise HTTPException(404, str(unknown)) from None
+        return JsonSchemaResponse(schema)
 
     return app
 

@@ -22,6 +22,7 @@ from bridgehub.accounts.auth import ADMIN_KEY_PREFIX, new_key
 from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
 from bridgehub.bridge import NetworkPolicy
+from bridgehub.bridge.schemas import message_schemas
 from bridgehub.conformance import (
     DEFAULT_MAX_PAGES,
     RULES,
@@ -217,15 +218,49 @@ def validate(paths: Paths) -> None:
 
 @app.command()
 def schema(
-    kind: Annotated[
-        str | None, typer.Argument(help="integration or action; both when omitted.")
+    name: Annotated[
+        Optional[str],  # noqa: UP045 (Typer reads the annotation at run time)
+        typer.Argument(
+            help="integration, action, or a bridge protocol message such as "
+            "contact-sync-response; every name is listed when omitted.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045 (Typer reads the annotation at run time)
+        typer.Option(
+            help="Write the schema (every one when no name is given) into this folder instead, "
+            "laid out as the hub serves them under /schemas/.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
-    """Print the JSON Schema of the configurations."""
-    schemas = json_schemas()
-    if kind is not None and kind not in schemas:
-        _fail(f"Unknown kind {kind!r}; choose one of: {', '.join(schemas)}.")
-    print(json.dumps(schemas[kind] if kind else schemas, indent=2))
+    """Print the JSON Schema of a configuration kind or of a bridge protocol message."""
+    schemas = _published_schemas(get_settings().public_url)
+    if name is not None and name not in schemas:
+        _fail(f"Unknown schema {name!r}; choose one of: {', '.join(schemas)}.")
+    chosen = schemas if name is None else {name: schemas[name]}
+    if output is not None:
+        for path, document in chosen.values():
+            written = output / path
+            written.parent.mkdir(parents=True, exist_ok=True)
+            written.write_text(json.dumps(document, indent=2) + "\n")
+            console.print(f"[green]✓[/green] {written}")
+    elif name is None:
+        width = max(map(len, schemas))
+        for listed, (path, _) in schemas.items():
+            print(f"{listed:<{width}}  /schemas/{path}")
+    else:
+        print(json.dumps(schemas[name][1], indent=2))
+
+
+def _published_schemas(public_url: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every JSON Schema the hub serves, by name: where under /schemas/, and the schema."""
+    configurations = {kind: (f"{kind}.json", found) for kind, found in json_schemas().items()}
+    messages = {
+        name: (f"bridge/{name}.json", found) for name, found in message_schemas(public_url).items()
+    }
+    return configurations | messages
 
 
 @app.command(name="bridge-config")

@@ -8,6 +8,9 @@ its reason while the rest of the list is kept.
 
 The `parse_*` functions take an answer's decoded JSON body (None for an empty body) and
 raise `MalformedAnswer` when the body as a whole breaks the protocol.
+
+The same models give the published JSON Schemas of the messages (bridge/schemas.py), so
+their field docstrings are written for bridge authors, in the protocol's words.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import ErrorDetails, PydanticCustomError, from_json
+from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
+from pydantic_core import CoreSchema, ErrorDetails, PydanticCustomError, from_json
 
 from bridgehub.kit.paths import describe_value, format_path
 
@@ -59,16 +64,36 @@ def _utc_when_naive(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-LooseText = Annotated[str, BeforeValidator(_number_as_text)]
+# The input types are what the published JSON Schemas accept: what the validators take in,
+# not only what they give out. A JSON number without a fraction counts as an integer there.
+LooseText = Annotated[str, BeforeValidator(_number_as_text, json_schema_input_type=str | int)]
 """A string that bridges may send as a JSON number."""
+_NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 # The constraint goes first: after the validator it would count items, not characters.
-ExternalId = Annotated[str, StringConstraints(min_length=1), BeforeValidator(_number_as_text)]
-Strings = Annotated[tuple[str, ...], BeforeValidator(_null_as_empty)]
+ExternalId = Annotated[
+    _NonEmpty, BeforeValidator(_number_as_text, json_schema_input_type=_NonEmpty | int)
+]
+Strings = Annotated[
+    tuple[str, ...], BeforeValidator(_null_as_empty, json_schema_input_type=list[str] | None)
+]
 Moment = Annotated[datetime, AfterValidator(_utc_when_naive)]
 
 
+@dataclass(frozen=True)
+class _CheckedItemByItem:
+    """Marks a list that an answer's envelope takes as it comes, for `validate_each` to
+    check item by item; its JSON Schema gives the items' model all the same."""
+
+    model: type[BaseModel]
+
+    def __get_pydantic_json_schema__(
+        self, _: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "array", "items": handler(self.model.__pydantic_core_schema__)}
+
+
 class _Message(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
 
 # Requests ------------------------------------------------------------------------------
@@ -76,6 +101,9 @@ class _Message(BaseModel):
 
 class BridgeRequest(_Message):
     auth: dict[str, Any] = Field(repr=False)  # kept out of reprs, and so out of logs
+    """The integration's authentication field names, with what the hub holds for the account
+    the call is made for: user input, defaults, values returned by auth validation, and for
+    `oauth2` integrations the current `access_token`."""
 
     def to_json(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()
@@ -87,7 +115,12 @@ class AuthValidationRequest(BridgeRequest):
 
 class ContactSyncMeta(_Message):
     synchronization_checkpoint: str | None = None
+    """Absent on the very first (initial, full) sync of an activation; afterwards the
+    checkpoint the last completed sync ended with, asking only for contacts changed after
+    it. Opaque: chosen by the bridge, never interpreted by the hub."""
     offset: str | None = None
+    """Absent on the first page of a run; afterwards the previous page's `next_offset`, with
+    the same checkpoint. Opaque: chosen by the bridge, never interpreted by the hub."""
 
 
 class ContactSyncRequest(BridgeRequest):
@@ -96,6 +129,7 @@ class ContactSyncRequest(BridgeRequest):
 
 class InteractionMeta(_Message):
     interaction_types: tuple[str, ...]
+    """The subset of the integration's `interaction_types` that the account chose."""
 
 
 class InteractionContact(_Message):
@@ -103,6 +137,7 @@ class InteractionContact(_Message):
     that did not come from this integration) the bridge matches on the rest."""
 
     contact_external_id: str | None = None
+    """Present when the contact came from this integration's own contact sync."""
     contact_name: str
     contact_emails: tuple[str, ...] = ()
     contact_phones: tuple[str, ...] = ()
@@ -119,12 +154,15 @@ class AgentSyncRequest(BridgeRequest):
 
 class ActionMeta(_Message):
     contact_external_id: str | None = None
+    """Sent when the action runs in the scope of a contact that came from this integration."""
     agent_external_id: str | None = None
+    """Sent when the acting agent is known to the integration (agent sync)."""
 
 
 class ActionRequest(BridgeRequest):
     meta: ActionMeta = ActionMeta()
     data: dict[str, Any]
+    """The action's input keys, with their values; a mandatory input always has one."""
 
 
 # Answers -------------------------------------------------------------------------------
@@ -136,6 +174,7 @@ class _AnswerModel(_Message):
 
 class Contact(_AnswerModel):
     id: ExternalId
+    """Unique within the integration."""
     name: str
     company: str | None = None
     title: str | None = None
@@ -150,11 +189,13 @@ class Contact(_AnswerModel):
 class Interaction(_AnswerModel):
     id: ExternalId
     type: str
+    """One of the request's `meta.interaction_types`."""
     subject: str
     priority: Priority
     status: Status
     description: str | None = None
     date: Moment | None = None
+    """A date and time (RFC 3339); one without an offset is taken as UTC."""
     url: str | None = None
 
     @field_validator("type")
@@ -173,21 +214,25 @@ class Interaction(_AnswerModel):
 class Agent(_AnswerModel):
     id: ExternalId
     name: str
-    email: Annotated[str, StringConstraints(min_length=1)]
+    email: _NonEmpty
+    """Matches the agent to the hub's users, which gives `meta.agent_external_id` in actions."""
 
 
 class ActionOutcome(_AnswerModel):
     message: str | None = None
     external_id: LooseText | None = None
+    """The id of the resource the action created."""
     contact_external_id: LooseText | None = None
+    """For an action that creates a contact: the contact's id."""
     contact_external_type: str | None = None
     contact_external_url: str | None = None
     contact: Contact | None = None
     """The contact the action created, as a contact sync would deliver it (protocol 6.2)."""
-    problem: str | None = None
+    # The hub's notes are left out of the published schema: a bridge never sends them.
+    problem: SkipJsonSchema[str | None] = None
     """Set by the hub, never by the bridge: why the answer of an action that was done (2xx)
     could not be used, in which case the fields above are empty."""
-    contact_rejected: str | None = None
+    contact_rejected: SkipJsonSchema[str | None] = None
     """Set by the hub, never by the bridge: why it rejected the answer's `contact`, which
     then is None while the rest of the answer stands."""
 
@@ -228,15 +273,26 @@ class AgentList:
     rejected: tuple[Rejection, ...]
 
 
-class _ContactPageBody(_AnswerModel):
-    contacts: list[Any]
+class ContactPageBody(_AnswerModel):
+    contacts: Annotated[list[Any], _CheckedItemByItem(Contact)]
+    """Sorted ascending by whatever the checkpoint measures. A contact the hub rejects is
+    reported with its reason, and the rest of the page is kept."""
     next_offset: LooseText | None = None
+    """Where the next page starts; absent on the last page of a run."""
     synchronization_checkpoint: LooseText | None = None
+    """Everything up to here has been delivered. A run ends with the checkpoint on its last
+    page; a run without any makes every later sync a full sync."""
     deleted_contacts: list[ExternalId] = []
+    """Ids of contacts deleted in the external service since the request's checkpoint
+    (protocol 6.1); ids the hub does not hold are ignored."""
 
 
-class _AgentListBody(_AnswerModel):
-    agents: list[Any]
+InteractionListBody = Annotated[list[Any], _CheckedItemByItem(Interaction)]
+"""The interactions, an array; an item that breaks the rules is dropped and reported."""
+
+
+class AgentListBody(_AnswerModel):
+    agents: Annotated[list[Any], _CheckedItemByItem(Agent)]
 
 
 # Parsing -------------------------------------------------------------------------------
@@ -267,7 +323,7 @@ def parse_auth_values(body: Any) -> dict[str, Any]:
 
 
 def parse_contact_page(body: Any) -> ContactPage:
-    page = _envelope(_ContactPageBody, body, "an object with `contacts`")
+    page = _envelope(ContactPageBody, body, "an object with `contacts`")
     contacts, rejected = validate_each(Contact, page.contacts)
     return ContactPage(
         contacts,
@@ -286,7 +342,7 @@ def parse_interactions(body: Any, requested_types: Sequence[str]) -> Interaction
 
 
 def parse_agents(body: Any) -> AgentList:
-    agents = _envelope(_AgentListBody, body, "an object with `agents`").agents
+    agents = _envelope(AgentListBody, body, "an object with `agents`").agents
     return AgentList(*validate_each(Agent, agents))
 
 
