@@ -29,9 +29,10 @@ POSTING_AN_EVENT = 6
 with their actions and activations, the event recorded with its outcome, the execution, its
 job."""
 EXECUTING_AN_ACTION = 6
-"""The claim with its concurrency slot (one statement), the attempt's context (execution, activation,
-action, who it is about), the execution marked running before the bridge is called, then
-its outcome, the attempt, and whether a webhook subscription wants to hear of it."""
+"""The claim with its concurrency slot (one statement), the attempt's context (execution,
+activation, action, who it is about), the execution marked running before the bridge is
+called, then its outcome, the attempt, and whether a webhook subscription wants to hear of
+it."""
 LOOKING_UP_A_CALLER = 3
 """The key (with the account's phone region), the matches; then, one person being found, the
 prefetch of their interactions (after the answer): the activations to ask."""
