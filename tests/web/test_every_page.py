@@ -1,0 +1,129 @@
+"""Every page at phone and desktop width: nothing wider than the screen, table headers on one
+line, each checkbox or radio on its label's line, and an axe-core scan with no violation.
+
+axe-core's JavaScript comes from the axe-playwright-python package (a dev dependency, so
+`make setup` installs it from uv.lock); it is evaluated in each page and run there. Not as a
+<script> tag: the hub's Content-Security-Policy refuses inline scripts, as it should.
+"""
+
+from __future__ import annotations
+
+import uuid
+from importlib.resources import files
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import ADMIN_KEY
+from tests.web.conftest import PHONE, VIEWPORT, HubAccount, WebHub, screenshot, sign_in
+from tests.web.test_activity import ACTION, api_as, automate, missed_call
+
+AXE = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+WIDTHS = {"desktop": VIEWPORT, "phone": PHONE}
+UNKNOWN_CALLER = "+1 202 555 0199"
+
+# Headers whose words take more than one line (measured on the words: a cell is as tall as
+# its row), or spill out of their cell.
+_BROKEN_HEADERS = """() => [...document.querySelectorAll("th")].filter(th => {
+  if (!th.getClientRects().length) return false;
+  const range = document.createRange();
+  range.selectNodeContents(th);
+  const line = parseFloat(getComputedStyle(th).lineHeight);
+  return range.getBoundingClientRect().height > line * 1.5 || th.scrollWidth > th.clientWidth;
+}).map(th => th.textContent.trim())"""
+
+# Checkboxes and radios whose box does not share a line with their label's words.
+_CHOICES_OFF_THEIR_LINE = """() => [...document.querySelectorAll(
+  "input[type=checkbox], input[type=radio]")].filter(input => {
+  if (!input.getClientRects().length || !input.labels.length) return false;
+  const box = input.getBoundingClientRect();
+  const range = document.createRange();
+  range.selectNodeContents(input.labels[0]);
+  const words = [...range.getClientRects()].filter(r => r.width > 0 && r !== box);
+  return !words.some(r => r.top < box.bottom && box.top < r.bottom);
+}).map(input => input.labels[0].textContent.trim())"""
+
+
+def problems_of(page: Page, name: str) -> list[str]:
+    """What is wrong with the page as shown now: its layout, then what axe-core finds."""
+    found = []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 0:
+        found.append(f"scrolls sideways by {overflow}px")
+    if broken := page.evaluate(_BROKEN_HEADERS):
+        found.append(f"headers on more than one line: {broken}")
+    if adrift := page.evaluate(_CHOICES_OFF_THEIR_LINE):
+        found.append(f"choices off their label's line: {adrift}")
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE)
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    found += [
+        f"axe {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}" for v in violations
+    ]
+    return [f"{name}: {problem}" for problem in found]
+
+
+def check_at_both_widths(page: Page, name: str, problems: list[str]) -> None:
+    for width, viewport in WIDTHS.items():
+        page.set_viewport_size(viewport)  # type: ignore[arg-type]
+        problems += problems_of(page, f"{name} at {width}")
+
+
+def visit(page: Page, path: str, name: str, problems: list[str]) -> None:
+    page.goto(path)
+    check_at_both_widths(page, name, problems)
+
+
+def test_every_page_fits_both_widths_and_passes_axe(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    account = automate(web_hub, connected_account)
+    execution = missed_call(web_hub, account)
+    api_as(
+        web_hub,
+        account,
+        "POST",
+        "/v1/webhooks",
+        url="http://127.0.0.1:9/bridgehub-events",
+        events=["sync.succeeded"],
+    )
+    contact = api_as(web_hub, account, "GET", "/v1/contacts")["items"][0]
+    problems: list[str] = []
+
+    visit(page, "/ui/sign-in", "sign-in", problems)
+    screenshot(page, "sign-in-phone", PHONE)
+    page.get_by_label("API key").fill(account.key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    pages: dict[str, str] = {
+        "dashboard": "/ui/dashboard",
+        "catalog": "/ui/catalog",
+        "integration": "/ui/integrations/demo-helpdesk",
+        "connect": "/ui/integrations/demo-crm",
+        "contacts": "/ui/contacts",
+        "contact": f"/ui/contacts/{contact['id']}",
+        "screen-pop": f"/ui/screen-pop?phone={web_hub.demo.caller}",
+        "screen-pop-unknown": f"/ui/screen-pop?phone={UNKNOWN_CALLER}",
+        "activity": "/ui/activity",
+        "syncs": "/ui/activity/syncs",
+        "execution": f"/ui/activity/executions/{execution['id']}",
+        "automations": "/ui/automations",
+        "automation-form": f"/ui/automations/new?trigger=call.missed&action={ACTION}",
+        "webhooks": "/ui/webhooks",
+        "not-found": f"/ui/contacts/{uuid.uuid4()}",
+    }
+    for name, path in pages.items():
+        visit(page, path, name, problems)
+    for name in ("dashboard", "activity", "execution", "contact"):
+        page.goto(pages[name])
+        screenshot(page, f"{name}-phone", PHONE)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("API key")).to_be_visible()
+    sign_in(page, ADMIN_KEY)
+    for name, path in {
+        "accounts": "/ui/admin/accounts",
+        "catalog-admin": "/ui/admin/catalog",
+    }.items():
+        visit(page, path, name, problems)
+    assert not problems, "\n".join(problems)
