@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from importlib.resources import files
-from typing import Any
 
 from playwright.sync_api import Page, expect
 
