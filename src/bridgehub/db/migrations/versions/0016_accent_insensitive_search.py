@@ -26,7 +26,10 @@ depends_on = None
 
 _INDEX = "ix_contacts_words_expression"
 _WORDS = "name || ' ' || coalesce(company, '')"
-_FUNCTION = "CREATE FUNCTION fold_accents(words text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ {} $$"
+_FUNCTION = (
+    "CREATE FUNCTION fold_accents(words text) RETURNS text"
+    " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ {} $$"
+)
 # Latin-1 Supplement through Latin Extended Additional: the accented Latin letters.
 _LATIN_LETTERS = range(0xC0, 0x1F00)
 
