@@ -8,18 +8,21 @@ axe-core's JavaScript comes from the axe-playwright-python package (a dev depend
 
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import dataclass, field
 from importlib.resources import files
 
 from playwright.sync_api import Page, expect
 
 from tests.conftest import ADMIN_KEY
 from tests.web.conftest import PHONE, VIEWPORT, HubAccount, WebHub, screenshot, sign_in
-from tests.web.test_activity import ACTION, api_as, automate, missed_call
+from tests.web.test_activity import ACTION, ACTION_ENDPOINT, api_as, automate, missed_call
 
 AXE = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
 WIDTHS = {"desktop": VIEWPORT, "phone": PHONE}
 UNKNOWN_CALLER = "+1 202 555 0199"
+_DOUBLE_PERIOD = re.compile(r".{0,30}[^.]\.\.(?!\.).{0,10}")
 
 # Headers whose words take more than one line (measured on the words: a cell is as tall as
 # its row), or spill out of their cell.
@@ -43,9 +46,15 @@ _CHOICES_OFF_THEIR_LINE = """() => [...document.querySelectorAll(
 }).map(input => input.labels[0].textContent.trim())"""
 
 
-def problems_of(page: Page, name: str) -> list[str]:
-    """What is wrong with the page as shown now: its layout, then what axe-core finds."""
+def problems_of(page: Page, name: str, internal: str) -> list[str]:
+    """What is wrong with the page as shown now: its words, its layout, then what axe-core
+    finds. `internal`: an address of the hub's side that no page may show."""
     found = []
+    words = page.inner_text("body")
+    if internal in words:
+        found.append(f"shows {internal}")
+    if doubled := _DOUBLE_PERIOD.findall(words):
+        found.append(f"double periods: {doubled}")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     if overflow > 0:
         found.append(f"scrolls sideways by {overflow}px")
@@ -62,22 +71,28 @@ def problems_of(page: Page, name: str) -> list[str]:
     return [f"{name}: {problem}" for problem in found]
 
 
-def check_at_both_widths(page: Page, name: str, problems: list[str]) -> None:
-    for width, viewport in WIDTHS.items():
-        page.set_viewport_size(viewport)  # type: ignore[arg-type]
-        problems += problems_of(page, f"{name} at {width}")
+@dataclass
+class Visits:
+    page: Page
+    internal: str
+    problems: list[str] = field(default_factory=list)
 
-
-def visit(page: Page, path: str, name: str, problems: list[str]) -> None:
-    page.goto(path)
-    check_at_both_widths(page, name, problems)
+    def visit(self, path: str, name: str) -> None:
+        """Open the page, and note what is wrong with it at each width."""
+        self.page.goto(path)
+        for width, viewport in WIDTHS.items():
+            self.page.set_viewport_size(viewport)  # type: ignore[arg-type]
+            self.problems += problems_of(self.page, f"{name} at {width}", self.internal)
 
 
 def test_every_page_fits_both_widths_and_passes_axe(
     page: Page, web_hub: WebHub, connected_account: HubAccount
 ) -> None:
     account = automate(web_hub, connected_account)
+    # A failed execution: its page shows the most (the error, every attempt, a retry).
+    web_hub.demo.bridge.fail_next(ACTION_ENDPOINT, 1, 400)
     execution = missed_call(web_hub, account)
+    assert execution["status"] == "failed", execution
     api_as(
         web_hub,
         account,
@@ -87,9 +102,9 @@ def test_every_page_fits_both_widths_and_passes_axe(
         events=["sync.succeeded"],
     )
     contact = api_as(web_hub, account, "GET", "/v1/contacts")["items"][0]
-    problems: list[str] = []
+    visits = Visits(page, web_hub.demo.bridge_url)
 
-    visit(page, "/ui/sign-in", "sign-in", problems)
+    visits.visit("/ui/sign-in", "sign-in")
     screenshot(page, "sign-in-phone", PHONE)
     page.get_by_label("API key").fill(account.key)
     page.get_by_role("button", name="Sign in").click()
@@ -112,7 +127,7 @@ def test_every_page_fits_both_widths_and_passes_axe(
         "not-found": f"/ui/contacts/{uuid.uuid4()}",
     }
     for name, path in pages.items():
-        visit(page, path, name, problems)
+        visits.visit(path, name)
     for name in ("dashboard", "activity", "execution", "contact"):
         page.goto(pages[name])
         screenshot(page, f"{name}-phone", PHONE)
@@ -124,5 +139,5 @@ def test_every_page_fits_both_widths_and_passes_axe(
         "accounts": "/ui/admin/accounts",
         "catalog-admin": "/ui/admin/catalog",
     }.items():
-        visit(page, path, name, problems)
-    assert not problems, "\n".join(problems)
+        visits.visit(path, name)
+    assert not visits.problems, "\n".join(visits.problems)
