@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, Route, expect
 
-from tests.web.conftest import Browsing, WebHub
+from tests.web.conftest import Browsing, HubAccount, WebHub, sign_in
+from tests.web.test_activity import MISSED_CALL_TICKET, api_as
 
 
 def test_the_sign_in_page_starts_in_the_key_field(page: Page) -> None:
@@ -45,3 +46,13 @@ def test_a_logo_that_does_not_load_leaves_the_initial(
     account_page.unroute(logo)
     account_page.goto("/ui/integrations/demo-crm")
     expect(account_page.locator(".integration-header img")).to_be_visible()
+
+
+def test_disconnecting_names_the_automations_it_stops_in_words(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    api_as(web_hub, connected_account, "POST", "/v1/automations", **MISSED_CALL_TICKET)
+    sign_in(page, connected_account.key)
+    page.goto("/ui/integrations/demo-helpdesk/disconnect")
+    stopped = page.get_by_role("region", name="Disconnect Demo Helpdesk?").get_by_role("listitem")
+    expect(stopped).to_have_text(["When a call is missed, then create a ticket"])

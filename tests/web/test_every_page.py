@@ -114,6 +114,7 @@ def test_every_page_fits_both_widths_and_passes_axe(
         "catalog": "/ui/catalog",
         "integration": "/ui/integrations/demo-helpdesk",
         "connect": "/ui/integrations/demo-crm",
+        "disconnect": "/ui/integrations/demo-helpdesk/disconnect",
         "contacts": "/ui/contacts",
         "contact": f"/ui/contacts/{contact['id']}",
         "screen-pop": f"/ui/screen-pop?phone={web_hub.demo.caller}",
