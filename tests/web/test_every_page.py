@@ -1,5 +1,6 @@
-"""Every page at phone and desktop width: nothing wider than the screen, table headers on one
-line, each checkbox or radio on its label's line, and an axe-core scan with no violation.
+"""Every page at phone and desktop width, and in dark mode: nothing wider than the screen,
+table headers on one line, each checkbox or radio on its label's line, no address of a bridge
+and no doubled period in its words, and an axe-core scan with no violation.
 
 axe-core's JavaScript comes from the axe-playwright-python package (a dev dependency, so
 `make setup` installs it from uv.lock); it is evaluated in each page and run there. Not as a
@@ -12,6 +13,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from importlib.resources import files
+from typing import Literal
 
 from playwright.sync_api import Page, expect
 
@@ -20,7 +22,12 @@ from tests.web.conftest import PHONE, VIEWPORT, HubAccount, WebHub, screenshot, 
 from tests.web.test_activity import ACTION, ACTION_ENDPOINT, api_as, automate, missed_call
 
 AXE = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
-WIDTHS = {"desktop": VIEWPORT, "phone": PHONE}
+# Each page is seen as each of these: both widths, and dark mode (prefers-color-scheme).
+LOOKS: dict[str, tuple[dict[str, int], Literal["light", "dark"]]] = {
+    "desktop": (VIEWPORT, "light"),
+    "phone": (PHONE, "light"),
+    "phone, dark": (PHONE, "dark"),
+}
 UNKNOWN_CALLER = "+1 202 555 0199"
 _DOUBLE_PERIOD = re.compile(r".{0,30}[^.]\.\.(?!\.).{0,10}")
 
@@ -78,11 +85,13 @@ class Visits:
     problems: list[str] = field(default_factory=list)
 
     def visit(self, path: str, name: str) -> None:
-        """Open the page, and note what is wrong with it at each width."""
+        """Open the page, and note what is wrong with it in each look."""
         self.page.goto(path)
-        for width, viewport in WIDTHS.items():
+        for look, (viewport, scheme) in LOOKS.items():
             self.page.set_viewport_size(viewport)  # type: ignore[arg-type]
-            self.problems += problems_of(self.page, f"{name} at {width}", self.internal)
+            self.page.emulate_media(color_scheme=scheme)
+            self.problems += problems_of(self.page, f"{name} ({look})", self.internal)
+        self.page.emulate_media(color_scheme="light")
 
 
 def test_every_page_fits_both_widths_and_passes_axe(
@@ -132,6 +141,9 @@ def test_every_page_fits_both_widths_and_passes_axe(
     for name in ("dashboard", "activity", "execution", "contact"):
         page.goto(pages[name])
         screenshot(page, f"{name}-phone", PHONE)
+    page.emulate_media(color_scheme="dark")
+    screenshot(page, "contact-dark")
+    page.emulate_media(color_scheme="light")
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_label("API key")).to_be_visible()
