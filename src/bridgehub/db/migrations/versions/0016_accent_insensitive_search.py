@@ -82,7 +82,8 @@ def _decomposed_letters() -> tuple[str, str]:
     accented, plain = [], []
     for code in _LATIN_LETTERS:
         letter = chr(code)
-        base, *marks = unicodedata.normalize("NFD", letter)
+        decomposed = unicodedata.normalize("NFD", letter)
+        base, marks = decomposed[0], decomposed[1:]
         if base.isascii() and base.isalpha() and marks and all(map(unicodedata.combining, marks)):
             accented.append(letter)
             plain.append(base)
