@@ -102,7 +102,7 @@ def test_every_page_fits_both_widths_and_passes_axe(
     web_hub.demo.bridge.fail_next(ACTION_ENDPOINT, 1, 400)
     execution = missed_call(web_hub, account)
     assert execution["status"] == "failed", execution
-    api_as(
+    webhook = api_as(
         web_hub,
         account,
         "POST",
@@ -111,6 +111,8 @@ def test_every_page_fits_both_widths_and_passes_axe(
         events=["sync.succeeded"],
     )
     contact = api_as(web_hub, account, "GET", "/v1/contacts")["items"][0]
+    run = api_as(web_hub, account, "GET", "/v1/sync-runs")["items"][0]
+    automation = api_as(web_hub, account, "GET", "/v1/automations")["items"][0]
     visits = Visits(page, web_hub.demo.bridge_url)
 
     visits.visit("/ui/sign-in", "sign-in")
@@ -131,9 +133,12 @@ def test_every_page_fits_both_widths_and_passes_axe(
         "activity": "/ui/activity",
         "syncs": "/ui/activity/syncs",
         "execution": f"/ui/activity/executions/{execution['id']}",
+        "sync": f"/ui/activity/syncs/{run['id']}",
         "automations": "/ui/automations",
         "automation-form": f"/ui/automations/new?trigger=call.missed&action={ACTION}",
+        "automation-edit": f"/ui/automations/{automation['id']}/edit",
         "webhooks": "/ui/webhooks",
+        "deliveries": f"/ui/webhooks/{webhook['id']}",
         "not-found": f"/ui/contacts/{uuid.uuid4()}",
     }
     for name, path in pages.items():
