@@ -43,6 +43,23 @@ async def test_an_invalid_account_is_refused_with_the_path(
     assert (await client.get("/v1/accounts")).json() == {"items": []}
 
 
+async def test_a_name_another_account_has_is_refused(client: httpx.AsyncClient) -> None:
+    acme_id, _ = await create_account(client, "Acme")
+    globex_id, _ = await create_account(client, "Globex")
+    before = (await client.get("/v1/accounts")).json()
+
+    taken = await client.post("/v1/accounts", json={"name": " ACME "})
+    assert assert_error(taken, 409, "conflict")["message"] == (
+        "An account named “ACME” already exists: choose another name."
+    )
+    renamed = await client.patch(f"/v1/accounts/{globex_id}", json={"name": "acme"})
+    assert_error(renamed, 409, "conflict")
+    assert (await client.get("/v1/accounts")).json() == before
+    # An account keeps its own name when it changes only the letters' case.
+    kept = await client.patch(f"/v1/accounts/{acme_id}", json={"name": "ACME"})
+    assert kept.json()["name"] == "ACME"
+
+
 async def test_an_account_key_sees_only_its_own_account(client: httpx.AsyncClient) -> None:
     acme_id, acme_key = await create_account(client, "Acme")
     globex_id, _ = await create_account(client, "Globex")
@@ -138,5 +155,6 @@ async def test_bodies_sent_the_way_curl_does_by_default_are_read_as_json(
 ) -> None:
     for content_type in ("application/x-www-form-urlencoded", None):
         headers = {"Content-Type": content_type} if content_type else {}
-        response = await client.post("/v1/accounts", content=b'{"name": "Acme"}', headers=headers)
+        body = f'{{"name": "Acme {content_type}"}}'.encode()
+        response = await client.post("/v1/accounts", content=body, headers=headers)
         assert response.status_code == 201, response.text

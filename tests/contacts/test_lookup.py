@@ -37,6 +37,7 @@ CONTACTS: list[dict[str, Any]] = [
     {"id": 104, "name": "Maine Namesake", "phones": ["+1 207 555 0042"]},
     {"id": 105, "name": "Jane Doe (mobile)", "phones": ["+1 415.555.0042"], "title": "CTO"},
     {"id": 106, "name": "No Phone", "phones": ["n/a"]},
+    {"id": 107, "name": "Jörg Ångström", "company": "Café Zoë", "phones": []},
 ]
 
 
@@ -174,6 +175,10 @@ async def test_contacts_answer_e164_and_lower_case_emails(tenant: Tenant) -> Non
         ({"q": "ini"}, {"102"}),
         ({"q": "jane cto"}, set()),
         ({"q": "lisboa"}, {"103"}),
+        # Accents count on neither side.
+        ({"q": "jorg angstr"}, {"107"}),
+        ({"q": "JÖRG"}, {"107"}),
+        ({"q": "cafe zoe"}, {"107"}),
         ({"email": "JANE@example.com"}, {"101"}),
         ({"phone": "020 7946 0018"}, {"102"}),
         ({"phone": "+44 20 7946 0018"}, {"102"}),

@@ -5,6 +5,7 @@ its answers while it recovers."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +36,9 @@ def connected_account(
     with httpx.Client(base_url=hub_url, headers=as_account(ADMIN_KEY), timeout=10) as admin:
         for path, document in helpdesk_catalog(helpdesk) if catalog else ():
             assert admin.post(path, json=document).status_code == 201
-        created = admin.post("/v1/accounts", json={"name": "Acme", "default_region": "US"})
+        # Named apart: several accounts may share one hub, and account names are unique.
+        name = f"Acme {uuid.uuid4().hex[:6]}"
+        created = admin.post("/v1/accounts", json={"name": name, "default_region": "US"})
     key = created.json()["api_key"]
     with httpx.Client(base_url=hub_url, headers=as_account(key), timeout=10) as account:
         activation = account.post("/v1/activations", json=helpdesk_activation(helpdesk))

@@ -51,6 +51,7 @@ from tests.conftest import ADMIN_KEY, ROOT, NewDatabase, as_account
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 STAND_IN_IMAGE = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">'
@@ -257,9 +258,9 @@ def admin_page(page: Page) -> Page:
     return page
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """docs/screenshots/<name>.png at the documentation's fixed size."""
-    page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
+def screenshot(page: Page, name: str, viewport: dict[str, int] = VIEWPORT) -> Path:
+    """docs/screenshots/<name>.png at one of the documentation's fixed sizes."""
+    page.set_viewport_size(viewport)  # type: ignore[arg-type]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=path)

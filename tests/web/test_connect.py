@@ -172,8 +172,11 @@ def test_a_denied_authorization_comes_back_with_the_reason(crm_page: Page) -> No
     page.get_by_role("button", name="Deny").click()
     expect(page).to_have_url(re.compile(f"{CRM_PAGE}$"))
     expect(page.locator(".flash--error")).to_contain_text("did not authorize the connection")
-    expect(page.locator("h1 .badge")).to_have_text("Waiting for authorization")
+    expect(page.locator("h1 .badge")).to_have_text("Authorization not finished")
     expect(page.get_by_role("button", name="Continue with Demo CRM")).to_be_visible()
+    connection = page.get_by_role("region", name="Connection")
+    expect(connection).to_contain_text("the authorization was not finished")
+    expect(connection).not_to_contain_text("Connected")
 
 
 def test_an_api_started_authorization_keeps_its_own_page(

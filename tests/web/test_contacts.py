@@ -145,7 +145,7 @@ def test_bridge_urls_that_are_not_http_are_never_links(synced_page: Page) -> Non
     expect(details.locator(".unlinked", has_text="javascript:alert(4)")).to_be_visible()
     expect(page.locator("[href*='javascript:'], [src*='javascript:']")).to_have_count(0)
     expect(page.locator("[href^='data:'], [src^='data:']")).to_have_count(0)
-    expect(page.locator(".contact-header__photo")).to_have_count(0)
+    expect(page.locator(".contact-header img")).to_have_count(0)
 
 
 def test_without_an_integration_the_operator_is_told_to_connect_one(account_page: Page) -> None:

@@ -9,10 +9,9 @@ import pytest
 from playwright.sync_api import Locator, Page
 
 from tests.conftest import ADMIN_KEY
-from tests.web.conftest import VIEWPORT, HubAccount, sign_in
+from tests.web.conftest import PHONE, VIEWPORT, HubAccount, sign_in
 from tests.web.test_activity import ACTION
 
-PHONE = {"width": 390, "height": 844}
 WIDTHS = pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["desktop", "phone"])
 
 # The checkbox's box and the box of its label's words (not the label's own box, which

@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
     "",
     summary="Create an account",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(400, 401, 403, 422),
+    responses=error_responses(400, 401, 403, 409, 422),
 )
 async def create_account(data: AccountCreate, _: AdminCaller, session: DbSession) -> AccountCreated:
     account, key = await account_service.create(session, data)
@@ -51,7 +51,9 @@ async def get_account(account_id: uuid.UUID, caller: AnyCaller, session: DbSessi
 
 
 @router.patch(
-    "/{account_id}", summary="Change an account", responses=error_responses(400, 401, 404, 422)
+    "/{account_id}",
+    summary="Change an account",
+    responses=error_responses(400, 401, 404, 409, 422),
 )
 async def update_account(
     account_id: uuid.UUID, data: AccountUpdate, caller: AnyCaller, session: DbSession

@@ -14,6 +14,9 @@ from bridgehub.accounts.schemas import AccountCreate, AccountUpdate
 from bridgehub.kit.errors import Conflict, NotFound
 
 _HINT_LENGTH = len(ACCOUNT_KEY_PREFIX) + 4
+# Creations and renames wait for one another on this lock, so that two at once cannot both
+# take a name neither of them saw taken.
+_NAME_LOCK = 0x6163636F756E7473  # "accounts"
 
 
 class AccountService:
@@ -21,6 +24,7 @@ class AccountService:
         self, session: AsyncSession, data: AccountCreate
     ) -> tuple[models.AccountRecord, str]:
         """Create an account with its first key; the key is returned once and stored as a digest."""
+        await _refuse_taken_name(session, data.name)
         account = models.AccountRecord(
             id=uuid.uuid4(), name=data.name, default_region=data.default_region
         )
@@ -54,6 +58,8 @@ class AccountService:
         self, session: AsyncSession, caller: Caller, account_id: uuid.UUID, data: AccountUpdate
     ) -> models.AccountRecord:
         account = await self.get(session, caller, account_id)
+        if data.name is not None:
+            await _refuse_taken_name(session, data.name, account_id)
         for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
             setattr(account, field, value)
         await session.flush()
@@ -134,3 +140,18 @@ async def default_region(session: AsyncSession, account_id: uuid.UUID) -> str:
         select(models.AccountRecord.default_region).where(models.AccountRecord.id == account_id)
     )
     return region or "US"
+
+
+async def _refuse_taken_name(
+    session: AsyncSession, name: str, renamed: uuid.UUID | None = None
+) -> None:
+    """Refuse a name another account has, whatever its letters' case: people tell accounts
+    apart by name in the admin's list and in the hub's messages."""
+    await session.execute(select(func.pg_advisory_xact_lock(_NAME_LOCK)))
+    statement = select(models.AccountRecord.id).where(
+        func.lower(models.AccountRecord.name) == name.lower()
+    )
+    if renamed is not None:
+        statement = statement.where(models.AccountRecord.id != renamed)
+    if await session.scalar(statement.limit(1)) is not None:
+        raise Conflict(f"An account named “{name}” already exists: choose another name.")

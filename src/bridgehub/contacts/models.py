@@ -21,9 +21,10 @@ class Contact(SyncedRecord, Base):
         Index("ix_contacts_emails", "emails", postgresql_using="gin"),
         # Listing an account's contacts newest first, resumed by keyset.
         Index("ix_contacts_account_recent", "account_id", text("updated_at DESC"), text("id DESC")),
+        # Searching names and companies, accents ignored (fold_accents: migration 0016).
         Index(
             "ix_contacts_words_expression",
-            text("to_tsvector('simple', name || ' ' || coalesce(company, ''))"),
+            text("to_tsvector('simple', fold_accents(name || ' ' || coalesce(company, '')))"),
             postgresql_using="gin",
         ),
     )

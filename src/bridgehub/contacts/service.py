@@ -169,13 +169,17 @@ def _same_line(keys: LookupKeys) -> ColumnElement[bool]:
 
 
 def _words_match(query: str) -> ColumnElement[bool]:
-    # Every word typed must begin a word of the name or company: "jan do" finds "Jane Doe".
+    # Every word typed must begin a word of the name or company: "jan do" finds "Jane Doe",
+    # and accents count on neither side: "jorg" finds "Jörg", "zoë" finds "Zoe".
     words = [word for word in "".join(c if c.isalnum() else " " for c in query).split() if word]
     if not words:
         return true()
     terms = " & ".join(f"{word}:*" for word in words)
-    document = func.to_tsvector("simple", Contact.name + " " + func.coalesce(Contact.company, ""))
-    matched: ColumnElement[bool] = document.bool_op("@@")(func.to_tsquery("simple", terms))
+    document = func.to_tsvector(
+        "simple", func.fold_accents(Contact.name + " " + func.coalesce(Contact.company, ""))
+    )
+    wanted = func.to_tsquery("simple", func.fold_accents(terms))
+    matched: ColumnElement[bool] = document.bool_op("@@")(wanted)
     return matched
 
 

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from bridgehub.web import nav
 from bridgehub.web.auth import SIGN_IN_COOKIE
 from bridgehub.web.service import Operator
+from bridgehub.web.wording import scrubbed
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -87,6 +88,7 @@ environment = Environment(
 environment.globals["static_url"] = static_url
 environment.filters["image_url"] = image_url
 environment.filters["utc_time"] = utc_time
+environment.filters["scrubbed"] = scrubbed
 
 
 def render(

@@ -28,6 +28,7 @@ from bridgehub.syncs.service import SyncRunFilter, sync_service
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.templating import Flash, render, see_other
+from bridgehub.web.wording import scrubbed
 
 router = APIRouter()
 nav.register("Activity", "activity", position=60, audience="account")
@@ -355,11 +356,6 @@ async def _action_names(session: DbSession, activations: Sequence[Activation]) -
 
 def _integration_names(activations: Sequence[Activation]) -> dict[uuid.UUID, str]:
     return {a.id: a.integration.configuration["display_name"] for a in activations}
-
-
-def scrubbed(text: str | None) -> str:
-    """An error or message as shown: without any secret the hub knows of."""
-    return known_secrets.scrub(text) if text else ""
 
 
 def _shown(values: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -38,7 +38,8 @@ MAX_UPLOAD_BYTES = 1_000_000
 _AUTHENTICATION_LABELS = {"none": "No sign-in", "custom": "Form", "oauth2": "OAuth 2.0"}
 STATUS_BADGES = {
     ActivationStatus.ACTIVE: ("Active", "success"),
-    ActivationStatus.PENDING_AUTHORIZATION: ("Waiting for authorization", "warning"),
+    # Also an authorization someone gave up on: it waits for nothing until it is continued.
+    ActivationStatus.PENDING_AUTHORIZATION: ("Authorization not finished", "warning"),
     ActivationStatus.NEEDS_REAUTHORIZATION: ("Needs reauthorization", "danger"),
     ActivationStatus.DISABLED: ("Disabled", "neutral"),
 }

@@ -22,8 +22,9 @@ from bridgehub.syncs.models import SyncKind, SyncRun
 from bridgehub.syncs.service import offers, sync_service
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
-from bridgehub.web.pages.activity import EXECUTION_TONES, SYNC_TONES, scrubbed
+from bridgehub.web.pages.activity import EXECUTION_TONES, SYNC_TONES
 from bridgehub.web.templating import Flash, render, see_other
+from bridgehub.web.wording import scrubbed
 
 router = APIRouter()
 nav.register("Dashboard", "dashboard", position=10, audience="account")

@@ -279,7 +279,7 @@ async def confirm_disconnect(
 ) -> Response:
     subject.connected()
     automations = [
-        automation
+        await automation_service.summary(session, automation)
         for automation in await automation_service.list(session, subject.account)
         if automation.action.split("/", 1)[0] == subject.integration.name
     ]

@@ -9,6 +9,20 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// A picture that does not load leaves its placeholder (kit.picture), not a broken-image icon.
+// Load errors do not bubble, so they are caught on their way down; pictures that failed
+// before this deferred script ran are told by their state.
+document.addEventListener("error", (event) => {
+  if (event.target instanceof HTMLImageElement && event.target.matches(".picture__image")) {
+    event.target.remove();
+  }
+}, true);
+for (const image of document.querySelectorAll(".picture__image")) {
+  if (image.complete && image.naturalWidth === 0) {
+    image.remove();
+  }
+}
+
 // <button data-copy="#selector"> copies the text of the element it names.
 document.addEventListener("click", async (event) => {
   const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
