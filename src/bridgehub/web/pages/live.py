@@ -25,9 +25,9 @@ from bridgehub.web.pages.activity import (
     UNFINISHED_RUNS,
     rejection_line,
     run_fields,
-    scrubbed,
 )
 from bridgehub.web.pages.dashboard import WINDOW, execution_totals, running
+from bridgehub.web.wording import scrubbed
 
 router = APIRouter()
 

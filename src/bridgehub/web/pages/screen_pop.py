@@ -41,7 +41,7 @@ from bridgehub.kit.errors import Conflict, InvalidInput, Problem
 from bridgehub.runtime import HubRuntime, Runtime
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
-from bridgehub.web.pages.activity import EXECUTION_TONES, FINISHED_EXECUTIONS, scrubbed
+from bridgehub.web.pages.activity import EXECUTION_TONES, FINISHED_EXECUTIONS
 from bridgehub.web.pages.catalog import Badge
 from bridgehub.web.pages.contacts import (
     ContactView,
@@ -52,6 +52,7 @@ from bridgehub.web.pages.contacts import (
     integration_sources,
 )
 from bridgehub.web.templating import render, see_other
+from bridgehub.web.wording import scrubbed
 
 router = APIRouter()
 nav.register("Screen pop", "screen_pop", position=40, audience="account")
