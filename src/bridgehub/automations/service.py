@@ -302,7 +302,8 @@ def _inputs(
 
 async def _check_inputs(session: AsyncSession, found: Action, inputs: Mapping[str, str]) -> None:
     """Every mandatory input mapped, only the action's inputs, templates that can render,
-    naming what the call logged only in integrations of the catalog."""
+    plain text among an input's choices, naming what the call logged only in integrations
+    of the catalog."""
     action = ActionConfiguration.model_validate(found.configuration)
     keys = {field.key for field in action.inputs}
     problems = [
@@ -324,6 +325,12 @@ async def _check_inputs(session: AsyncSession, found: Action, inputs: Mapping[st
         for problem in templates.problems(template)
     ]
     problems += [
+        Problem(f"inputs.{field.key}", refusal)
+        for field in action.inputs
+        if _fixed(template := inputs.get(field.key, ""))
+        and (refusal := field.refusal(template)) is not None
+    ]
+    problems += [
         Problem(f"inputs.{key}", f'"{name}" in call.logged is not an integration of the catalog')
         for key, template in inputs.items()
         for name in sorted(templates.logged_in(template))
@@ -331,6 +338,12 @@ async def _check_inputs(session: AsyncSession, found: Action, inputs: Mapping[st
     ]
     if problems:
         raise InvalidInput("The automation is invalid.", problems)
+
+
+def _fixed(template: str) -> bool:
+    """Whether a template is plain text, the same in every execution: what it renders is
+    known, and checked, when the automation is saved."""
+    return bool(template.strip()) and not templates.has_placeholders(template)
 
 
 def occasion(trigger: str, caller: str | None) -> str:

@@ -261,8 +261,9 @@ def _retryable_of(account: Account) -> ColumnElement[bool]:
 def check_inputs(
     action: ActionConfiguration, data: Mapping[str, Any], later: Collection[str] = ()
 ) -> None:
-    """Refuse, naming each, mandatory inputs without a value and keys the action does not
-    take; the inputs filled in `later` (at the attempt) need no value yet."""
+    """Refuse, naming each, mandatory inputs without a value, values outside an input's
+    choices and keys the action does not take; the inputs filled in `later` (at the
+    attempt) need no value yet."""
     inputs = {field.key: field for field in action.inputs}
     problems = [
         Problem(
@@ -276,6 +277,11 @@ def check_inputs(
         Problem(f"data.{key}", f'"{field.name}" is required')
         for key, field in inputs.items()
         if field.mandatory and key not in later and _empty(data.get(key))
+    ]
+    problems += [
+        Problem(f"data.{key}", refusal)
+        for key, field in inputs.items()
+        if not _empty(value := data.get(key)) and (refusal := field.refusal(value)) is not None
     ]
     if problems:
         raise InvalidInput(
