@@ -28,6 +28,7 @@ router = APIRouter(prefix="/v1", tags=["automations"])
 async def _read(session: AsyncSession, automation: Automation) -> AutomationRead:
     return AutomationRead(
         id=automation.id,
+        name=automation.name,
         trigger=automation.trigger,
         action=automation.action,
         inputs=automation.inputs,

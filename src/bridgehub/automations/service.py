@@ -7,12 +7,13 @@ matching automation happen in one transaction.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
@@ -49,8 +50,14 @@ class AutomationService:
     ) -> Automation:
         action = await find_action(session, data.action)
         await _check_inputs(session, action, data.inputs)
+        if data.name is None:
+            caller = data.conditions.caller
+            name = await _free_name(session, account, _generated_name(data.trigger, caller, action))
+        else:
+            name = await _unused_name(session, account, data.name)
         automation = Automation(
             account_id=account.account_id,
+            name=name,
             trigger=data.trigger,
             action_id=action.id,
             action=data.action,
@@ -80,6 +87,8 @@ class AutomationService:
         data: AutomationUpdate,
     ) -> Automation:
         automation = await self.get(session, account, automation_id)
+        if data.name is not None and data.name != automation.name:
+            automation.name = await _unused_name(session, account, data.name)
         if data.inputs is not None:
             action = await find_action(session, automation.action)
             await _check_inputs(session, action, data.inputs)
@@ -338,6 +347,39 @@ async def _check_inputs(session: AsyncSession, found: Action, inputs: Mapping[st
     ]
     if problems:
         raise InvalidInput("The automation is invalid.", problems)
+
+
+def _generated_name(trigger: str, caller: str | None, action: Action) -> str:
+    """ "Create a ticket in Demo Helpdesk when a call is missed from an unknown caller"."""
+    display = action.configuration["display"]
+    when = occasion(trigger, caller)
+    where = action.integration.configuration["display_name"]
+    return f"{display[:1].upper()}{display[1:]} in {where} {when[:1].lower()}{when[1:]}"
+
+
+async def _names_like(session: AsyncSession, account: Account, name: str) -> set[str]:
+    """The account's automation names that are `name` or `name` numbered: "name (2)"."""
+    statement = select(Automation.name).where(
+        owned_by(account, Automation),
+        or_(Automation.name == name, Automation.name.startswith(f"{name} (", autoescape=True)),
+    )
+    return set((await session.scalars(statement)).all())
+
+
+async def _free_name(session: AsyncSession, account: Account, name: str) -> str:
+    """`name`, numbered from 2 when an automation of the account already has it."""
+    taken = await _names_like(session, account, name)
+    numbered = (f"{name} ({number})" for number in itertools.count(2))
+    return next(each for each in itertools.chain([name], numbered) if each not in taken)
+
+
+async def _unused_name(session: AsyncSession, account: Account, name: str) -> str:
+    if name in await _names_like(session, account, name):
+        raise InvalidInput(
+            "The automation is invalid.",
+            [Problem("name", f'another automation is named "{name}"; choose another name')],
+        )
+    return name
 
 
 def _fixed(template: str) -> bool:

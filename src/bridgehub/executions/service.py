@@ -42,6 +42,8 @@ class ExecutionFilter:
     activation_id: uuid.UUID | None = None
     action: str | None = None
     """`provider/name`."""
+    automation_id: uuid.UUID | None = None
+    """The automation that made it."""
     since: datetime | None = None
     """Created at or after this moment."""
 
@@ -203,6 +205,7 @@ class ExecutionService:
         status: ExecutionStatus | None = None,
         action: str | None = None,
         integration: str | None = None,
+        automation_id: uuid.UUID | None = None,
         since: datetime | None = None,
     ) -> ExecutionFilter:
         """The filter the API's criteria name, the integration by its name; an integration
@@ -220,7 +223,11 @@ class ExecutionService:
                     [Problem("integration", f'"{integration}" is not connected to this account')],
                 )
         return ExecutionFilter(
-            status=status, activation_id=activation_id, action=action, since=since
+            status=status,
+            activation_id=activation_id,
+            action=action,
+            automation_id=automation_id,
+            since=since,
         )
 
     async def retry(
@@ -247,6 +254,7 @@ def _matching(criteria: ExecutionFilter) -> list[ColumnElement[bool]]:
         (Execution.status, criteria.status),
         (Execution.activation_id, criteria.activation_id),
         (Execution.action, criteria.action),
+        (Execution.automation_id, criteria.automation_id),
     ]
     conditions = [column == value for column, value in equal if value is not None]
     if criteria.since is not None:
