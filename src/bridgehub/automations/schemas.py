@@ -114,6 +114,17 @@ class AutomationList(BaseModel):
     items: list[AutomationRead]
 
 
+class ExecutionRetry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: Literal["same", "current"] = Field(
+        default="same",
+        description="`same`: the input it was sent. `current`: its automation's templates as "
+        "they are now, rendered again from the event that made it, e.g. after correcting "
+        "the automation; only for an automation's execution whose event is still kept.",
+    )
+
+
 class Call(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 

@@ -30,16 +30,22 @@ from bridgehub.automations.schemas import (
     AutomationUpdate,
     Conditions,
     EventCreate,
+    ExecutionRetry,
 )
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.service import contact_service
 from bridgehub.executions.models import Execution, Part
 from bridgehub.executions.replay import stop_replays
-from bridgehub.executions.service import execution_service, find_action, new_execution
+from bridgehub.executions.service import (
+    execution_service,
+    find_action,
+    new_execution,
+    require_retryable,
+)
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action, Integration
 from bridgehub.integrations.service import integration_service
-from bridgehub.kit.errors import HubError, InvalidInput, Problem
+from bridgehub.kit.errors import Conflict, HubError, InvalidInput, Problem
 
 log = structlog.get_logger(__name__)
 
@@ -127,6 +133,26 @@ class AutomationService:
             .order_by(Integration.name, Action.name)
         )
         return (await session.scalars(statement)).all()
+
+    async def retry(
+        self,
+        session: AsyncSession,
+        account: Account,
+        execution_id: uuid.UUID,
+        data: ExecutionRetry,
+    ) -> Execution:
+        """Queue a failed or held execution again, with the input it was sent or with its
+        automation's current templates rendered from the event that made it."""
+        if data.input == "same":
+            return await execution_service.retry(session, account, execution_id)
+        execution = await execution_service.get(session, account, execution_id)
+        require_retryable(execution)
+        automation, event = await _origin(session, account, execution)
+        received = EventCreate.model_validate(event.payload)
+        contact = await session.get(Contact, event.contact_id) if event.contact_id else None
+        values = await _values(session, account, received, contact)
+        rendered, deferred = _inputs(automation.inputs, values, execution.call_id)
+        return await execution_service.retry_with(session, execution, rendered, deferred)
 
     async def summary(self, session: AsyncSession, automation: Automation) -> str:
         """ "When a call is missed, then create a ticket": why actions' `display` is lower-case."""
@@ -347,6 +373,32 @@ async def _check_inputs(session: AsyncSession, found: Action, inputs: Mapping[st
     ]
     if problems:
         raise InvalidInput("The automation is invalid.", problems)
+
+
+async def _origin(
+    session: AsyncSession, account: Account, execution: Execution
+) -> tuple[Automation, Event]:
+    """The automation and the event an execution was made from, both still kept."""
+    if execution.automation_id is None:
+        raise InvalidInput(
+            "The retry is invalid.",
+            [Problem("input", 'only an automation\'s execution has a current mapping; use "same"')],
+        )
+    automation = await session.scalar(
+        select(Automation).where(
+            owned_by(account, Automation), Automation.id == execution.automation_id
+        )
+    )
+    if automation is None:
+        raise Conflict("Its automation was deleted; retry it with the same input.")
+    event = await session.scalar(
+        select(Event).where(owned_by(account, Event), Event.external_id == execution.event_id)
+    )
+    if event is None:
+        raise Conflict(
+            "The event it was made from is no longer kept; retry it with the same input."
+        )
+    return automation, event
 
 
 def _generated_name(trigger: str, caller: str | None, action: Action) -> str:

@@ -88,10 +88,15 @@ def _unknown(name: str) -> str:
     """Why `name` is no variable, with the closest one when it looks like a misspelling."""
     if name.startswith("call.logged"):
         return f"{{{{{name}}}}} is not a variable; write {{{{{_LOGGED_FORM}}}}}"
-    closest = difflib.get_close_matches(name, _KNOWN, n=1)
+    group, _, field = name.partition(".")
+    # Within a group the field alone is compared: the group's name would make its every
+    # field look close.
+    if group in VARIABLES:
+        closest = [f"{group}.{each}" for each in difflib.get_close_matches(field, VARIABLES[group])]
+    else:
+        closest = difflib.get_close_matches(name, _KNOWN)
     if closest:
         return f"{{{{{name}}}}} is not a variable; did you mean {{{{{closest[0]}}}}}?"
-    group = name.partition(".")[0]
     if group in VARIABLES:
         return f"{{{{{name}}}}} is not a variable; {group} has {', '.join(VARIABLES[group])}"
     groups = ", ".join(f"{each}." for each in VARIABLES)

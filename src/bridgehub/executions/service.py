@@ -233,11 +233,30 @@ class ExecutionService:
     async def retry(
         self, session: AsyncSession, account: Account, execution_id: uuid.UUID
     ) -> Execution:
+        """Queue a failed or held execution again, with the same input."""
         execution = await self.get(session, account, execution_id)
-        if execution.status not in RETRYABLE:
-            raise Conflict(
-                f"The execution is {execution.status}; only failed or held ones are retried."
-            )
+        require_retryable(execution)
+        return await self._requeue(session, execution)
+
+    async def retry_with(
+        self,
+        session: AsyncSession,
+        execution: Execution,
+        data: Mapping[str, Any],
+        deferred_inputs: Mapping[str, Sequence[Part]],
+    ) -> Execution:
+        """Queue a failed or held execution again with other inputs, refused (422) as a new
+        execution's would be; `deferred_inputs` as `new_execution` takes them."""
+        require_retryable(execution)
+        action = await session.get(Action, execution.action_id)
+        assert action is not None, "an action's executions are deleted with it"
+        configuration = ActionConfiguration.model_validate(action.configuration)
+        check_inputs(configuration, data, later=deferred_inputs)
+        execution.data = dict(data)
+        execution.deferred_inputs = dict(deferred_inputs) if deferred_inputs else None
+        return await self._requeue(session, execution)
+
+    async def _requeue(self, session: AsyncSession, execution: Execution) -> Execution:
         execution.status = ExecutionStatus.QUEUED
         execution.error = None
         execution.finished_at = None
@@ -245,6 +264,13 @@ class ExecutionService:
         await session.flush()
         await queue_execution(session, execution.id, execution.account_id)
         return execution
+
+
+def require_retryable(execution: Execution) -> None:
+    if execution.status not in RETRYABLE:
+        raise Conflict(
+            f"The execution is {execution.status}; only failed or held ones are retried."
+        )
 
 
 def _matching(criteria: ExecutionFilter) -> list[ColumnElement[bool]]:
