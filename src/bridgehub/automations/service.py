@@ -8,12 +8,15 @@ matching automation happen in one transaction.
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
@@ -28,15 +31,18 @@ from bridgehub.automations.schemas import (
     TRIGGERS,
     AutomationCreate,
     AutomationUpdate,
+    Call,
     Conditions,
     EventCreate,
     ExecutionRetry,
+    Trigger,
 )
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.service import contact_service
 from bridgehub.executions.models import Execution, Part
 from bridgehub.executions.replay import stop_replays
 from bridgehub.executions.service import (
+    check_inputs,
     execution_service,
     find_action,
     new_execution,
@@ -93,10 +99,16 @@ class AutomationService:
         data: AutomationUpdate,
     ) -> Automation:
         automation = await self.get(session, account, automation_id)
-        if data.name is not None and data.name != automation.name:
+        action = await find_action(session, automation.action)
+        # A name made from the trigger follows it, unless the automation was named.
+        was_generated = _is_numbered(
+            automation.name,
+            _generated_name(automation.trigger, automation.conditions.get("caller"), action),
+        )
+        renamed = data.name is not None and data.name != automation.name
+        if data.name is not None and renamed:
             automation.name = await _unused_name(session, account, data.name)
         if data.inputs is not None:
-            action = await find_action(session, automation.action)
             await _check_inputs(session, action, data.inputs)
             automation.inputs = data.inputs
         if data.trigger is not None:
@@ -109,6 +121,9 @@ class AutomationService:
                 await stop_replays(session, account.account_id, automation.id)
         if data.conditions is not None:
             automation.conditions = data.conditions.model_dump(exclude_none=True)
+        generated = _generated_name(automation.trigger, automation.conditions.get("caller"), action)
+        if was_generated and not renamed and not _is_numbered(automation.name, generated):
+            automation.name = await _free_name(session, account, generated)
         await session.flush()
         return automation
 
@@ -154,11 +169,117 @@ class AutomationService:
         rendered, deferred = _inputs(automation.inputs, values, execution.call_id)
         return await execution_service.retry_with(session, execution, rendered, deferred)
 
+    async def preview(
+        self,
+        session: AsyncSession,
+        account: Account,
+        action: Action,
+        trigger: Trigger,
+        caller: str | None,
+        inputs: Mapping[str, str],
+    ) -> Sequence[Rendering]:
+        """The inputs as a sample event of `trigger` renders them, from a known caller (a
+        contact of the account with a phone, or `sample_contact()` when it has none) and
+        from an unknown one, as far as the `caller` condition lets the automation run for
+        each; with what the action would refuse of each rendering."""
+        known = await session.scalar(
+            select(Contact)
+            .where(owned_by(account, Contact), func.cardinality(Contact.phone_e164) > 0)
+            .order_by(Contact.name, Contact.id)
+            .limit(1)
+        )
+        agent_email = await session.scalar(
+            select(Agent.email).where(owned_by(account, Agent)).order_by(Agent.email).limit(1)
+        )
+        known = known or sample_contact()
+        samples = [
+            (f"{known.name}, a known caller", known, known.phone_e164[0], "known"),
+            ("an unknown caller", None, SAMPLE_UNKNOWN_NUMBER, "unknown"),
+        ]
+        configuration = ActionConfiguration.model_validate(action.configuration)
+        renderings = []
+        for description, contact, number, kind in samples:
+            if caller not in (None, kind):
+                continue
+            event = _sample_event(trigger, number, agent_email or SAMPLE_AGENT_EMAIL)
+            values = await _values(session, account, event, contact)
+            rendered, deferred = _inputs(inputs, values, _SAMPLE_CALL_ID)
+            shown = rendered | {key: _shown_parts(parts) for key, parts in deferred.items()}
+            ordered = {
+                field.key: shown[field.key] for field in configuration.inputs if field.key in shown
+            }
+            problems = _refused(configuration, rendered, deferred)
+            renderings.append(Rendering(description, ordered, problems))
+        return renderings
+
     async def summary(self, session: AsyncSession, automation: Automation) -> str:
         """ "When a call is missed, then create a ticket": why actions' `display` is lower-case."""
         action = await find_action(session, automation.action)
         when = occasion(automation.trigger, automation.conditions.get("caller"))
         return f"{when}, then {action.configuration['display']}"
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What an automation's inputs render to for one sample caller."""
+
+    caller: str
+    """Who the sample caller is, in words: "Jane Doe, a known caller"."""
+    inputs: dict[str, str]
+    problems: dict[str, str]
+    """Why the action would refuse an input so rendered, by input key."""
+
+
+def sample_contact() -> Contact:
+    """The known caller of a preview, for an account without contacts; never stored."""
+    return Contact(
+        id=uuid.UUID(int=0),
+        external_id="sample",
+        name="Jane Doe",
+        company="Acme Inc.",
+        title="Head of Support",
+        emails=["jane.doe@example.com"],
+        phones=[{"raw": "+1 555 555 0123", "e164": "+15555550123"}],
+        phone_e164=["+15555550123"],
+    )
+
+
+SAMPLE_UNKNOWN_NUMBER = "+15555550199"
+SAMPLE_AGENT_EMAIL = "agent@example.com"
+_SAMPLE_CALL_ID = "sample-call"
+
+
+def _sample_event(trigger: Trigger, caller: str, agent_email: str) -> EventCreate:
+    call = Call(
+        id=_SAMPLE_CALL_ID,
+        caller=caller,
+        to="+15555550100",
+        agent_email=agent_email,
+        duration_seconds=95,
+        recording_url="https://recordings.example/sample-call.mp3",
+        disposition="Resolved",
+        notes="Asked for a call back tomorrow.",
+    )
+    return EventCreate(id="sample-event", type=trigger, occurred_at=datetime.now(UTC), call=call)
+
+
+def _shown_parts(parts: Sequence[Part]) -> str:
+    return "".join(
+        part if isinstance(part, str) else f"[what the call logged in {part['logged']}]"
+        for part in parts
+    )
+
+
+def _refused(
+    action: ActionConfiguration, rendered: Mapping[str, str], deferred: Mapping[str, Any]
+) -> dict[str, str]:
+    try:
+        check_inputs(action, rendered, later=deferred)
+    except InvalidInput as refusal:
+        return {
+            detail["path"].removeprefix("data."): detail["message"] for detail in refusal.details
+        }
+    return {}
 
 
 class EventService:
@@ -407,6 +528,11 @@ def _generated_name(trigger: str, caller: str | None, action: Action) -> str:
     when = occasion(trigger, caller)
     where = action.integration.configuration["display_name"]
     return f"{display[:1].upper()}{display[1:]} in {where} {when[:1].lower()}{when[1:]}"
+
+
+def _is_numbered(name: str, base: str) -> bool:
+    """Whether `name` is `base`, or `base` numbered as `_free_name` numbers it."""
+    return re.fullmatch(rf"{re.escape(base)}( \([0-9]+\))?", name) is not None
 
 
 async def _names_like(session: AsyncSession, account: Account, name: str) -> set[str]:
