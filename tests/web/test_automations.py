@@ -10,7 +10,14 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 from tests.web.conftest import HubAccount, WebHub, screenshot, sign_in
-from tests.web.test_activity import ACTION, MISSED_CALL_TICKET, api_as
+from tests.web.test_activity import (
+    ACTION,
+    ACTION_ENDPOINT,
+    MISSED_CALL_TICKET,
+    api_as,
+    finished,
+    missed_call,
+)
 
 SUMMARY = "When a call is missed, then create a ticket in Demo Helpdesk"
 NAME = "Create a ticket in Demo Helpdesk when a call is missed"
@@ -235,3 +242,75 @@ def test_a_dispositioned_call_automation_uses_what_the_call_logged(
         "description": description,
         "priority": "normal",  # the form starts from the input's default
     }
+
+
+def test_a_value_outside_the_choices_is_refused_at_save_beside_a_preview(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    sign_in(page, connected_account.key)
+    page.goto("/ui/automations/new")
+    map_a_ticket(page, "a call is missed", SUMMARY, ())
+    page.get_by_label("Ticket subject").fill("{{contact.name}}")
+    page.get_by_label("Ticket description").fill("{{contact.name|call.from}} called.")
+    # What a hand-written request could send, though the list does not offer it.
+    priority = page.get_by_label("Priority")
+    priority.evaluate("select => select.add(new Option('asap', 'asap'))")
+    priority.select_option("asap")
+    page.get_by_role("button", name="Create automation").click()
+
+    expect(page.locator("#field-input\\.priority-error")).to_contain_text(
+        '"Priority" must be one of "low", "normal", "high" or "urgent"; found "asap"'
+    )
+    # Nobody's name renders for an unknown caller: the ticket would have no subject.
+    expect(page.locator("#field-input\\.subject-error")).to_have_text(
+        'For an unknown caller: "Ticket subject" is required.'
+    )
+    preview = page.get_by_role("region", name="Preview")
+    unknown = preview.get_by_role("table", name="From an unknown caller")
+    expect(unknown.get_by_role("row").filter(has_text="Ticket subject")).to_contain_text("(empty)")
+    expect(unknown.get_by_role("row").filter(has_text="Ticket description")).to_contain_text(
+        "+15555550199 called."
+    )
+    expect(preview.get_by_role("table", name=re.compile(", a known caller$"))).to_be_visible()
+    assert automations_of(web_hub, connected_account) == []
+
+    page.get_by_label("Ticket subject").fill('{{contact.name|"A missed call"}}')
+    page.get_by_label("Priority").select_option("urgent")
+    page.get_by_role("button", name="Preview").click()
+    subject_row = unknown.get_by_role("row").filter(has_text="Ticket subject")
+    expect(subject_row).to_contain_text("A missed call")
+    expect(subject_row).to_contain_text("accepted")
+    expect(preview.locator(".badge--danger")).to_have_count(0)
+    assert automations_of(web_hub, connected_account) == []
+    page.get_by_role("button", name="Create automation").click()
+    expect(page.get_by_text(f"Created “{NAME}”: {SUMMARY}.")).to_be_visible()
+    [saved] = automations_of(web_hub, connected_account)
+    assert saved["inputs"]["priority"] == "urgent"
+
+
+def test_a_failed_execution_is_retried_with_the_corrected_mapping(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    automation = api_as(web_hub, connected_account, "POST", "/v1/automations", **MISSED_CALL_TICKET)
+    web_hub.demo.bridge.fail_next(ACTION_ENDPOINT, 1, 400)
+    failed = missed_call(web_hub, connected_account)
+    assert failed["status"] == "failed", failed
+    corrected = {"subject": "Call back {{call.from}}", "description": "{{call.to}} was called."}
+    path = f"/v1/automations/{automation['id']}"
+    api_as(web_hub, connected_account, "PATCH", path, inputs=corrected)
+    sign_in(page, connected_account.key)
+    page.goto("/ui/automations")
+    page.get_by_role("link", name=labelled("Its executions", NAME)).click()
+    expect(page.get_by_label("Automation")).to_have_value(automation["id"])
+    page.get_by_role("link", name="Details").click()
+    expect(page.locator(".lead")).to_contain_text(f"by the automation “{NAME}”")
+    expect(page.get_by_role("button", name="Retry with the same input")).to_be_visible()
+
+    page.get_by_role("button", name="Retry with the current mapping").click()
+
+    expect(page.get_by_text("queued again with the automation's current mapping")).to_be_visible()
+    after = finished(web_hub, connected_account, failed["id"])
+    assert after["status"] == "succeeded", after
+    sent = web_hub.demo.bridge.received(ACTION_ENDPOINT)[-1].json()["data"]
+    assert sent["subject"] == f"Call back {web_hub.demo.caller}"
+    assert after["data"] == sent
