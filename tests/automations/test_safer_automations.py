@@ -199,6 +199,14 @@ async def test_an_automation_is_named_by_its_action_and_trigger_unless_named(
     blank = await tenant.client.patch(path, json={"name": "   "})
     assert_error(blank, 422, "invalid_request")
     assert (await tenant.client.get(path)).json()["name"] == "Missed calls to support"
+    # A name made from the trigger follows it; one a person gave stays.
+    voicemail = {"trigger": "voicemail.left"}
+    followed = await tenant.client.patch(f"/v1/automations/{third['id']}", json=voicemail)
+    assert followed.json()["name"] == (
+        "Create a ticket in Demo Helpdesk when a voicemail is left from an unknown caller"
+    )
+    kept = await tenant.client.patch(path, json=voicemail)
+    assert kept.json()["name"] == "Missed calls to support"
 
 
 @pytest.mark.usefixtures("connected")
