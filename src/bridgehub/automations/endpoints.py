@@ -126,7 +126,7 @@ async def receive_event(
     "/{execution_id}/retry",
     summary="Queue a failed or held execution again",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def retry_execution(
     execution_id: uuid.UUID,
