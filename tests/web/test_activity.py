@@ -110,7 +110,9 @@ def test_an_event_runs_the_automation_and_activity_shows_it(
     row = page.get_by_role("row").filter(has_text="create a ticket in Demo Helpdesk")
     expect(row).to_have_count(1)
     expect(row.locator(".badge")).to_have_text("succeeded")
-    expect(row).to_contain_text("by an automation")
+    expect(row).to_contain_text(
+        "by the automation “Create a ticket in Demo Helpdesk when a call is missed”"
+    )
     row.get_by_role("link", name="Details").click()
     expect(page).to_have_url(f"{web_hub.url}/ui/activity/executions/{execution['id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Create a ticket in Demo Helpdesk")

@@ -228,6 +228,7 @@ class ActionInput(_Configuration):
     choices: list[Text] | None = Field(
         default=None,
         min_length=1,
+        json_schema_extra={"uniqueItems": True},
         description='The only values the input takes, e.g. `["low", "normal", "high"]`: '
         "offered as a list, and any other value is refused before the bridge is called.",
     )

@@ -107,6 +107,7 @@ async def executions(request: Request, operator: SignedInAccount, session: DbSes
         "filters": filters,
         "paging": _paging(filters, page, len(rows)),
         "executions": [_execution_row(e, actions, activations) for e in rows[:PAGE_SIZE]],
+        "automation_names": automations,
         "retryable": retryable,
         "tones": EXECUTION_TONES,
     }
