@@ -330,8 +330,9 @@ def _input_fields(
 
 
 def _offered(choices: list[str], value: str, mandatory: bool) -> list[tuple[str, str]]:
-    """The options of an input with fixed choices: none for an optional one, and the
-    current template when it is not a choice (mapped through the API), kept as it is."""
+    """The options of an input with fixed choices: its choices, "not set" first for an
+    optional one, and the current template when it is not a choice (mapped through the
+    API), so that saving keeps it."""
     options = [(choice, choice) for choice in choices]
     if value and value not in choices:
         options.insert(0, (value, f"{value} (as mapped)"))
