@@ -70,3 +70,48 @@ def test_processes_starting_together_migrate_once(new_database: NewDatabase) -> 
         for future in [pool.submit(migrate.upgrade, url) for _ in range(4)]:
             future.result()
     assert schema_drift(url) == []
+
+
+def test_automations_existing_before_names_are_named_after_their_action_and_trigger(
+    new_database: NewDatabase,
+) -> None:
+    url = new_database("automation_names")
+    migrate.upgrade(url, "0016")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(_AUTOMATIONS_BEFORE_NAMES)
+        migrate.upgrade(url)
+        with engine.connect() as connection:
+            names = connection.exec_driver_sql(
+                "SELECT name FROM automations ORDER BY created_at"
+            ).scalars()
+            assert list(names) == [
+                "Create a ticket in Helpdesk when a call is missed",
+                "Create a ticket in Helpdesk when a call is missed (2)",
+                "Create a ticket in Helpdesk when a call is missed from an unknown caller",
+                "Create a ticket in Helpdesk when a call is missed",
+            ]
+    finally:
+        engine.dispose()
+
+
+# Two accounts: the second's automation is named as if the first's did not exist.
+_AUTOMATIONS_BEFORE_NAMES = """
+INSERT INTO accounts (id, name, default_region, created_at, updated_at) VALUES
+    ('00000000-0000-0000-0000-000000000001', 'One', 'US', now(), now()),
+    ('00000000-0000-0000-0000-000000000002', 'Two', 'US', now(), now());
+INSERT INTO integrations (name, configuration, revision)
+    VALUES ('helpdesk', '{"display_name": "Helpdesk"}', 1);
+INSERT INTO actions (integration_id, name, configuration, revision)
+    SELECT id, 'create_ticket', '{"display": "create a ticket"}', 1 FROM integrations;
+INSERT INTO automations
+    (id, account_id, trigger, action_id, action, inputs, conditions, enabled, replay,
+     created_at, updated_at)
+SELECT ('00000000-0000-0000-0000-00000000001' || n)::uuid,
+       ('00000000-0000-0000-0000-00000000000' || CASE WHEN n = 4 THEN 2 ELSE 1 END)::uuid,
+       'call.missed', actions.id, 'helpdesk/create_ticket', '{}',
+       CASE WHEN n = 3 THEN '{"caller": "unknown"}' ELSE '{}' END::jsonb, true, false,
+       now() + n * interval '1 second', now()
+FROM actions, generate_series(1, 4) AS n;
+"""

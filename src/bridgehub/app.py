@@ -22,6 +22,7 @@ from bridgehub.accounts.endpoints import router as accounts_router
 from bridgehub.activations.endpoints import catalog_router as integration_removal_router
 from bridgehub.activations.endpoints import router as activations_router
 from bridgehub.agents.endpoints import router as agents_router
+from bridgehub.automations.endpoints import retry_router as execution_retry_router
 from bridgehub.automations.endpoints import router as automations_router
 from bridgehub.bridge.schemas import (
     MessageSchemaLink,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, database: str | None = None)
     app.include_router(agents_router)
     app.include_router(interactions_router)
     app.include_router(executions_router)
+    app.include_router(execution_retry_router)
     app.include_router(automations_router)
     app.include_router(erasures_router)
     app.include_router(webhooks_router)

@@ -987,6 +987,9 @@ ACCEPTED_ACTIONS = [
     accepted("input key with capitals and underscore", action_input(0, key="_Ticket-Subject")),
     accepted("http endpoint", action(endpoint="http://localhost:9292/actions/create_ticket")),
     accepted("one-letter name", action(name="c")),
+    accepted("input with choices", action_input(1, choices=["low", "normal"], default="low")),
+    accepted("input with choices and no default", action_input(1, choices=["low"])),
+    accepted("input with a default and no choices", action_input(1, default="Call back")),
 ]
 
 
@@ -1096,6 +1099,45 @@ ACTION_REFUSALS = [
         action_input(0, type="string"),
         "inputs[0].type",
         f"is not a known key; allowed keys: {INPUT_KEYS}",
+    ),
+    refused(
+        "input choices empty", action_input(1, choices=[]), "inputs[1].choices", "must not be empty"
+    ),
+    refused(
+        "input choices a string",
+        action_input(1, choices="low"),
+        "inputs[1].choices",
+        'must be an array; found "low" (a string)',
+    ),
+    refused(
+        "input choice blank",
+        action_input(1, choices=["low", " "]),
+        "inputs[1].choices[1]",
+        "must not be empty",
+    ),
+    refused(
+        "input choice a number",
+        action_input(1, choices=["low", 2]),
+        "inputs[1].choices[1]",
+        "must be a string; found 2",
+    ),
+    refused(
+        "input choices repeated",
+        action_input(1, choices=["low", "high", "low"]),
+        "inputs[1].choices[2]",
+        '"low" is listed more than once',
+    ),
+    refused(
+        "input default outside the choices",
+        action_input(1, choices=["low", "high"], default="asap"),
+        "inputs[1].default",
+        'must be one of the choices ("low" or "high"); found "asap"',
+    ),
+    refused(
+        "input default a number",
+        action_input(1, default=3),
+        "inputs[1].default",
+        "must be a string; found 3",
     ),
     refused(
         "top-level unknown key",

@@ -300,6 +300,33 @@ async def test_missing_mandatory_inputs_are_refused_before_the_handler_runs(
     assert calls == []
 
 
+async def test_a_value_outside_an_inputs_choices_is_refused_before_the_handler_runs(
+    served: Plug,
+) -> None:
+    bridge = new_bridge()
+    calls: list[ActionRequest] = []
+    bridge.action(
+        "create_ticket",
+        display="create a ticket",
+        description="create a new ticket in Tiny Desk",
+        inputs=[ActionInput(key="priority", name="Priority", mandatory=False, choices=["low"])],
+    )(calls.append)
+    running = served(bridge)
+
+    with pytest.raises(RequestRefused) as refused:
+        await running.hub.execute_action(
+            running.endpoint("/actions/create_ticket"), CREDENTIALS, data={"priority": "asap"}
+        )
+    await running.hub.execute_action(
+        running.endpoint("/actions/create_ticket"), CREDENTIALS, data={"priority": "low"}
+    )
+
+    assert refused.value.bridge_message == (
+        '"Priority" must be one of "low"; found "asap" (a string).'
+    )
+    assert [call.data for call in calls] == [{"priority": "low"}]
+
+
 async def test_an_action_refused_answers_400_with_its_message(served: Plug) -> None:
     bridge = new_bridge()
 

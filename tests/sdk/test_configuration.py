@@ -153,6 +153,23 @@ def test_a_declaration_the_hub_would_refuse_fails_at_once(
     assert str(refused.value).startswith("The bridge ")
 
 
+def test_an_inputs_choices_and_default_are_in_its_configuration() -> None:
+    bridge = new_bridge()
+    priority = ActionInput(
+        key="priority", name="Priority", mandatory=False, choices=["low", "high"], default="low"
+    )
+    bridge.action("create_ticket", display="create a ticket", description="x", inputs=[priority])(
+        lambda request: None
+    )
+
+    (document,) = bridge.action_configurations(BASE_URL)
+
+    assert document["inputs"] == [
+        {"key": "priority", "name": "Priority", "mandatory": False,
+         "choices": ["low", "high"], "default": "low"}
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("name", "action", "problem"),
     [
@@ -162,6 +179,15 @@ def test_a_declaration_the_hub_would_refuse_fails_at_once(
             "create_ticket",
             {"inputs": [ActionInput(key="a", name="A", mandatory=True)] * 2},
             'key "a" is already used by inputs[0]',
+        ),
+        (
+            "create_ticket",
+            {
+                "inputs": [
+                    ActionInput(key="a", name="A", mandatory=False, choices=["x"], default="y")
+                ]
+            },
+            'inputs[0].default: must be one of the choices ("x"); found "y"',
         ),
     ],
 )

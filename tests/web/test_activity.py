@@ -110,7 +110,9 @@ def test_an_event_runs_the_automation_and_activity_shows_it(
     row = page.get_by_role("row").filter(has_text="create a ticket in Demo Helpdesk")
     expect(row).to_have_count(1)
     expect(row.locator(".badge")).to_have_text("succeeded")
-    expect(row).to_contain_text("by an automation")
+    expect(row).to_contain_text(
+        "by the automation “Create a ticket in Demo Helpdesk when a call is missed”"
+    )
     row.get_by_role("link", name="Details").click()
     expect(page).to_have_url(f"{web_hub.url}/ui/activity/executions/{execution['id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Create a ticket in Demo Helpdesk")
@@ -145,8 +147,8 @@ def test_a_failed_execution_is_retried_from_its_page_once_fixed(
         "None: the action did not succeed"
     )
     expect(page.get_by_text("Nothing yet")).to_have_count(0)
-    page.get_by_role("button", name="Retry").click()
-    expect(page.get_by_text("The execution is queued again.")).to_be_visible()
+    page.get_by_role("button", name="Retry with the same input").click()
+    expect(page.get_by_text("The execution is queued again with the same input.")).to_be_visible()
     # The page follows the execution and shows its end by itself.
     expect(page.locator(".live__status")).to_contain_text(
         "succeeded after 2 attempt", timeout=30_000
@@ -207,7 +209,7 @@ def test_retrying_an_execution_that_succeeded_is_refused_with_a_reason(
     api_as(web_hub, automated, "POST", f"/v1/executions/{failed['id']}/retry")
     finished_again = finished(web_hub, automated, failed["id"])
     assert finished_again["status"] == "succeeded"
-    page.get_by_role("button", name="Retry").click()
+    page.get_by_role("button", name="Retry with the same input").click()
     expect(page.locator(".flash--error")).to_have_text(
         "The execution is succeeded; only failed or held ones are retried."
     )
@@ -227,7 +229,7 @@ def test_executions_filter_by_status_integration_action_and_period(
     page.get_by_label("Status").select_option("failed")
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(
-        f"{web_hub.url}/ui/activity?status=failed&integration=&action=&period="
+        f"{web_hub.url}/ui/activity?status=failed&integration=&action=&automation=&period="
     )
     expect(details).to_have_count(1)
     expect(details).to_have_attribute("href", f"/ui/activity/executions/{failed['id']}")

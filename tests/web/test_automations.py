@@ -10,14 +10,22 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 from tests.web.conftest import HubAccount, WebHub, screenshot, sign_in
-from tests.web.test_activity import ACTION, MISSED_CALL_TICKET, api_as
+from tests.web.test_activity import (
+    ACTION,
+    ACTION_ENDPOINT,
+    MISSED_CALL_TICKET,
+    api_as,
+    finished,
+    missed_call,
+)
 
 SUMMARY = "When a call is missed, then create a ticket in Demo Helpdesk"
+NAME = "Create a ticket in Demo Helpdesk when a call is missed"
 
 
-def labelled(verb: str, summary: str) -> re.Pattern[str]:
-    """A button or link named by its verb, then (for screen readers) the automation's summary."""
-    return re.compile(rf"^{verb}\W+{re.escape(summary)}$")
+def labelled(verb: str, name: str) -> re.Pattern[str]:
+    """A button or link named by its verb, then (for screen readers) the automation's name."""
+    return re.compile(rf"^{verb}\W+{re.escape(name)}$")
 
 
 def automations_of(web_hub: WebHub, account: HubAccount) -> list[dict[str, Any]]:
@@ -60,7 +68,10 @@ def test_the_missed_call_automation_is_built_from_drop_downs(
     expect(page.locator("label[for='field-input.subject']")).not_to_contain_text("(optional)")
     subject.fill("Missed call from {{contact.name}}")
     page.get_by_label("Ticket description").fill("{{contact.name}} called {{call.to}}.")
-    page.get_by_label("Priority").fill("high")
+    priority = page.get_by_label("Priority")
+    expect(priority.locator("option")).to_have_text(["not set", "low", "normal", "high", "urgent"])
+    expect(priority).to_have_value("normal")  # the input's default
+    priority.select_option("high")
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "automation")
     subject.fill("Missed call from {{contact.nmae}}")
@@ -80,7 +91,8 @@ def test_the_missed_call_automation_is_built_from_drop_downs(
     page.get_by_label("Ticket subject").fill("Missed call from {{contact.name}}")
     page.get_by_label("Only calls lasting at least (seconds)").fill("")
     page.get_by_role("button", name="Create automation").click()
-    expect(page.get_by_text(f"Created: {SUMMARY}.")).to_be_visible()
+    expect(page.get_by_text(f"Created “{NAME}”: {SUMMARY}.")).to_be_visible()
+    expect(page.locator(".automation__name")).to_have_text([NAME])
     expect(page.locator(".automation__summary")).to_have_text([SUMMARY])
     expect(page.locator(".automation .badge")).to_have_text(["enabled"])
     [saved] = automations_of(web_hub, connected_account)
@@ -102,7 +114,8 @@ def test_an_automation_is_edited_switched_off_and_on_and_deleted(
     created = api_as(web_hub, connected_account, "POST", "/v1/automations", **MISSED_CALL_TICKET)
     sign_in(page, connected_account.key)
     page.goto("/ui/automations")
-    page.get_by_role("link", name=labelled("Edit", SUMMARY)).click()
+    page.get_by_role("link", name=labelled("Edit", NAME)).click()
+    expect(page.get_by_label("Name")).to_have_value(NAME)
     expect(page.get_by_label("Ticket subject")).to_have_value("Missed call from {{contact.name}}")
     page.get_by_label("When").select_option("voicemail.left")
     page.get_by_label("Ticket subject").fill("")
@@ -117,7 +130,9 @@ def test_an_automation_is_edited_switched_off_and_on_and_deleted(
     page.get_by_label("Ticket subject").fill("Voicemail from {{call.from}}")
     page.get_by_role("button", name="Save automation").click()
     voicemail = "When a voicemail is left, then create a ticket in Demo Helpdesk"
-    expect(page.get_by_text(f"Saved: {voicemail}.")).to_be_visible()
+    # A name made from the trigger follows it.
+    renamed = "Create a ticket in Demo Helpdesk when a voicemail is left"
+    expect(page.get_by_text(f"Saved “{renamed}”: {voicemail}.")).to_be_visible()
     expect(page.get_by_text("Only calls to")).to_be_visible()
     changed = api_as(web_hub, connected_account, "GET", f"/v1/automations/{created['id']}")
     assert changed["trigger"] == "voicemail.left"
@@ -125,20 +140,20 @@ def test_an_automation_is_edited_switched_off_and_on_and_deleted(
     assert changed["conditions"]["to"] == "+15555550100"
     assert changed["replay"] is True
 
-    page.get_by_role("button", name=labelled("Disable", voicemail)).click()
-    expect(page.get_by_text(f"Disabled: {voicemail}.")).to_be_visible()
+    page.get_by_role("button", name=labelled("Disable", renamed)).click()
+    expect(page.get_by_text(f"Disabled “{renamed}”.")).to_be_visible()
     expect(page.locator(".automation .badge")).to_have_text(["disabled"])
     assert automations_of(web_hub, connected_account)[0]["enabled"] is False
-    page.get_by_role("button", name=labelled("Enable", voicemail)).click()
+    page.get_by_role("button", name=labelled("Enable", renamed)).click()
     expect(page.locator(".automation .badge")).to_have_text(["enabled"])
     assert automations_of(web_hub, connected_account)[0]["enabled"] is True
 
     page.once("dialog", lambda dialog: dialog.dismiss())
-    page.get_by_role("button", name=labelled("Delete", voicemail)).click()
+    page.get_by_role("button", name=labelled("Delete", renamed)).click()
     expect(page.locator(".automation")).to_have_count(1)
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name=labelled("Delete", voicemail)).click()
-    expect(page.get_by_text(f"Deleted: {voicemail}.")).to_be_visible()
+    page.get_by_role("button", name=labelled("Delete", renamed)).click()
+    expect(page.get_by_text(f"Deleted “{renamed}”.")).to_be_visible()
     expect(page.get_by_text("No automations yet")).to_be_visible()
     assert automations_of(web_hub, connected_account) == []
 
@@ -169,7 +184,8 @@ def test_an_automation_for_unknown_callers_creates_a_contact(
     page.get_by_role("button", name="Create automation").click()
 
     unknown = "When a call is missed from an unknown caller, then create a contact in Demo Helpdesk"
-    expect(page.get_by_text(f"Created: {unknown}.")).to_be_visible()
+    unknown_name = "Create a contact in Demo Helpdesk when a call is missed from an unknown caller"
+    expect(page.get_by_text(f"Created “{unknown_name}”: {unknown}.")).to_be_visible()
     expect(page.locator(".automation__summary")).to_have_text([unknown])
     expect(page.locator(".automation dd").last).to_have_text("unknown callers")
     [saved] = automations_of(web_hub, connected_account)
@@ -178,13 +194,14 @@ def test_an_automation_for_unknown_callers_creates_a_contact(
     assert saved["summary"] == "When a call is missed from an unknown caller, then create a contact"
 
     # Edited: the condition is shown as saved, and changed to every caller.
-    page.get_by_role("link", name=labelled("Edit", unknown)).click()
+    page.get_by_role("link", name=labelled("Edit", unknown_name)).click()
     expect(page.locator("#summary")).to_have_text(unknown)
     expect(page.get_by_label("Only calls from")).to_have_value("unknown")
     page.get_by_label("Only calls from").select_option(label="every caller")
     page.get_by_role("button", name="Save automation").click()
     every = "When a call is missed, then create a contact in Demo Helpdesk"
-    expect(page.get_by_text(f"Saved: {every}.")).to_be_visible()
+    every_name = "Create a contact in Demo Helpdesk when a call is missed"
+    expect(page.get_by_text(f"Saved “{every_name}”: {every}.")).to_be_visible()
     assert automations_of(web_hub, connected_account)[0]["conditions"]["caller"] is None
 
 
@@ -216,10 +233,84 @@ def test_a_dispositioned_call_automation_uses_what_the_call_logged(
     description = "{{call.notes}} (ticket {{call.logged.demo-helpdesk.external_id}})"
     page.get_by_label("Ticket description").fill(description)
     page.get_by_role("button", name="Create automation").click()
-    expect(page.get_by_text(f"Created: {dispositioned}.")).to_be_visible()
+    named = "Create a ticket in Demo Helpdesk when a call is dispositioned"
+    expect(page.get_by_text(f"Created “{named}”: {dispositioned}.")).to_be_visible()
     [saved] = automations_of(web_hub, connected_account)
     assert saved["trigger"] == "call.dispositioned"
     assert saved["inputs"] == {
         "subject": "{{call.disposition}}: follow up",
         "description": description,
+        "priority": "normal",  # the form starts from the input's default
     }
+
+
+def test_a_value_outside_the_choices_is_refused_at_save_beside_a_preview(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    sign_in(page, connected_account.key)
+    page.goto("/ui/automations/new")
+    map_a_ticket(page, "a call is missed", SUMMARY, ())
+    page.get_by_label("Ticket subject").fill("{{contact.name}}")
+    page.get_by_label("Ticket description").fill("{{contact.name|call.from}} called.")
+    # What a hand-written request could send, though the list does not offer it.
+    priority = page.get_by_label("Priority")
+    priority.evaluate("select => select.add(new Option('asap', 'asap'))")
+    priority.select_option("asap")
+    page.get_by_role("button", name="Create automation").click()
+
+    expect(page.locator("#field-input\\.priority-error")).to_contain_text(
+        '"Priority" must be one of "low", "normal", "high" or "urgent"; found "asap"'
+    )
+    # Nobody's name renders for an unknown caller: the ticket would have no subject.
+    expect(page.locator("#field-input\\.subject-error")).to_have_text(
+        'For an unknown caller: "Ticket subject" is required.'
+    )
+    preview = page.get_by_role("region", name="Preview")
+    unknown = preview.get_by_role("table", name="From an unknown caller")
+    expect(unknown.get_by_role("row").filter(has_text="Ticket subject")).to_contain_text("(empty)")
+    expect(unknown.get_by_role("row").filter(has_text="Ticket description")).to_contain_text(
+        "+15555550199 called."
+    )
+    expect(preview.get_by_role("table", name=re.compile(", a known caller$"))).to_be_visible()
+    assert automations_of(web_hub, connected_account) == []
+
+    page.get_by_label("Ticket subject").fill('{{contact.name|"A missed call"}}')
+    page.get_by_label("Priority").select_option("urgent")
+    page.get_by_role("button", name="Preview").click()
+    subject_row = unknown.get_by_role("row").filter(has_text="Ticket subject")
+    expect(subject_row).to_contain_text("A missed call")
+    expect(subject_row).to_contain_text("accepted")
+    expect(preview.locator(".badge--danger")).to_have_count(0)
+    assert automations_of(web_hub, connected_account) == []
+    page.get_by_role("button", name="Create automation").click()
+    expect(page.get_by_text(f"Created “{NAME}”: {SUMMARY}.")).to_be_visible()
+    [saved] = automations_of(web_hub, connected_account)
+    assert saved["inputs"]["priority"] == "urgent"
+
+
+def test_a_failed_execution_is_retried_with_the_corrected_mapping(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    automation = api_as(web_hub, connected_account, "POST", "/v1/automations", **MISSED_CALL_TICKET)
+    web_hub.demo.bridge.fail_next(ACTION_ENDPOINT, 1, 400)
+    failed = missed_call(web_hub, connected_account)
+    assert failed["status"] == "failed", failed
+    corrected = {"subject": "Call back {{call.from}}", "description": "{{call.to}} was called."}
+    path = f"/v1/automations/{automation['id']}"
+    api_as(web_hub, connected_account, "PATCH", path, inputs=corrected)
+    sign_in(page, connected_account.key)
+    page.goto("/ui/automations")
+    page.get_by_role("link", name=labelled("Its executions", NAME)).click()
+    expect(page.get_by_label("Automation")).to_have_value(automation["id"])
+    page.get_by_role("link", name="Details").click()
+    expect(page.locator(".lead")).to_contain_text(f"by the automation “{NAME}”")
+    expect(page.get_by_role("button", name="Retry with the same input")).to_be_visible()
+
+    page.get_by_role("button", name="Retry with the current mapping").click()
+
+    expect(page.get_by_text("queued again with the automation's current mapping")).to_be_visible()
+    after = finished(web_hub, connected_account, failed["id"])
+    assert after["status"] == "succeeded", after
+    sent = web_hub.demo.bridge.received(ACTION_ENDPOINT)[-1].json()["data"]
+    assert sent["subject"] == f"Call back {web_hub.demo.caller}"
+    assert after["data"] == sent

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Body, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import AccountCaller
@@ -17,17 +18,23 @@ from bridgehub.automations.schemas import (
     Conditions,
     EventAccepted,
     EventCreate,
+    ExecutionRetry,
 )
 from bridgehub.automations.service import automation_service, event_service
 from bridgehub.db.session import DbSession
+from bridgehub.executions.schemas import ExecutionQueued
 from bridgehub.kit.schemas import error_responses
 
 router = APIRouter(prefix="/v1", tags=["automations"])
+# Retrying with the current mapping renders an automation's templates again, so retries are
+# decided here, above executions, which know nothing of automations.
+retry_router = APIRouter(prefix="/v1/executions", tags=["executions"])
 
 
 async def _read(session: AsyncSession, automation: Automation) -> AutomationRead:
     return AutomationRead(
         id=automation.id,
+        name=automation.name,
         trigger=automation.trigger,
         action=automation.action,
         inputs=automation.inputs,
@@ -113,3 +120,20 @@ async def receive_event(
         executions=outcome.get("executions", []),
         skipped=outcome.get("skipped", []),
     )
+
+
+@retry_router.post(
+    "/{execution_id}/retry",
+    summary="Queue a failed or held execution again",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(400, 401, 403, 404, 409, 422),
+)
+async def retry_execution(
+    execution_id: uuid.UUID,
+    account: AccountCaller,
+    session: DbSession,
+    data: Annotated[ExecutionRetry | None, Body()] = None,
+) -> ExecutionQueued:
+    retry = data or ExecutionRetry()
+    execution = await automation_service.retry(session, account, execution_id, retry)
+    return ExecutionQueued(id=execution.id, status=execution.status)

@@ -15,10 +15,15 @@ class Automation(AccountOwned, Timestamps, Base):
     """When `trigger` happens, run `action` with `inputs` rendered from the event."""
 
     __tablename__ = "automations"
-    __table_args__ = (Index("ix_automations_account_trigger", "account_id", "trigger"),)
+    __table_args__ = (
+        Index("ix_automations_account_trigger", "account_id", "trigger"),
+        # Names tell an account's automations apart, in lists and in their executions.
+        UniqueConstraint("account_id", "name", name="uq_automations_account_name"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
     trigger: Mapped[str] = mapped_column(String(32))
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(Text)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from bridgehub.integrations.configuration import ACTION_KEY_SCHEMA
 from bridgehub.kit.instants import Instant
@@ -46,9 +54,20 @@ class Conditions(BaseModel):
     )
 
 
+AutomationName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+
+
 class AutomationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    name: AutomationName | None = Field(
+        default=None,
+        description="Tells the account's automations apart; unique in the account. Without "
+        'it, one is made from the action and the trigger: "Create a ticket in Zendesk when a '
+        'call is missed", numbered "(2)", "(3)", ... when taken.',
+    )
     trigger: Trigger
     action: str = Field(
         description="`provider/name` of the action to run.", json_schema_extra=ACTION_KEY_SCHEMA
@@ -69,6 +88,7 @@ class AutomationCreate(BaseModel):
 class AutomationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    name: AutomationName | None = Field(default=None, description="Unique in the account.")
     trigger: Trigger | None = None
     inputs: dict[str, str] | None = None
     conditions: Conditions | None = None
@@ -78,6 +98,7 @@ class AutomationUpdate(BaseModel):
 
 class AutomationRead(BaseModel):
     id: uuid.UUID
+    name: str
     trigger: str
     action: str
     inputs: dict[str, str]
@@ -91,6 +112,17 @@ class AutomationRead(BaseModel):
 
 class AutomationList(BaseModel):
     items: list[AutomationRead]
+
+
+class ExecutionRetry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: Literal["same", "current"] = Field(
+        default="same",
+        description="`same`: the input it was sent. `current`: its automation's templates as "
+        "they are now, rendered again from the event that made it, e.g. after correcting "
+        "the automation; only for an automation's execution whose event is still kept.",
+    )
 
 
 class Call(BaseModel):

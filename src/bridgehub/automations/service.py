@@ -7,12 +7,16 @@ matching automation happen in one transaction.
 
 from __future__ import annotations
 
+import itertools
+import re
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
@@ -27,18 +31,27 @@ from bridgehub.automations.schemas import (
     TRIGGERS,
     AutomationCreate,
     AutomationUpdate,
+    Call,
     Conditions,
     EventCreate,
+    ExecutionRetry,
+    Trigger,
 )
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.service import contact_service
 from bridgehub.executions.models import Execution, Part
 from bridgehub.executions.replay import stop_replays
-from bridgehub.executions.service import execution_service, find_action, new_execution
+from bridgehub.executions.service import (
+    check_inputs,
+    execution_service,
+    find_action,
+    new_execution,
+    require_retryable,
+)
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action, Integration
 from bridgehub.integrations.service import integration_service
-from bridgehub.kit.errors import HubError, InvalidInput, Problem
+from bridgehub.kit.errors import Conflict, HubError, InvalidInput, Problem
 
 log = structlog.get_logger(__name__)
 
@@ -49,8 +62,14 @@ class AutomationService:
     ) -> Automation:
         action = await find_action(session, data.action)
         await _check_inputs(session, action, data.inputs)
+        if data.name is None:
+            caller = data.conditions.caller
+            name = await _free_name(session, account, _generated_name(data.trigger, caller, action))
+        else:
+            name = await _unused_name(session, account, data.name)
         automation = Automation(
             account_id=account.account_id,
+            name=name,
             trigger=data.trigger,
             action_id=action.id,
             action=data.action,
@@ -80,8 +99,16 @@ class AutomationService:
         data: AutomationUpdate,
     ) -> Automation:
         automation = await self.get(session, account, automation_id)
+        action = await find_action(session, automation.action)
+        # A name made from the trigger follows it, unless the automation was named.
+        was_generated = _is_numbered(
+            automation.name,
+            _generated_name(automation.trigger, automation.conditions.get("caller"), action),
+        )
+        renamed = data.name is not None and data.name != automation.name
+        if data.name is not None and renamed:
+            automation.name = await _unused_name(session, account, data.name)
         if data.inputs is not None:
-            action = await find_action(session, automation.action)
             await _check_inputs(session, action, data.inputs)
             automation.inputs = data.inputs
         if data.trigger is not None:
@@ -94,6 +121,9 @@ class AutomationService:
                 await stop_replays(session, account.account_id, automation.id)
         if data.conditions is not None:
             automation.conditions = data.conditions.model_dump(exclude_none=True)
+        generated = _generated_name(automation.trigger, automation.conditions.get("caller"), action)
+        if was_generated and not renamed and not _is_numbered(automation.name, generated):
+            automation.name = await _free_name(session, account, generated)
         await session.flush()
         return automation
 
@@ -119,11 +149,137 @@ class AutomationService:
         )
         return (await session.scalars(statement)).all()
 
+    async def retry(
+        self,
+        session: AsyncSession,
+        account: Account,
+        execution_id: uuid.UUID,
+        data: ExecutionRetry,
+    ) -> Execution:
+        """Queue a failed or held execution again, with the input it was sent or with its
+        automation's current templates rendered from the event that made it."""
+        if data.input == "same":
+            return await execution_service.retry(session, account, execution_id)
+        execution = await execution_service.get(session, account, execution_id)
+        require_retryable(execution)
+        automation, event = await _origin(session, account, execution)
+        received = EventCreate.model_validate(event.payload)
+        contact = await session.get(Contact, event.contact_id) if event.contact_id else None
+        values = await _values(session, account, received, contact)
+        rendered, deferred = _inputs(automation.inputs, values, execution.call_id)
+        return await execution_service.retry_with(session, execution, rendered, deferred)
+
+    async def preview(
+        self,
+        session: AsyncSession,
+        account: Account,
+        action: Action,
+        trigger: Trigger,
+        caller: str | None,
+        inputs: Mapping[str, str],
+    ) -> Sequence[Rendering]:
+        """The inputs as a sample event of `trigger` renders them, from a known caller (a
+        contact of the account with a phone, or `sample_contact()` when it has none) and
+        from an unknown one, as far as the `caller` condition lets the automation run for
+        each; with what the action would refuse of each rendering."""
+        known = await session.scalar(
+            select(Contact)
+            .where(owned_by(account, Contact), func.cardinality(Contact.phone_e164) > 0)
+            .order_by(Contact.name, Contact.id)
+            .limit(1)
+        )
+        agent_email = await session.scalar(
+            select(Agent.email).where(owned_by(account, Agent)).order_by(Agent.email).limit(1)
+        )
+        known = known or sample_contact()
+        samples = [
+            (f"{known.name}, a known caller", known, known.phone_e164[0], "known"),
+            ("an unknown caller", None, SAMPLE_UNKNOWN_NUMBER, "unknown"),
+        ]
+        configuration = ActionConfiguration.model_validate(action.configuration)
+        renderings = []
+        for description, contact, number, kind in samples:
+            if caller not in (None, kind):
+                continue
+            event = _sample_event(trigger, number, agent_email or SAMPLE_AGENT_EMAIL)
+            values = await _values(session, account, event, contact)
+            rendered, deferred = _inputs(inputs, values, _SAMPLE_CALL_ID)
+            shown = rendered | {key: _shown_parts(parts) for key, parts in deferred.items()}
+            ordered = {
+                field.key: shown[field.key] for field in configuration.inputs if field.key in shown
+            }
+            problems = _refused(configuration, rendered, deferred)
+            renderings.append(Rendering(description, ordered, problems))
+        return renderings
+
     async def summary(self, session: AsyncSession, automation: Automation) -> str:
         """ "When a call is missed, then create a ticket": why actions' `display` is lower-case."""
         action = await find_action(session, automation.action)
         when = occasion(automation.trigger, automation.conditions.get("caller"))
         return f"{when}, then {action.configuration['display']}"
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What an automation's inputs render to for one sample caller."""
+
+    caller: str
+    """Who the sample caller is, in words: "Jane Doe, a known caller"."""
+    inputs: dict[str, str]
+    problems: dict[str, str]
+    """Why the action would refuse an input so rendered, by input key."""
+
+
+def sample_contact() -> Contact:
+    """The known caller of a preview, for an account without contacts; never stored."""
+    return Contact(
+        id=uuid.UUID(int=0),
+        external_id="sample",
+        name="Jane Doe",
+        company="Acme Inc.",
+        title="Head of Support",
+        emails=["jane.doe@example.com"],
+        phones=[{"raw": "+1 555 555 0123", "e164": "+15555550123"}],
+        phone_e164=["+15555550123"],
+    )
+
+
+SAMPLE_UNKNOWN_NUMBER = "+15555550199"
+SAMPLE_AGENT_EMAIL = "agent@example.com"
+_SAMPLE_CALL_ID = "sample-call"
+
+
+def _sample_event(trigger: Trigger, caller: str, agent_email: str) -> EventCreate:
+    call = Call(
+        id=_SAMPLE_CALL_ID,
+        caller=caller,
+        to="+15555550100",
+        agent_email=agent_email,
+        duration_seconds=95,
+        recording_url="https://recordings.example/sample-call.mp3",
+        disposition="Resolved",
+        notes="Asked for a call back tomorrow.",
+    )
+    return EventCreate(id="sample-event", type=trigger, occurred_at=datetime.now(UTC), call=call)
+
+
+def _shown_parts(parts: Sequence[Part]) -> str:
+    return "".join(
+        part if isinstance(part, str) else f"[what the call logged in {part['logged']}]"
+        for part in parts
+    )
+
+
+def _refused(
+    action: ActionConfiguration, rendered: Mapping[str, str], deferred: Mapping[str, Any]
+) -> dict[str, str]:
+    try:
+        check_inputs(action, rendered, later=deferred)
+    except InvalidInput as refusal:
+        return {
+            detail["path"].removeprefix("data."): detail["message"] for detail in refusal.details
+        }
+    return {}
 
 
 class EventService:
@@ -302,7 +458,8 @@ def _inputs(
 
 async def _check_inputs(session: AsyncSession, found: Action, inputs: Mapping[str, str]) -> None:
     """Every mandatory input mapped, only the action's inputs, templates that can render,
-    naming what the call logged only in integrations of the catalog."""
+    plain text among an input's choices, naming what the call logged only in integrations
+    of the catalog."""
     action = ActionConfiguration.model_validate(found.configuration)
     keys = {field.key for field in action.inputs}
     problems = [
@@ -324,6 +481,12 @@ async def _check_inputs(session: AsyncSession, found: Action, inputs: Mapping[st
         for problem in templates.problems(template)
     ]
     problems += [
+        Problem(f"inputs.{field.key}", refusal)
+        for field in action.inputs
+        if _fixed(template := inputs.get(field.key, ""))
+        and (refusal := field.refusal(template)) is not None
+    ]
+    problems += [
         Problem(f"inputs.{key}", f'"{name}" in call.logged is not an integration of the catalog')
         for key, template in inputs.items()
         for name in sorted(templates.logged_in(template))
@@ -331,6 +494,76 @@ async def _check_inputs(session: AsyncSession, found: Action, inputs: Mapping[st
     ]
     if problems:
         raise InvalidInput("The automation is invalid.", problems)
+
+
+async def _origin(
+    session: AsyncSession, account: Account, execution: Execution
+) -> tuple[Automation, Event]:
+    """The automation and the event an execution was made from, both still kept."""
+    if execution.automation_id is None:
+        raise InvalidInput(
+            "The retry is invalid.",
+            [Problem("input", 'only an automation\'s execution has a current mapping; use "same"')],
+        )
+    automation = await session.scalar(
+        select(Automation).where(
+            owned_by(account, Automation), Automation.id == execution.automation_id
+        )
+    )
+    if automation is None:
+        raise Conflict("Its automation was deleted; retry it with the same input.")
+    event = await session.scalar(
+        select(Event).where(owned_by(account, Event), Event.external_id == execution.event_id)
+    )
+    if event is None:
+        raise Conflict(
+            "The event it was made from is no longer kept; retry it with the same input."
+        )
+    return automation, event
+
+
+def _generated_name(trigger: str, caller: str | None, action: Action) -> str:
+    """ "Create a ticket in Demo Helpdesk when a call is missed from an unknown caller"."""
+    display = action.configuration["display"]
+    when = occasion(trigger, caller)
+    where = action.integration.configuration["display_name"]
+    return f"{display[:1].upper()}{display[1:]} in {where} {when[:1].lower()}{when[1:]}"
+
+
+def _is_numbered(name: str, base: str) -> bool:
+    """Whether `name` is `base`, or `base` numbered as `_free_name` numbers it."""
+    return re.fullmatch(rf"{re.escape(base)}( \([0-9]+\))?", name) is not None
+
+
+async def _names_like(session: AsyncSession, account: Account, name: str) -> set[str]:
+    """The account's automation names that are `name` or `name` numbered: "name (2)"."""
+    statement = select(Automation.name).where(
+        owned_by(account, Automation),
+        or_(Automation.name == name, Automation.name.startswith(f"{name} (", autoescape=True)),
+    )
+    return set((await session.scalars(statement)).all())
+
+
+async def _free_name(session: AsyncSession, account: Account, name: str) -> str:
+    """`name`, numbered from 2 when an automation of the account already has it."""
+    taken = await _names_like(session, account, name)
+    numbered = (f"{name} ({number})" for number in itertools.count(2))
+    return next(each for each in itertools.chain([name], numbered) if each not in taken)
+
+
+async def _unused_name(session: AsyncSession, account: Account, name: str) -> str:
+    if name in await _names_like(session, account, name):
+        raise InvalidInput(
+            "The automation is invalid.",
+            [Problem("name", f'another automation is named "{name}"; choose another name')],
+        )
+    return name
+
+
+def _fixed(template: str) -> bool:
+    """Whether a template is plain text, the same in every execution: what it renders is
+    known, and checked, when the automation is saved."""
+    return bool(template.strip()) and not templates.has_placeholders(template)
 
 
 def occasion(trigger: str, caller: str | None) -> str:

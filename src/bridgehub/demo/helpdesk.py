@@ -37,8 +37,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bridgehub.bridge.protocol import Priority
 from bridgehub.demo.helpdesk_store import (
-    PRIORITIES,
     AgentRecord,
     Change,
     ChangeCursor,
@@ -126,16 +126,18 @@ class _Integration:
         return (self.action, *self.more_actions)
 
 
+TICKET_PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+"""What a new ticket's priority may be ("none" is for calls the helpdesk logged)."""
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _new_ticket(data: Mapping[str, Any]) -> InteractionDetails:
-    wanted = "normal" if _blank(data.get("priority")) else str(data["priority"]).strip()
-    priority = next((each for each in PRIORITIES if each == wanted), None)
-    if priority is None:
-        allowed = ", ".join(PRIORITIES)
-        raise ActionRefused(f'priority must be one of {allowed}; found "{wanted}".')
+    # The SDK refused a priority outside the input's choices before this runs.
+    wanted = "normal" if _blank(data.get("priority")) else data["priority"]
+    priority = next(each for each in TICKET_PRIORITIES if each == wanted)
     subject, description = str(data["subject"]).strip(), str(data["description"]).strip()
     return InteractionDetails("ticket", subject, description, priority, "new")
 
@@ -180,7 +182,11 @@ _HELPDESK = _Integration(
             ActionInput(key="subject", name="Ticket subject", mandatory=True),
             ActionInput(key="description", name="Ticket description", mandatory=True),
             ActionInput(
-                key="priority", name="Priority (none, low, normal, high or urgent)", mandatory=False
+                key="priority",
+                name="Priority",
+                mandatory=False,
+                choices=list(TICKET_PRIORITIES),
+                default="normal",
             ),
         ),
         details=_new_ticket,

@@ -115,9 +115,10 @@ MISSED_CALL_TICKET = AutomationCreate(
     trigger="call.missed",
     action=f"{HELPDESK}/create_ticket",
     inputs={
-        "subject": "Missed call from {{contact.name}}",
-        "description": "{{contact.name}} ({{contact.company}}) called {{call.to}} from "
-        "{{call.from}} at {{event.occurred_at}} and nobody answered.",
+        "subject": 'Missed call from {{contact.name|call.from|"an unknown caller"}}',
+        "description": '{{contact.name|"A caller"}} (company: {{contact.company|"unknown"}}) '
+        'called {{call.to|"us"}} from {{call.from|"a hidden number"}} at {{event.occurred_at}} '
+        "and nobody answered.",
         "priority": "high",
     },
 )
@@ -126,8 +127,9 @@ CALL_LOGGED = AutomationCreate(
     trigger="call.finished",
     action=f"{CRM}/log_call",
     inputs={
-        "summary": "{{agent.name}} talked with {{contact.name}} ({{call.from}}); "
-        "recording: {{call.recording_url}}",
+        "summary": '{{agent.name|agent.email|"An agent"}} talked with '
+        '{{contact.name|call.from|"an unknown caller"}} '
+        '(from {{call.from|"a hidden number"}}); recording: {{call.recording_url|"none"}}',
         "duration_seconds": "{{call.duration_seconds}}",
     },
 )
@@ -136,7 +138,7 @@ CALL_DISPOSITIONED = AutomationCreate(
     trigger="call.dispositioned",
     action=f"{CRM}/log_call",
     inputs={
-        "summary": "{{call.disposition}}: {{call.notes}}",
+        "summary": '{{call.disposition}}: {{call.notes|"no notes"}}',
         "call_external_id": f"{{{{call.logged.{CRM}.external_id}}}}",
     },
 )

@@ -83,16 +83,3 @@ async def get_execution(
     read = ExecutionRead.model_validate(execution)
     read.history = [AttemptRead.model_validate(attempt) for attempt in attempts]
     return read
-
-
-@router.post(
-    "/{execution_id}/retry",
-    summary="Queue a failed or held execution again",
-    status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 403, 404, 409),
-)
-async def retry_execution(
-    execution_id: uuid.UUID, account: AccountCaller, session: DbSession
-) -> ExecutionQueued:
-    execution = await execution_service.retry(session, account, execution_id)
-    return ExecutionQueued(id=execution.id, status=execution.status)

@@ -44,6 +44,13 @@ class Execution(AccountOwned, Timestamps, Base):
             "replay_at",
             postgresql_where=text("replay_at IS NOT NULL"),
         ),
+        # An automation's executions are listed by it.
+        Index(
+            "ix_executions_account_automation",
+            "account_id",
+            "automation_id",
+            postgresql_where=text("automation_id IS NOT NULL"),
+        ),
         # A later execution of a call looks up what the call's earlier ones logged.
         Index(
             "ix_executions_account_call",

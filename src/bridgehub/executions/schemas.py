@@ -41,6 +41,9 @@ class ExecutionCriteria(BaseModel):
     integration: str | None = Field(
         default=None, description="The integration's name, e.g. `demo-helpdesk`."
     )
+    automation_id: uuid.UUID | None = Field(
+        default=None, description="The automation that made them."
+    )
     since: datetime | None = Field(default=None, description="Created at or after this moment.")
 
 

@@ -42,6 +42,8 @@ class ExecutionFilter:
     activation_id: uuid.UUID | None = None
     action: str | None = None
     """`provider/name`."""
+    automation_id: uuid.UUID | None = None
+    """The automation that made it."""
     since: datetime | None = None
     """Created at or after this moment."""
 
@@ -209,6 +211,7 @@ class ExecutionService:
         status: ExecutionStatus | None = None,
         action: str | None = None,
         integration: str | None = None,
+        automation_id: uuid.UUID | None = None,
         since: datetime | None = None,
     ) -> ExecutionFilter:
         """The filter the API's criteria name, the integration by its name; an integration
@@ -226,17 +229,40 @@ class ExecutionService:
                     [Problem("integration", f'"{integration}" is not connected to this account')],
                 )
         return ExecutionFilter(
-            status=status, activation_id=activation_id, action=action, since=since
+            status=status,
+            activation_id=activation_id,
+            action=action,
+            automation_id=automation_id,
+            since=since,
         )
 
     async def retry(
         self, session: AsyncSession, account: Account, execution_id: uuid.UUID
     ) -> Execution:
+        """Queue a failed or held execution again, with the same input."""
         execution = await self.get(session, account, execution_id)
-        if execution.status not in RETRYABLE:
-            raise Conflict(
-                f"The execution is {execution.status}; only failed or held ones are retried."
-            )
+        require_retryable(execution)
+        return await self._requeue(session, execution)
+
+    async def retry_with(
+        self,
+        session: AsyncSession,
+        execution: Execution,
+        data: Mapping[str, Any],
+        deferred_inputs: Mapping[str, Sequence[Part]],
+    ) -> Execution:
+        """Queue a failed or held execution again with other inputs, refused (422) as a new
+        execution's would be; `deferred_inputs` as `new_execution` takes them."""
+        require_retryable(execution)
+        action = await session.get(Action, execution.action_id)
+        assert action is not None, "an action's executions are deleted with it"
+        configuration = ActionConfiguration.model_validate(action.configuration)
+        check_inputs(configuration, data, later=deferred_inputs)
+        execution.data = dict(data)
+        execution.deferred_inputs = dict(deferred_inputs) if deferred_inputs else None
+        return await self._requeue(session, execution)
+
+    async def _requeue(self, session: AsyncSession, execution: Execution) -> Execution:
         execution.status = ExecutionStatus.QUEUED
         execution.error = None
         execution.finished_at = None
@@ -246,6 +272,13 @@ class ExecutionService:
         return execution
 
 
+def require_retryable(execution: Execution) -> None:
+    if execution.status not in RETRYABLE:
+        raise Conflict(
+            f"The execution is {execution.status}; only failed or held ones are retried."
+        )
+
+
 def _matching(criteria: ExecutionFilter) -> list[ColumnElement[bool]]:
     """The conditions that keep a statement about executions to those matching `criteria`;
     listings and bulk retries share them so that both always mean the same executions."""
@@ -253,6 +286,7 @@ def _matching(criteria: ExecutionFilter) -> list[ColumnElement[bool]]:
         (Execution.status, criteria.status),
         (Execution.activation_id, criteria.activation_id),
         (Execution.action, criteria.action),
+        (Execution.automation_id, criteria.automation_id),
     ]
     conditions = [column == value for column, value in equal if value is not None]
     if criteria.since is not None:
@@ -267,8 +301,9 @@ def _retryable_of(account: Account) -> ColumnElement[bool]:
 def check_inputs(
     action: ActionConfiguration, data: Mapping[str, Any], later: Collection[str] = ()
 ) -> None:
-    """Refuse, naming each, mandatory inputs without a value and keys the action does not
-    take; the inputs filled in `later` (at the attempt) need no value yet."""
+    """Refuse, naming each, mandatory inputs without a value, values outside an input's
+    choices and keys the action does not take; the inputs filled in `later` (at the
+    attempt) need no value yet."""
     inputs = {field.key: field for field in action.inputs}
     problems = [
         Problem(
@@ -282,6 +317,11 @@ def check_inputs(
         Problem(f"data.{key}", f'"{field.name}" is required')
         for key, field in inputs.items()
         if field.mandatory and key not in later and _empty(data.get(key))
+    ]
+    problems += [
+        Problem(f"data.{key}", refusal)
+        for key, field in inputs.items()
+        if not _empty(value := data.get(key)) and (refusal := field.refusal(value)) is not None
     ]
     if problems:
         raise InvalidInput(

@@ -225,6 +225,30 @@ class ActionInput(_Configuration):
     key: FieldName = Field(description="The key of this input in the request's `data`.")
     name: Text = Field(description="The input's name, shown to people.")
     mandatory: bool = Field(description="Whether the action refuses to run without a value.")
+    choices: list[Text] | None = Field(
+        default=None,
+        min_length=1,
+        json_schema_extra={"uniqueItems": True},
+        description='The only values the input takes, e.g. `["low", "normal", "high"]`: '
+        "offered as a list, and any other value is refused before the bridge is called.",
+    )
+    default: str | None = Field(
+        default=None,
+        description="What the bridge takes when no value is given, offered first in forms; one "
+        "of `choices` when the input has them.",
+    )
+
+    def document(self) -> dict[str, Any]:
+        """The input as a configuration writes it: the hub's additions only when used."""
+        return self.model_dump(exclude_none=True)
+
+    def refusal(self, value: Any) -> str | None:
+        """Why `value` (given, not blank) cannot be this input's value; None when it can."""
+        if self.choices is None or value in self.choices:
+            return None
+        return (
+            f'"{self.name}" must be one of {_listed(self.choices)}; found {describe_value(value)}'
+        )
 
 
 class ActionConfiguration(_Configuration):
@@ -591,6 +615,8 @@ def _action_rules(action: Mapping[str, Any]) -> Iterator[_Located]:
         return
     first_seen: dict[str, int] = {}
     for index, item in enumerate(inputs):
+        if isinstance(item, dict):
+            yield from _choice_rules(item, index)
         key = item.get("key") if isinstance(item, dict) else None
         if not isinstance(key, str):
             continue
@@ -600,6 +626,27 @@ def _action_rules(action: Mapping[str, Any]) -> Iterator[_Located]:
                 f'key "{key}" is already used by inputs[{first_seen[key]}]',
             )
         first_seen.setdefault(key, index)
+
+
+def _choice_rules(item: Mapping[str, Any], index: int) -> Iterator[_Located]:
+    choices, default = item.get("choices"), item.get("default")
+    yield from _repeated_strings(choices, ("inputs", index, "choices"))
+    if (
+        isinstance(choices, list)
+        and choices
+        and isinstance(default, str)
+        and default not in choices
+    ):
+        yield _Located(
+            ("inputs", index, "default"),
+            f"must be one of the choices ({_listed(choices)}); found {json.dumps(default)}",
+        )
+
+
+def _listed(values: list[Any]) -> str:
+    """`"low", "normal" or "high"`."""
+    quoted = [json.dumps(value) for value in values]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def _repeated_strings(values: Any, location: tuple[str | int, ...]) -> Iterator[_Located]:

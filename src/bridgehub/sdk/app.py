@@ -254,9 +254,10 @@ class Bridge:
 
         `display` ("create a ticket") and `description` ("create a new ticket in Acme
         Desk") are lower-case, to read after "Then ...". A request without a value for a
-        mandatory input (absent, null or blank) is refused with 400 before the handler
-        runs. The handler raises `ActionRefused` for data the service cannot take, and
-        answers an `ActionOutcome` (201) or None (204).
+        mandatory input (absent, null or blank), or with a value outside an input's
+        `choices`, is refused with 400 before the handler runs. The handler raises
+        `ActionRefused` for data the service cannot take, and answers an `ActionOutcome`
+        (201) or None (204).
         """
         declared = ActionDeclaration(name, display, description, tuple(inputs))
         self._declaration.action_document(declared, _DECLARATION_CHECK_URL)
@@ -269,7 +270,7 @@ class Bridge:
                     ActionRequest,
                     handler,
                     _action_answer,
-                    check=lambda request: _check_mandatory(declared, request),
+                    check=lambda request: _check_inputs(declared, request),
                 )
             )
             self._declaration.actions[name] = declared
@@ -387,10 +388,18 @@ def _json(content: bytes, status: int = 200) -> Response:
     return Response(content, status, media_type="application/json")
 
 
-def _check_mandatory(action: ActionDeclaration, request: ActionRequest) -> None:
+def _check_inputs(action: ActionDeclaration, request: ActionRequest) -> None:
     missing = [key for key in action.mandatory_inputs if _blank(request.data.get(key))]
     if missing:
         raise ActionRefused(f"Mandatory input missing: {', '.join(missing)}.")
+    refusals = [
+        refusal
+        for each in action.inputs
+        if not _blank(value := request.data.get(each.key))
+        and (refusal := each.refusal(value)) is not None
+    ]
+    if refusals:
+        raise ActionRefused(f"{'; '.join(refusals)}.")
 
 
 def _blank(value: Any) -> bool:

@@ -138,7 +138,7 @@ class IntegrationDeclaration:
             "display": action.display,
             "description": action.description,
             "endpoint": _base(base_url) + action.path,
-            "inputs": [each.model_dump() for each in action.inputs],
+            "inputs": [each.document() for each in action.inputs],
         }
         _checked(
             f'The action "{action.name}" of the bridge "{self.name}"',

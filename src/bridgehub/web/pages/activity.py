@@ -15,8 +15,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
+from bridgehub.accounts.auth import Account
 from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
+from bridgehub.automations.models import Automation
+from bridgehub.automations.schemas import ExecutionRetry
+from bridgehub.automations.service import automation_service
 from bridgehub.db.session import DbSession
 from bridgehub.executions.models import Execution, ExecutionStatus
 from bridgehub.executions.service import RETRYABLE, ExecutionFilter, execution_service
@@ -91,7 +95,8 @@ async def executions(request: Request, operator: SignedInAccount, session: DbSes
     account = account_of(operator)
     activations = await activation_service.list(session, account)
     actions = await _action_names(session, activations)
-    filters, criteria = _read_execution_filters(request, activations, actions)
+    automations = await _automation_names(session, account)
+    filters, criteria = _read_execution_filters(request, activations, actions, automations)
     page = _page_number(request, filters)
     rows: Sequence[Execution] = []
     retryable = 0
@@ -105,6 +110,7 @@ async def executions(request: Request, operator: SignedInAccount, session: DbSes
         "filters": filters,
         "paging": _paging(filters, page, len(rows)),
         "executions": [_execution_row(e, actions, activations) for e in rows[:PAGE_SIZE]],
+        "automation_names": automations,
         "retryable": retryable,
         "tones": EXECUTION_TONES,
         "finished": FINISHED_EXECUTIONS,
@@ -121,8 +127,10 @@ async def execution(
     found = await execution_service.get(session, account, execution_id)
     activations = await activation_service.list(session, account)
     actions = await _action_names(session, activations)
+    automation = await session.get(Automation, found.automation_id) if found.automation_id else None
     context = {
         "execution": _execution_row(found, actions, activations),
+        "automation": automation,
         "record": found,
         "attempts": [
             (attempt, scrubbed(attempt.message))
@@ -142,11 +150,15 @@ async def retry(
     request: Request, execution_id: uuid.UUID, operator: SignedInAccount, session: DbSession
 ) -> Response:
     url = request.app.url_path_for("execution", execution_id=str(execution_id))
+    current = (await request.form()).get("input") == "current"
+    retry = ExecutionRetry(input="current" if current else "same")
     try:
-        await execution_service.retry(session, account_of(operator), execution_id)
-    except Conflict as refusal:
-        return see_other(request, url, Flash("error", refusal.message))
-    return see_other(request, url, Flash("success", "The execution is queued again."))
+        await automation_service.retry(session, account_of(operator), execution_id, retry)
+    except (Conflict, InvalidInput) as refusal:
+        details = " ".join(detail["message"] for detail in refusal.details)
+        return see_other(request, url, Flash("error", f"{refusal.message} {details}".strip()))
+    queued = "with the automation's current mapping" if current else "with the same input"
+    return see_other(request, url, Flash("success", f"The execution is queued again {queued}."))
 
 
 @router.post("/activity/executions/retry")
@@ -158,7 +170,10 @@ async def retry_matching(
     account = account_of(operator)
     activations = await activation_service.list(session, account)
     filters, criteria = _read_execution_filters(
-        request, activations, await _action_names(session, activations)
+        request,
+        activations,
+        await _action_names(session, activations),
+        await _automation_names(session, account),
     )
     query = filters.query(page="")
     url = request.app.url_path_for("activity") + (f"?{query}" if query else "")
@@ -172,20 +187,29 @@ async def retry_matching(
 
 
 def _read_execution_filters(
-    request: Request, activations: Sequence[Activation], actions: Mapping[str, str]
+    request: Request,
+    activations: Sequence[Activation],
+    actions: Mapping[str, str],
+    automations: Mapping[str, str],
 ) -> tuple[Filters, ExecutionFilter | None]:
     """The executions list's filters, and what they match (None when one is not a choice)."""
     filters, criteria = _read_filters(
         request,
         activations,
-        {"status": _choices(ExecutionStatus), "action": sorted(actions.items(), key=_label)},
+        {
+            "status": _choices(ExecutionStatus),
+            "action": sorted(actions.items(), key=_label),
+            "automation": sorted(automations.items(), key=_label),
+        },
     )
     if filters.errors:
         return filters, None
+    automation = criteria.get("automation")
     return filters, ExecutionFilter(
         status=ExecutionStatus(criteria["status"]) if criteria.get("status") else None,
         activation_id=criteria.get("activation_id"),
         action=criteria.get("action"),
+        automation_id=uuid.UUID(automation) if automation else None,
         since=criteria.get("since"),
     )
 
@@ -352,6 +376,12 @@ async def _action_names(session: DbSession, activations: Sequence[Activation]) -
         for action in await action_service.list(session)
         if action.integration_id in connected
     }
+
+
+async def _automation_names(session: DbSession, account: Account) -> dict[str, str]:
+    """Each automation of the account's id (as the address writes it) to its name."""
+    automations = await automation_service.list(session, account)
+    return {str(automation.id): automation.name for automation in automations}
 
 
 def _integration_names(activations: Sequence[Activation]) -> dict[uuid.UUID, str]:

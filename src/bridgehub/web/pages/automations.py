@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
@@ -20,10 +20,12 @@ from bridgehub.automations.schemas import (
     AutomationCreate,
     AutomationUpdate,
     Conditions,
+    Trigger,
 )
-from bridgehub.automations.service import automation_service, occasion
+from bridgehub.automations.service import Rendering, automation_service, occasion
 from bridgehub.db.session import DbSession
 from bridgehub.executions.service import find_action
+from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action
 from bridgehub.kit.errors import HubError
 from bridgehub.web import nav
@@ -58,6 +60,8 @@ class InputField:
     mandatory: bool
     value: str
     error: str | None
+    choices: list[tuple[str, str]] | None
+    """What a select offers for an input with fixed choices; None for free text."""
 
     @property
     def field(self) -> str:
@@ -98,6 +102,8 @@ async def create_automation(
     account = account_of(operator)
     form = await _submitted(request)
     errors: dict[str, str] = {}
+    if form.get("preview"):
+        return await _form_page(request, session, account, form, preview=True)
     offered = {
         _action_key(action)
         for action in await automation_service.available_actions(session, account)
@@ -110,13 +116,14 @@ async def create_automation(
         data = AutomationCreate.model_validate(document)
         return await automation_service.create(session, account, data)
 
-    automation, errors = await _save(session, _document(form), create)
+    problems = await _preview_problems(session, account, form)
+    automation, errors = await _save(session, _document(form), create, problems)
     if automation is None:
-        return await _form_page(request, session, account, form, errors, status_code=422)
-    summary = await _summary(session, automation)
-    return see_other(
-        request, request.app.url_path_for("automations"), Flash("success", f"Created: {summary}.")
-    )
+        return await _form_page(
+            request, session, account, form, errors, status_code=422, preview=True
+        )
+    message = f"Created “{automation.name}”: {await _summary(session, automation)}."
+    return see_other(request, request.app.url_path_for("automations"), Flash("success", message))
 
 
 @router.get("/automations/{automation_id}/edit", name="automation_edit")
@@ -126,6 +133,7 @@ async def edit_automation(
     account = account_of(operator)
     automation = await automation_service.get(session, account, automation_id)
     form = {
+        "name": automation.name,
         "trigger": automation.trigger,
         "action": automation.action,
         "enabled": "on" if automation.enabled else "",
@@ -143,23 +151,33 @@ async def update_automation(
     account = account_of(operator)
     automation = await automation_service.get(session, account, automation_id)
     form = await _submitted(request) | {"action": automation.action}
+    if form.get("preview"):
+        return await _form_page(
+            request, session, account, form, automation=automation, preview=True
+        )
 
     async def update(document: dict[str, Any]) -> Automation:
         del document["action"]  # an automation keeps its action; another is a new automation
         data = AutomationUpdate.model_validate(document)
         return await automation_service.update(session, account, automation_id, data)
 
-    saved, errors = await _save(session, _document(form), update)
+    problems = await _preview_problems(session, account, form)
+    saved, errors = await _save(session, _document(form), update, problems)
     if saved is None:
         # Read again: undoing the savepoint expired what the attempt had changed.
         automation = await automation_service.get(session, account, automation_id)
         return await _form_page(
-            request, session, account, form, errors, automation=automation, status_code=422
+            request,
+            session,
+            account,
+            form,
+            errors,
+            automation=automation,
+            status_code=422,
+            preview=True,
         )
-    summary = await _summary(session, automation)
-    return see_other(
-        request, request.app.url_path_for("automations"), Flash("success", f"Saved: {summary}.")
-    )
+    message = f"Saved “{saved.name}”: {await _summary(session, saved)}."
+    return see_other(request, request.app.url_path_for("automations"), Flash("success", message))
 
 
 @router.post("/automations/{automation_id}/enabled")
@@ -170,8 +188,7 @@ async def switch_automation(
     automation = await automation_service.update(
         session, account_of(operator), automation_id, AutomationUpdate(enabled=enabled)
     )
-    summary = await _summary(session, automation)
-    message = f"{'Enabled' if enabled else 'Disabled'}: {summary}."
+    message = f"{'Enabled' if enabled else 'Disabled'} “{automation.name}”."
     return see_other(request, request.app.url_path_for("automations"), Flash("success", message))
 
 
@@ -181,25 +198,25 @@ async def delete_automation(
 ) -> Response:
     account = account_of(operator)
     automation = await automation_service.get(session, account, automation_id)
-    summary = await _summary(session, automation)
+    message = f"Deleted “{automation.name}”."
     await automation_service.delete(session, account, automation_id)
-    return see_other(
-        request, request.app.url_path_for("automations"), Flash("success", f"Deleted: {summary}.")
-    )
+    return see_other(request, request.app.url_path_for("automations"), Flash("success", message))
 
 
 async def _save(
     session: AsyncSession,
     document: dict[str, Any],
     save: Callable[[dict[str, Any]], Awaitable[Automation]],
+    problems: Mapping[str, str],
 ) -> tuple[Automation | None, dict[str, str]]:
     """Save the form's automation, or answer every problem with it at once: conditions that
-    do not parse do not keep the service from judging the inputs (in a savepoint, undone)."""
-    errors: dict[str, str] = {}
+    do not parse, or `problems` found beforehand, do not keep the service from judging the
+    inputs (in a savepoint, undone)."""
+    errors = dict(problems)
     try:
         Conditions.model_validate(document["conditions"])
     except ValidationError as problem:
-        errors = _field_errors(problem)
+        errors |= _field_errors(problem)
         document = {**document, "conditions": {}}
     try:
         async with session.begin_nested():  # undone by any exception leaving the block
@@ -226,9 +243,11 @@ async def _form_page(
     *,
     automation: Automation | None = None,
     status_code: int = 200,
+    preview: bool = False,
 ) -> Response:
     """The automation form: for a new one, the trigger and action first, then (once both are
-    chosen) the inputs; for an existing one, all of it with the action fixed."""
+    chosen) the inputs; for an existing one, all of it with the action fixed. With
+    `preview`, what the inputs render to for sample callers."""
     errors = dict(errors or {})
     available = await automation_service.available_actions(session, account)
     chosen = await _chosen_action(session, form.get("action", ""), available, automation)
@@ -247,7 +266,10 @@ async def _form_page(
         "actions": [(_action_key(action), _action_words(action)) for action in available],
         "action": chosen,
         "action_words": _action_words(chosen) if chosen else "",
-        "inputs": _input_fields(chosen, form, errors) if chosen else [],
+        "inputs": _input_fields(chosen, form, errors, new=automation is None) if chosen else [],
+        "previews": (
+            await _previews(session, account, chosen, form) if chosen and preview else None
+        ),
         "summary": (
             _sentence(trigger, form.get("caller"), chosen)
             if chosen and trigger in TRIGGERS
@@ -286,18 +308,74 @@ async def _chosen_action(
 
 
 def _input_fields(
-    action: Action, form: Mapping[str, str], errors: Mapping[str, str]
+    action: Action, form: Mapping[str, str], errors: Mapping[str, str], *, new: bool
 ) -> list[InputField]:
-    return [
-        InputField(
-            key=each["key"],
-            name=each["name"],
-            mandatory=each["mandatory"],
-            value=form.get(INPUT_PREFIX + each["key"], ""),
-            error=errors.get(INPUT_PREFIX + each["key"]),
+    """The action's inputs as the form shows them; a new automation starts from each
+    input's default."""
+    fields = []
+    for each in ActionConfiguration.model_validate(action.configuration).inputs:
+        field = INPUT_PREFIX + each.key
+        value = form.get(field, (each.default or "") if new else "")
+        fields.append(
+            InputField(
+                key=each.key,
+                name=each.name,
+                mandatory=each.mandatory,
+                value=value,
+                error=errors.get(field),
+                choices=_offered(each.choices, value, each.mandatory) if each.choices else None,
+            )
         )
-        for each in action.configuration["inputs"]
-    ]
+    return fields
+
+
+def _offered(choices: list[str], value: str, mandatory: bool) -> list[tuple[str, str]]:
+    """The options of an input with fixed choices: its choices, "not set" first for an
+    optional one, and the current template when it is not a choice (mapped through the
+    API), so that saving keeps it."""
+    options = [(choice, choice) for choice in choices]
+    if value and value not in choices:
+        options.insert(0, (value, f"{value} (as mapped)"))
+    return options if mandatory else [("", "not set"), *options]
+
+
+async def _previews(
+    session: AsyncSession, account: Account, action: Action, form: Mapping[str, str]
+) -> Sequence[Rendering]:
+    trigger = form.get("trigger", "")
+    if trigger not in TRIGGERS:
+        return []
+    document = _document(form)
+    caller = document["conditions"].get("caller")
+    return await automation_service.preview(
+        session,
+        account,
+        action,
+        cast(Trigger, trigger),  # one of TRIGGERS, checked above
+        caller if caller in ("known", "unknown") else None,
+        document["inputs"],
+    )
+
+
+async def _preview_problems(
+    session: AsyncSession, account: Account, form: Mapping[str, str]
+) -> dict[str, str]:
+    """What the action would refuse of the inputs rendered for a sample caller, by field."""
+    action = await _chosen_action(
+        session,
+        form.get("action", ""),
+        await automation_service.available_actions(session, account),
+        None,
+    )
+    if action is None:
+        return {}
+    problems: dict[str, str] = {}
+    for rendering in await _previews(session, account, action, form):
+        for key, message in rendering.problems.items():
+            said = f"For {rendering.caller}: {message}."
+            field = INPUT_PREFIX + key
+            problems[field] = f"{problems[field]} {said}" if field in problems else said
+    return problems
 
 
 async def _submitted(request: Request) -> dict[str, str]:
@@ -314,6 +392,7 @@ def _document(form: Mapping[str, str]) -> dict[str, Any]:
         name: form[name].strip() for name in _CONDITION_FIELDS if form.get(name, "").strip()
     }
     return {
+        "name": form.get("name", "").strip() or None,
         "trigger": form.get("trigger", ""),
         "action": form.get("action", ""),
         "inputs": {
