@@ -173,7 +173,10 @@ def test_an_agent_creates_a_ticket_for_the_caller_and_sees_it_done(
     form = actions.locator("details[open] form")
     # Prefilled from the caller and the call; what the agent types is kept as typed.
     expect(form.get_by_label("Ticket subject")).to_have_value("Call from Ada Lovelace")
-    expect(form.get_by_label("Priority (none, low, normal, high or urgent)")).to_have_value("")
+    # An input with choices is offered as them, starting from the action's default.
+    priority = form.get_by_label("Priority")
+    expect(priority.locator("option")).to_have_text(["(none)", "low", "normal", "high", "urgent"])
+    expect(priority).to_have_value("normal")
 
     # A required input emptied (the browser's own check removed) is refused, naming it.
     form.get_by_label("Ticket subject").fill("")
@@ -191,6 +194,7 @@ def test_an_agent_creates_a_ticket_for_the_caller_and_sees_it_done(
     # The helpdesk asks the hub to come back in 2 s: the card follows the execution live.
     northwind.bridge.fail_next("/helpdesk/actions/create_ticket", 1, 503, retry_after=2)
     form.get_by_label("Ticket subject").fill("Printer callback")
+    form.get_by_label("Priority").select_option("urgent")
     form.get_by_role("button", name="Create a ticket in Northwind Desk").click()
     outcome = page.get_by_role("region", name="Create a ticket in Northwind Desk")
     expect(outcome.locator(".badge")).to_have_text(re.compile("queued|running"))
@@ -198,6 +202,7 @@ def test_an_agent_creates_a_ticket_for_the_caller_and_sees_it_done(
     ticket = northwind.bridge.created()[-1]
     expect(outcome).to_contain_text(f"Ticket #{ticket.id} created.")
     assert ticket.details.subject == "Printer callback"
+    assert ticket.details.priority == "urgent"
     assert ticket.contact_id == ada.id
     # Back on the caller's card, the outcome above it, the new ticket among their interactions.
     expect(page.locator(".person__name")).to_have_text(["Ada Lovelace"])

@@ -146,6 +146,8 @@ class InputField:
     required: bool
     value: str
     error: str | None
+    choices: Sequence[str] = ()
+    """The only values the input takes (offered as a list), none for free text."""
 
 
 @dataclass(frozen=True)
@@ -354,8 +356,9 @@ def _forms(
                 required=each.mandatory,
                 value=sent.values.get(each.key, "")
                 if sent
-                else _prefilled(each.key, contact, number),
+                else each.default or _prefilled(each.key, contact, number),
                 error=sent.errors.get(each.key) if sent else None,
+                choices=each.choices or (),
             )
             for each in action.inputs
         ]
