@@ -39,6 +39,8 @@ def test_the_dashboard_is_the_landing_page_with_each_integrations_figures(
 
     helpdesk = page.locator("#integration-demo-helpdesk")
     expect(helpdesk.get_by_role("rowheader")).to_contain_text("Demo Helpdesk")
+    # The activation's status in the catalog's words.
+    expect(helpdesk.get_by_role("rowheader").locator(".badge")).to_have_text("Active")
     expect(helpdesk.get_by_role("cell").nth(0)).to_have_text(str(contacts))
     last_sync = helpdesk.get_by_role("cell").nth(1)
     expect(last_sync).to_contain_text("succeeded")

@@ -23,6 +23,7 @@ from bridgehub.syncs.service import offers, sync_service
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.pages.activity import EXECUTION_TONES, SYNC_TONES
+from bridgehub.web.pages.catalog import STATUS_BADGES, Badge
 from bridgehub.web.templating import Flash, render, see_other
 from bridgehub.web.wording import scrubbed
 
@@ -31,12 +32,6 @@ nav.register("Dashboard", "dashboard", position=10, audience="account")
 
 WINDOW = timedelta(hours=24)
 
-_ACTIVATION_TONES = {
-    ActivationStatus.ACTIVE: "success",
-    ActivationStatus.PENDING_AUTHORIZATION: "warning",
-    ActivationStatus.NEEDS_REAUTHORIZATION: "danger",
-    ActivationStatus.DISABLED: "neutral",
-}
 _PENDING = (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING, ExecutionStatus.HELD)
 
 # The chart's geometry, in SVG user units; the picture scales with the page.
@@ -51,7 +46,8 @@ class IntegrationSummary:
     name: str
     display_name: str
     status: ActivationStatus
-    status_tone: str
+    badge: Badge
+    """The activation's status in the catalog's words."""
     contacts: int
     last_sync: SyncRun | None
     last_sync_error: str
@@ -120,7 +116,7 @@ async def dashboard(request: Request, operator: SignedInAccount, session: DbSess
                 name=activation.integration.name,
                 display_name=configuration["display_name"],
                 status=activation.status,
-                status_tone=_ACTIVATION_TONES[activation.status],
+                badge=Badge(*STATUS_BADGES[activation.status]),
                 contacts=contacts.get(activation.id, 0),
                 last_sync=last_run,
                 last_sync_error=scrubbed(last_run.error if last_run else None),
