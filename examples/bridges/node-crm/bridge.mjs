@@ -309,7 +309,7 @@ function requestHandler(endpoints) {
 
 // --- running it -------------------------------------------------------------------------
 
-/** A whole number from `lowest` to `highest`, or the reason it is not one. */
+/** `text` as a whole number from `lowest` to `highest`; throws, saying why, otherwise. */
 function wholeNumber(name, text, lowest, highest) {
   const number = Number(text);
   if (!/^\d+$/.test(text) || number < lowest || number > highest) {

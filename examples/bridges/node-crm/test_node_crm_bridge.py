@@ -24,11 +24,6 @@ from jsonschema import Draft202012Validator
 from bridgehub.bridge.schemas import message_schemas
 from bridgehub.integrations.files import check_files
 
-NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(
-    NODE is None, reason="node (Node.js 20 or later) is not on PATH, so the bridge cannot run"
-)
-
 HERE = Path(__file__).parent
 INTEGRATION = HERE / "node-crm.integration.json"
 ACTION = HERE / "node-crm.create_ticket.action.json"
@@ -57,11 +52,19 @@ class NodeBridge:
         return document
 
 
+@pytest.fixture(scope="session")
+def node() -> str:
+    """Where `node` is; the tests that run the bridge are skipped without it."""
+    found = shutil.which("node")
+    if found is None:
+        pytest.skip("node (Node.js 20 or later) is not on PATH, so the bridge cannot run")
+    return found
+
+
 @contextmanager
-def running(environment: dict[str, str], *arguments: str) -> Iterator[NodeBridge]:
-    assert NODE is not None
+def running(node: str, environment: dict[str, str], *arguments: str) -> Iterator[NodeBridge]:
     process = subprocess.Popen(
-        [NODE, "bridge.mjs", *arguments],
+        [node, "bridge.mjs", *arguments],
         cwd=HERE,
         env={**os.environ, **environment},
         stdout=subprocess.PIPE,
@@ -87,9 +90,9 @@ def _listening_url(process: subprocess.Popen[str]) -> str:
 
 
 @pytest.fixture
-def bridge() -> Iterator[NodeBridge]:
+def bridge(node: str) -> Iterator[NodeBridge]:
     environment = {"NODE_CRM_API_KEY": API_KEY, "NODE_CRM_PAGE_SIZE": str(PAGE_SIZE)}
-    with running(environment, "--port", "0") as served:
+    with running(node, environment, "--port", "0") as served:
         yield served
 
 
@@ -304,12 +307,12 @@ def test_an_offset_it_never_gave_is_refused_with_400(bridge: NodeBridge) -> None
         }
 
 
-def test_a_checkpoint_it_cannot_use_is_answered_410(bridge: NodeBridge) -> None:
+def test_a_checkpoint_it_cannot_use_is_answered_410(node: str, bridge: NodeBridge) -> None:
     checkpoint = sync(bridge).checkpoint
     offset = bridge.post("/contact_sync", {"auth": AUTH}).json()["next_offset"]
     environment = {"NODE_CRM_API_KEY": API_KEY}
 
-    with running(environment) as restarted:  # its CRM and keys are new
+    with running(node, environment) as restarted:  # its CRM and keys are new
         answers = [
             restarted.post("/contact_sync", {"auth": AUTH, "meta": meta})
             for meta in (
@@ -374,10 +377,11 @@ def test_a_request_that_breaks_the_protocol_is_refused_with_400_naming_the_field
         ),
     ],
 )
-def test_bad_settings_stop_it_before_it_listens(environment: dict[str, str], problem: str) -> None:
-    assert NODE is not None
+def test_bad_settings_stop_it_before_it_listens(
+    node: str, environment: dict[str, str], problem: str
+) -> None:
     done = subprocess.run(
-        [NODE, "bridge.mjs"],
+        [node, "bridge.mjs"],
         cwd=HERE,
         env={**os.environ, **environment},
         capture_output=True,
