@@ -107,6 +107,25 @@ def test_an_actions_data_holds_its_inputs_and_auth_the_integrations_fields() -> 
     assert sorted(operation["responses"]) == ["201", "204", "400", "401", "429", "503"]
 
 
+def test_an_inputs_choices_are_its_enum_and_its_default_the_schemas() -> None:
+    document = openapi(EXAMPLES / "bridges" / "node-crm")
+    data = document["components"]["schemas"]["CreateTicketActionRequest"]["properties"]["data"]
+    request = {"auth": {"api_key": "k"}, "data": {"subject": "Hi", "priority": "high"}}
+
+    assert data["properties"]["priority"] == {
+        "title": "Priority",
+        "type": "string",
+        "enum": ["none", "low", "normal", "high", "urgent"],
+        "default": "normal",
+    }
+    assert data["properties"]["subject"] == {"title": "Subject"}
+    assert holds(document, "CreateTicketActionRequest", request) == []
+    request["data"]["priority"] = "critical"
+    assert holds(document, "CreateTicketActionRequest", request) == [
+        "'critical' is not one of ['none', 'low', 'normal', 'high', 'urgent']"
+    ]
+
+
 def test_a_contact_sync_request_and_its_answers_are_described_as_the_protocol_has_them() -> None:
     document = openapi(EXAMPLES / "bridges" / "node-crm")
     operation = document["paths"]["/contact_sync"]["post"]

@@ -25,6 +25,7 @@ from bridgehub import __version__
 from bridgehub.bridge.schemas import MESSAGES, message_schema
 from bridgehub.integrations.configuration import (
     ActionConfiguration,
+    ActionInput,
     AuthenticationField,
     IntegrationConfiguration,
     validate_action,
@@ -214,11 +215,20 @@ def _inputs(action: ActionConfiguration) -> dict[str, Any]:
         "type": "object",
         "description": "The action's inputs by key: strings when an automation fills them "
         "from its templates; a person running the action through the API may send any JSON "
-        "value. A mandatory input always has one.",
-        "properties": {each.key: {"title": each.name} for each in action.inputs},
+        "value. A mandatory input always has one; an input with choices takes only them.",
+        "properties": {each.key: _input(each) for each in action.inputs},
         "required": [each.key for each in action.inputs if each.mandatory],
         "additionalProperties": False,
     }
+
+
+def _input(field: ActionInput) -> dict[str, Any]:
+    schema: dict[str, Any] = {"title": field.name}
+    if field.choices is not None:
+        schema |= {"type": "string", "enum": field.choices}
+    if field.default is not None:
+        schema["default"] = field.default
+    return schema
 
 
 # --- operations ---------------------------------------------------------------------------
