@@ -38,6 +38,7 @@ from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.demo.stack import DemoStack, connect_demo_account, demo_stack
 from bridgehub.integrations.configuration import json_schemas
 from bridgehub.integrations.files import ConfigurationFile, check_files, kind_of
+from bridgehub.integrations.openapi import bridge_openapi, configurations_of
 from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import HubError, InvalidInput
 from bridgehub.logs import configure_logging
@@ -288,6 +289,27 @@ def bridge_config(
         console.print(f"[green]✓[/green] {path}")
 
 
+@app.command(name="bridge-openapi")
+def bridge_openapi_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The integration configuration and its actions' (files, or folders of them).",
+            metavar="CONFIG...",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Print the OpenAPI 3.1 document of a bridge, generated from its integration
+    configuration and its actions' configurations, to generate a server stub from."""
+    files = _valid_files(paths, "No OpenAPI document was made")
+    try:
+        document = bridge_openapi(*configurations_of(files))
+    except HubError as error:
+        _fail_with(error)
+    print(json.dumps(document, indent=2))
+
+
 @app.command(name="migrate")
 def migrate_command() -> None:
     """Apply database migrations and exit (the hub also applies them on start)."""
@@ -305,13 +327,16 @@ def catalog_load(paths: Paths) -> None:
     _register([(str(file.path), file.document) for file in _valid_files(paths)])
 
 
-def _valid_files(paths: list[Path]) -> list[ConfigurationFile]:
+def _valid_files(
+    paths: list[Path], outcome: str = "Nothing was registered"
+) -> list[ConfigurationFile]:
+    """The configuration files found, or the problems of the invalid ones and `outcome`."""
     files = check_files(paths)
     if not files:
         _fail("No configuration files found.")
     if any(not f.valid for f in files):
         _report(files)
-        _fail("Nothing was registered: fix the problems above first.")
+        _fail(f"{outcome}: fix the problems above first.")
     return files
 
 
