@@ -12,6 +12,7 @@ from bridgehub.accounts.auth import Admin
 from bridgehub.accounts.schemas import AccountCreate
 from bridgehub.accounts.service import account_service
 from bridgehub.db.session import DbSession
+from bridgehub.kit.messages import plain_message
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAdmin
 from bridgehub.web.templating import render
@@ -39,7 +40,7 @@ async def create_account(
     try:
         data = AccountCreate.model_validate(form)
     except ValidationError as error:
-        errors = {str(problem["loc"][0]): problem["msg"] for problem in error.errors()}
+        errors = {str(problem["loc"][0]): plain_message(problem) for problem in error.errors()}
         return await _page(request, session, form=form, errors=errors, status_code=422)
     account, key = await account_service.create(session, data)
     # Answered here rather than after a redirect: the key must not travel in a URL or a
