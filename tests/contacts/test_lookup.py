@@ -37,6 +37,9 @@ CONTACTS: list[dict[str, Any]] = [
     {"id": 104, "name": "Maine Namesake", "phones": ["+1 207 555 0042"]},
     {"id": 105, "name": "Jane Doe (mobile)", "phones": ["+1 415.555.0042"], "title": "CTO"},
     {"id": 106, "name": "No Phone", "phones": ["n/a"]},
+    # Written without their country codes, so read as US numbers they are not.
+    {"id": 107, "name": "Porto Desk", "phones": ["21 765 4321"]},
+    {"id": 108, "name": "Berlin Desk", "phones": ["030 7654321"]},
 ]
 
 
@@ -135,6 +138,23 @@ async def test_callers_from_other_countries_are_found(
     tenant: Tenant, incoming: str, expected: str
 ) -> None:
     assert await lookup(tenant, incoming) == [expected]
+
+
+@pytest.mark.usefixtures("synced")
+@pytest.mark.parametrize(
+    ("incoming", "expected"),
+    [
+        ("+14155550042", [("101", "exact"), ("105", "exact")]),
+        ("+351217654321", [("107", "national")]),
+        ("+49307654321", [("108", "partial")]),
+    ],
+)
+async def test_each_match_says_how_it_matched(
+    tenant: Tenant, incoming: str, expected: list[tuple[str, str]]
+) -> None:
+    answer = (await tenant.client.get("/v1/lookup", params={"phone": incoming})).json()
+    found = sorted((match["external_id"], match["match"]) for match in answer["matches"])
+    assert found == expected
 
 
 @pytest.mark.usefixtures("synced")
