@@ -76,6 +76,7 @@ class ActivationService:
             activation.status = ActivationStatus.ACTIVE
             activation.sealed_credentials = vaulted.seal(runtime.vault, activation.id, stored)
             await _insert(session, activation)
+            await authorization.queue_first_syncs(session, activation)
             return activation, None
         activation.status = ActivationStatus.PENDING_AUTHORIZATION
         stored = vaulted.Credentials(fields=forms.kept(configuration, values))
