@@ -70,3 +70,33 @@ def test_processes_starting_together_migrate_once(new_database: NewDatabase) -> 
         for future in [pool.submit(migrate.upgrade, url) for _ in range(4)]:
             future.result()
     assert schema_drift(url) == []
+
+
+def test_attempt_outcomes_recorded_as_class_names_become_words(new_database: NewDatabase) -> None:
+    url = new_database("migrations_outcome_words")
+    migrate.upgrade(url, "0015")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            # The attempt alone: its execution is beside the point here.
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            connection.exec_driver_sql(
+                "INSERT INTO execution_attempts "
+                "(id, execution_id, number, started_at, duration_ms, outcome) VALUES "
+                "(gen_random_uuid(), gen_random_uuid(), 1, now(), 5, 'RequestRefused'), "
+                "(gen_random_uuid(), gen_random_uuid(), 2, now(), 5, 'succeeded')"
+            )
+        migrate.upgrade(url)
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT outcome FROM execution_attempts ORDER BY number"
+            )
+            assert [row[0] for row in rows] == ["refused", "succeeded"]
+        migrate.downgrade(url, "0015")
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT outcome FROM execution_attempts ORDER BY number"
+            )
+            assert [row[0] for row in rows] == ["RequestRefused", "succeeded"]
+    finally:
+        engine.dispose()
