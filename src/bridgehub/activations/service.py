@@ -173,7 +173,7 @@ class ActivationService:
                 integration=configuration.name,
             )
         except CredentialsRejected as error:
-            await tokens.mark_rejected(runtime, activation.id)
+            await tokens.mark_rejected(runtime, activation.id, error)
             await session.refresh(activation)
             raise credentials_refused(configuration, "the stored credentials", error) from error
         except BridgeError as error:

@@ -47,8 +47,7 @@ def credentials_refused(
     configuration: IntegrationConfiguration, which: str, error: CredentialsRejected
 ) -> CredentialsRefused:
     """The refusal as the person reads it, with what the bridge said when it said why."""
-    said = f": {error.bridge_message.rstrip('.')}" if error.bridge_message else ""
-    return CredentialsRefused(f"{configuration.display_name} refused {which}{said}.")
+    return CredentialsRefused(error.told(f"{configuration.display_name} refused {which}") + ".")
 
 
 def bridge_failed(configuration: IntegrationConfiguration, error: BridgeError) -> BridgeFailed:

@@ -51,6 +51,13 @@ class _Refusal(BridgeError):
         if self.bridge_message is not None:
             self.bridge_message = _hide(self.bridge_message, values)
 
+    def told(self, what: str) -> str:
+        """`what` happened, followed by what the bridge said when it said why ("Acme CRM
+        refused these credentials: unknown subdomain or API key"), without a final stop."""
+        if self.bridge_message is None:
+            return what
+        return f"{what}: {self.bridge_message.rstrip('.')}"
+
 
 class CredentialsRejected(_Refusal):
     """The bridge answered 401: the credentials no longer work, even after a refresh."""

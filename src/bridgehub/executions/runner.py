@@ -226,7 +226,7 @@ async def _after_failure(
     session: AsyncSession, runtime: Runtime, execution: Execution, error: BridgeError
 ) -> None:
     if isinstance(error, CredentialsRejected):
-        await tokens.mark_rejected(runtime, execution.activation_id)
+        await tokens.mark_rejected(runtime, execution.activation_id, error)
         _hold(execution)
     elif (
         isinstance(error, BridgeUnavailable)
