@@ -437,6 +437,7 @@ class _Check:
     async def _contacts(self, endpoint: _Endpoint, credentials: StaticCredentials) -> _Run:
         await self._refuses_made_up(endpoint, self._made_up_contacts(endpoint))
         full = await self._contact_run(endpoint, credentials, "the full run", checkpoint=None)
+        self._judge_held_pages(endpoint, full)
         self._ledger.passed(r.CONTACTS_OFFSET_REPEATS, endpoint, "no next_offset came twice")
         self._ledger.passed(
             r.CONTACTS_TERMINATES,
@@ -543,9 +544,7 @@ class _Check:
                 first_seen.setdefault(contact.id, number)
             contacts.extend(page.contacts)
             if page.next_offset is None:
-                run = replace(held(number), checkpoint=page.synchronization_checkpoint)
-                self._judge_held_pages(endpoint, run)
-                return run
+                return replace(held(number), checkpoint=page.synchronization_checkpoint)
             if page.next_offset in given:
                 self._ledger.fail(
                     r.CONTACTS_OFFSET_REPEATS,
@@ -568,8 +567,8 @@ class _Check:
         raise _Stopped(r.CONTACTS_TERMINATES)
 
     def _judge_held_pages(self, endpoint: _Endpoint, run: _Run) -> None:
-        """The page rules, judged on the pages a run got, also when a paging error ended it:
-        the contacts on them were checked one by one as they came."""
+        """The page rules, judged on the pages a run got (the contacts on them were checked
+        one by one as they came), also when a paging error ended it."""
         if run.pages == 0:
             return
         pages = _count(run.pages, "page")

@@ -150,7 +150,7 @@ def _inflated(body: bytes, encoding: str) -> bytes:
         return body
     window = zlib.MAX_WBITS | (16 if encoding.strip().lower() == "gzip" else 0)
     try:
-        # Four bytes per character at most, and a margin to count the rest roughly.
+        # A shown character takes four bytes at most; twice that leaves a rest to count.
         return zlib.decompressobj(window).decompress(body, SHOWN_BODY * 8)
     except zlib.error:
         return body
