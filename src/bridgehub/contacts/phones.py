@@ -102,13 +102,12 @@ class Match(IntEnum):
 
     @property
     def word(self) -> MatchWord:
-        """How the API names it."""
+        """How the API names a match (NONE is no match, and has no word)."""
         return _MATCH_WORDS[self]
 
 
-MatchWord = Literal["none", "partial", "national", "exact"]
+MatchWord = Literal["partial", "national", "exact"]
 _MATCH_WORDS: dict[Match, MatchWord] = {
-    Match.NONE: "none",
     Match.SUFFIX: "partial",
     Match.NATIONAL: "national",
     Match.EXACT: "exact",
