@@ -19,7 +19,7 @@ from bridgehub.demo.helpdesk import HELPDESK, HelpdeskBridge, configurations
 from bridgehub.demo.helpdesk_seed import seed
 from bridgehub.demo.helpdesk_store import HelpdeskDatabase
 from bridgehub.demo.serving import serve
-from bridgehub.queue import ACTIONS_QUEUE, SYNC_QUEUE
+from bridgehub.queue import ACTIONS_QUEUE, FIRST_SYNCS, SYNC_QUEUE
 from bridgehub.worker import work
 from tests.conftest import Tenant
 
@@ -112,8 +112,21 @@ def helpdesk_activation(helpdesk: Helpdesk) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def connected(client: httpx.AsyncClient, tenant: Tenant, helpdesk: Helpdesk) -> str:
-    """The tenant's activation of the demo helpdesk; answers its id."""
+async def connected(
+    hub: FastAPI, client: httpx.AsyncClient, tenant: Tenant, helpdesk: Helpdesk
+) -> str:
+    """The tenant's activation of the demo helpdesk; answers its id. The first syncs queued
+    with it are taken off the queue: each test asks for the syncs it is about."""
+    activation_id = await connect_helpdesk(client, tenant, helpdesk)
+    async with hub.state.runtime.sessionmaker() as session, session.begin():
+        await session.execute(
+            text("DELETE FROM procrastinate_jobs WHERE task_name = :task"), {"task": FIRST_SYNCS}
+        )
+    return activation_id
+
+
+async def connect_helpdesk(client: httpx.AsyncClient, tenant: Tenant, helpdesk: Helpdesk) -> str:
+    """Register the demo helpdesk and activate it for the tenant; answers the activation's id."""
     for path, document in helpdesk_catalog(helpdesk):
         assert (await client.post(path, json=document)).status_code == 201
     created = await tenant.client.post("/v1/activations", json=helpdesk_activation(helpdesk))

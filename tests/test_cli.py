@@ -33,6 +33,12 @@ def test_validate_accepts_the_example_catalog() -> None:
     assert "All 2 files are valid." in result.output
 
 
+def test_validate_speaks_of_one_file_in_the_singular() -> None:
+    result = runner.invoke(app, ["validate", str(CATALOG / "zendesk.integration.json")])
+    assert result.exit_code == 0, result.output
+    assert "The file is valid." in result.output
+
+
 def test_validate_prints_every_problem_with_its_path(tmp_path: Path) -> None:
     broken = seed_integration()
     broken["authentication_configuration"][1]["email"]["mandatory"] = "yes"
@@ -41,7 +47,7 @@ def test_validate_prints_every_problem_with_its_path(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "authentication_configuration[1].email.mandatory: must be true or false" in result.output
     assert 'logo_url: must be an http:// or https:// URL; found "logo.png"' in result.output
-    assert "1 of 1 files are invalid." in result.output
+    assert "The file is invalid." in result.output
 
 
 @pytest.mark.parametrize(

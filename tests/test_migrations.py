@@ -115,3 +115,33 @@ SELECT ('00000000-0000-0000-0000-00000000001' || n)::uuid,
        now() + n * interval '1 second', now()
 FROM actions, generate_series(1, 4) AS n;
 """
+
+
+def test_attempt_outcomes_recorded_as_class_names_become_words(new_database: NewDatabase) -> None:
+    url = new_database("migrations_outcome_words")
+    migrate.upgrade(url, "0017")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            # The attempt alone: its execution is beside the point here.
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            connection.exec_driver_sql(
+                "INSERT INTO execution_attempts "
+                "(id, execution_id, number, started_at, duration_ms, outcome) VALUES "
+                "(gen_random_uuid(), gen_random_uuid(), 1, now(), 5, 'RequestRefused'), "
+                "(gen_random_uuid(), gen_random_uuid(), 2, now(), 5, 'succeeded')"
+            )
+        migrate.upgrade(url)
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT outcome FROM execution_attempts ORDER BY number"
+            )
+            assert [row[0] for row in rows] == ["refused", "succeeded"]
+        migrate.downgrade(url, "0017")
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT outcome FROM execution_attempts ORDER BY number"
+            )
+            assert [row[0] for row in rows] == ["RequestRefused", "succeeded"]
+    finally:
+        engine.dispose()

@@ -42,6 +42,7 @@ from bridgehub.interactions.endpoints import lookup_router
 from bridgehub.interactions.endpoints import router as interactions_router
 from bridgehub.kit.body import JsonApiBodies
 from bridgehub.kit.errors import HubError
+from bridgehub.kit.messages import plain_message
 from bridgehub.kit.paths import format_path
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.kit.request_id import HEADER as REQUEST_ID_HEADER
@@ -225,7 +226,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
         details = [
-            {"path": format_path(_client_location(problem["loc"])), "message": problem["msg"]}
+            {
+                "path": format_path(_client_location(problem["loc"])),
+                "message": plain_message(problem),
+            }
             for problem in error.errors()
         ]
         return _error(422, "invalid_request", "The request is invalid.", details)

@@ -32,7 +32,7 @@ from bridgehub.conformance import (
     load_activation,
     load_integration,
 )
-from bridgehub.conformance.report import report_table, rules_table, summary
+from bridgehub.conformance.report import report_table, rules_table, summary, trace_text
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.demo.stack import DemoStack, connect_demo_account, demo_stack
@@ -212,9 +212,13 @@ def validate(paths: Paths) -> None:
     _report(files)
     invalid = sum(not f.valid for f in files)
     if invalid:
-        errors.print(f"[red]{invalid} of {len(files)} files are invalid.[/red]")
+        errors.print(f"[red]{_invalid_count(invalid, len(files))}[/red]")
         raise typer.Exit(1)
-    console.print(f"[green]All {len(files)} files are valid.[/green]")
+    console.print(
+        "[green]The file is valid.[/green]"
+        if len(files) == 1
+        else f"[green]All {len(files)} files are valid.[/green]"
+    )
 
 
 @app.command()
@@ -414,6 +418,14 @@ def check_bridge_command(
     list_rules: Annotated[
         bool, typer.Option("--list-rules", help="List the rules checked, and exit.")
     ] = False,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace",
+            help="Show every request sent and every answer, secrets masked (with --json: "
+            "under exchanges).",
+        ),
+    ] = False,
 ) -> None:
     """Check a bridge against the bridge protocol, as the hub would call it.
 
@@ -463,10 +475,15 @@ def check_bridge_command(
     policy = NetworkPolicy(
         allow_private_networks=allow_private_networks, allow_http=allow_private_networks
     )
-    report = asyncio.run(check_bridge(activation, samples, policy=policy, max_pages=max_pages))
+    report = asyncio.run(
+        check_bridge(activation, samples, policy=policy, max_pages=max_pages, trace=trace)
+    )
     if as_json:
         print(json.dumps(report.as_json(), indent=2))
     else:
+        if trace:
+            console.print(trace_text(report), markup=False, highlight=False)
+            console.print()
         console.print(report_table(report))
         console.print(summary(report))
     if not report.conforms:
@@ -620,6 +637,12 @@ def _report(files: list[ConfigurationFile]) -> None:
             )
         for note in file.notes:
             console.print(f"    note: {note}", markup=False, highlight=False)
+
+
+def _invalid_count(invalid: int, files: int) -> str:
+    if files == 1:
+        return "The file is invalid."
+    return f"{invalid} of {files} files {'is' if invalid == 1 else 'are'} invalid."
 
 
 def _fail_with(error: HubError) -> NoReturn:

@@ -22,6 +22,7 @@ MAINTENANCE_QUEUE = "maintenance"
 
 RUN_SYNC = "contacts.sync"
 SCHEDULE_SYNCS = "contacts.schedule_syncs"
+FIRST_SYNCS = "contacts.first_syncs"
 EXECUTE_ACTION = "executions.execute"
 RESUME_HELD_EXECUTIONS = "executions.resume_held"
 REPLAY_DUE_EXECUTIONS = "executions.replay_due"

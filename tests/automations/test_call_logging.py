@@ -272,7 +272,7 @@ async def test_without_a_call_id_what_the_call_logged_is_empty_when_the_event_ar
         (
             finished("call-5") | {"call": {"id": "call-5", "recording_url": "ftp://x.example/a"}},
             "call.recording_url",
-            "URL scheme",
+            'must be a URL starting with "http" or "https"',
         ),
         (
             call_event("evt-disposition", "call.dispositioned", "call-5"),
@@ -284,7 +284,7 @@ async def test_without_a_call_id_what_the_call_logged_is_empty_when_the_event_ar
             "call",
             "a call.dispositioned event needs call.id and call.disposition",
         ),
-        (finished("call-5") | {"call": {"id": ""}}, "call.id", "at least 1 character"),
+        (finished("call-5") | {"call": {"id": ""}}, "call.id", "must not be empty"),
     ],
 )
 async def test_a_bad_event_is_refused_saying_where_and_changes_nothing(

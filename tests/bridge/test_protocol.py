@@ -159,10 +159,10 @@ def test_a_bad_contact_is_rejected_alone_with_its_reason() -> None:
     )
     assert [contact.id for contact in page.contacts] == ["1", "6"]
     assert page.rejected == (
-        Rejection(1, "2", "name: field required"),
-        Rejection(2, "3", 'phones: input should be a valid tuple; found "+1 555" (a string)'),
+        Rejection(1, "2", "name: is required"),
+        Rejection(2, "3", 'phones: must be an array; found "+1 555" (a string)'),
         Rejection(3, None, 'must be an object; found "not a contact" (a string)'),
-        Rejection(4, None, "id: input should be a valid string; found true (a boolean)"),
+        Rejection(4, None, "id: must be a string; found true (a boolean)"),
     )
     assert page.next_offset is None
     assert page.synchronization_checkpoint is None
@@ -173,9 +173,9 @@ def test_a_bad_contact_is_rejected_alone_with_its_reason() -> None:
     [
         (None, "the body is empty"),
         ([], "must be an object with `contacts`"),
-        ({"items": []}, "contacts: field required"),
-        ({"contacts": {"id": "1"}}, "contacts: input should be a valid list"),
-        ({"contacts": [], "next_offset": ["4"]}, "next_offset: input should be a valid string"),
+        ({"items": []}, "contacts: is required"),
+        ({"contacts": {"id": "1"}}, "contacts: must be an array"),
+        ({"contacts": [], "next_offset": ["4"]}, "next_offset: must be a string"),
     ],
 )
 def test_a_page_without_a_list_of_contacts_breaks_the_protocol(body: Any, problem: str) -> None:
@@ -201,10 +201,10 @@ def test_interactions_that_break_the_rules_are_dropped_and_reported() -> None:
     rejected = {rejection.id: rejection.reason for rejection in result.rejected}
     assert rejected.keys() == {"2", "3", "4", "6"}
     assert rejected["2"].startswith("priority: ")
-    assert "'urgent'" in rejected["2"]
+    assert '"urgent"' in rejected["2"]
     assert rejected["2"].endswith('found "critical" (a string)')
     assert rejected["3"].startswith("status: ")
-    assert "'closed'" in rejected["3"]
+    assert '"closed"' in rejected["3"]
     assert rejected["4"] == (
         'type: must be one of the requested types (ticket); found "deal" (a string)'
     )
@@ -235,8 +235,8 @@ def test_agents_need_an_id_a_name_and_an_email() -> None:
         (1, "341232"),
         (2, "341233"),
     ]
-    assert result.rejected[0].reason == "email: field required"
-    with pytest.raises(MalformedAnswer, match="agents: field required"):
+    assert result.rejected[0].reason == "email: is required"
+    with pytest.raises(MalformedAnswer, match="agents: is required"):
         parse_agents({"users": []})
 
 
@@ -250,6 +250,7 @@ def test_an_action_may_answer_nothing_or_what_it_created() -> None:
         "contact": None,
         "problem": None,
         "contact_rejected": None,
+        "status_code": None,
     }
     outcome = parse_action_outcome(
         {
@@ -260,13 +261,14 @@ def test_an_action_may_answer_nothing_or_what_it_created() -> None:
             "contact_external_url": "https://crm.example.com/leads/17",
             "problem": "a bridge does not get to set this",
             "contact_rejected": "nor this",
+            "status_code": 999,
             "ticket": {"id": 9001},
         }
     )
     assert outcome.external_id == "9001"
     assert outcome.contact_external_id == "17"
     assert outcome.message == "Ticket created"
-    assert (outcome.problem, outcome.contact_rejected) == (None, None)
+    assert (outcome.problem, outcome.contact_rejected, outcome.status_code) == (None, None, None)
     with pytest.raises(MalformedAnswer, match="must be an object"):
         parse_action_outcome("done")
 
@@ -285,7 +287,7 @@ def test_an_action_may_answer_the_contact_it_created_read_as_a_synced_one() -> N
 @pytest.mark.parametrize(
     ("answer", "reason"),
     [
-        ({"contact": {"id": "9"}}, "name: field required"),
+        ({"contact": {"id": "9"}}, "name: is required"),
         ({"contact": ["9", "Jane"]}, "must be an object; found an array"),
         ({"contact_external_id": "8", "contact": {"id": "9", "name": "Jane"}}, "differs"),
     ],

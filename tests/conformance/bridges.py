@@ -58,6 +58,8 @@ class Proxy:
     upstream: str
     url: str = ""
     breakage: Breakage | None = None
+    forwarded: int = 0
+    """Requests received, whatever became of them."""
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/{path:path}", self._forward, methods=["POST"])])
@@ -68,6 +70,7 @@ class Proxy:
 
     async def _forward(self, request: Request) -> Response:
         sent: Request_ = json.loads(await request.body())
+        self.forwarded += 1
         breakage = self.breakage
         if breakage is None or not request.url.path.endswith(breakage.endpoint):
             breakage = Breakage(endpoint="")

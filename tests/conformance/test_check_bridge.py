@@ -4,6 +4,7 @@ variant breaks, with a message saying what was wrong."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from bridgehub.conformance import (
 )
 from bridgehub.conformance.credentials import trial_activation
 from bridgehub.conformance.schemas import CredentialsFile, JsonScalar
+from bridgehub.conformance.service import NEVER_GIVEN
 from bridgehub.demo.helpdesk import CRM, HELPDESK
 from bridgehub.demo.stack import DemoStack
 from bridgehub.integrations.configuration import validate_integration
@@ -141,8 +143,15 @@ def without(key: str) -> Callable[[Any], Any]:
 
 
 def meta_without(key: str) -> Callable[[Request_], Request_]:
+    """Leaves `key` out of the request's meta, unless it holds what the checker made up."""
+
+    def made_up(name: str, value: Any) -> bool:
+        stale = name == "synchronization_checkpoint" and not re.search("[1-9]", str(value))
+        return value == NEVER_GIVEN or stale
+
     def drop(sent: Request_) -> Request_:
-        return {**sent, "meta": {k: v for k, v in sent["meta"].items() if k != key}}
+        meta = {k: v for k, v in sent["meta"].items() if k != key or made_up(k, v)}
+        return {**sent, "meta": meta}
 
     return drop
 
@@ -183,6 +192,24 @@ def endless_pages() -> Breakage:
         request=meta_without("offset"),
         instead=lambda _: Reply(200, {"contacts": [], "next_offset": str(next(_fresh))}),
     )
+
+
+def server_error_to_unknown_state() -> Breakage:
+    """Answers 500 where the bridge refuses an offset or checkpoint it cannot read."""
+    return Breakage(
+        "contact_sync",
+        reply=lambda _, a: Reply(500, {"message": "KeyError"}) if a.status == 400 else a,
+    )
+
+
+def full_dump_to_unknown_state() -> Breakage:
+    """Reads an offset or checkpoint it never gave as none: the whole first page."""
+
+    def forget(sent: Request_) -> Request_:
+        meta = {k: v for k, v in sent["meta"].items() if v != NEVER_GIVEN}
+        return {**sent, "meta": meta}
+
+    return Breakage("contact_sync", request=forget)
 
 
 def gone_since_the_checkpoint(sent: Request_, answer: Reply) -> Reply:
@@ -227,6 +254,7 @@ VARIANTS: dict[str, Callable[[], Breakage]] = {
     "contacts.gone-needs-checkpoint": lambda: Breakage(
         "contact_sync", instead=lambda _: Reply(410, {"message": "Too old."})
     ),
+    "contacts.unknown-state": server_error_to_unknown_state,
     "contacts.incremental": more_since_the_checkpoint,
     "interactions.array": lambda: Breakage(
         "interactions", reply=replace_body(lambda body: {"interactions": body})
@@ -283,7 +311,13 @@ async def test_a_broken_variant_fails_on_the_rule_it_breaks(
         ("contacts.unique-ids", "came on page 1 and again on page 1"),
         ("contacts.incremental", "returned 63 contacts, more than the 60 of the full run"),
         ("interactions.requested-types", "type: must be one of the requested types (ticket)"),
-        ("interactions.enums", "status: input should be"),
+        ("interactions.enums", 'status: must be one of "new", "open", "pending"'),
+        (
+            "contacts.unknown-state",
+            f'sent meta.synchronization_checkpoint "{NEVER_GIVEN}" (never given): The bridge\'s '
+            "contact synchronization endpoint",
+        ),
+        ("contacts.unknown-state", "answered 500 Internal Server Error. Expected 400 or 410."),
         ("auth.rejects-invalid", "accepted made-up credentials (2xx)"),
         ("actions.refuses-invalid", "invalid sample #0 was carried out (2xx)"),
         ("actions.accepts-valid", "Tickets are closed today."),
@@ -326,6 +360,20 @@ async def test_410_to_a_checkpoint_conforms_and_leaves_the_incremental_run_unche
     assert "the hub will sync in full every time" in message
 
 
+async def test_a_full_dump_to_an_unknown_offset_or_checkpoint_fails(
+    tmp_path: Path, stack: DemoStack, proxy: Proxy
+) -> None:
+    proxy.breakage = full_dump_to_unknown_state()
+    report = await check(tmp_path, proxy.documents(stack), {"fields": stack.helpdesk_auth})
+
+    assert report.failed_rules == ["contacts.unknown-state"]
+    messages = failures(report)["contacts.unknown-state"][0].splitlines()
+    assert len(messages) == 2
+    assert messages[0].startswith(f'sent meta.offset "{NEVER_GIVEN}" (never given): answered 200')
+    assert messages[1].startswith(f'sent meta.synchronization_checkpoint "{NEVER_GIVEN}"')
+    assert all("a silent full dump" in message for message in messages)
+
+
 async def test_a_failure_stops_that_endpoint_and_skips_its_remaining_rules(
     tmp_path: Path, stack: DemoStack, proxy: Proxy
 ) -> None:
@@ -341,6 +389,11 @@ async def test_a_failure_stops_that_endpoint_and_skips_its_remaining_rules(
         Verdict.SKIP,
         "not checked: the check of this endpoint stopped at contacts.offset-repeats",
     )
+    # The pages it got before the repeat were still checked.
+    for rule in ("contacts.page-shape", "contacts.required-fields", "contacts.unique-ids"):
+        verdict, message = verdicts[rule]
+        assert verdict == Verdict.PASS, (rule, message)
+        assert "in 2 pages" in message or "2 pages checked" in message
     # The other endpoints were still checked.
     agents = [f for f in report.findings if f.endpoint == "agent_synchronization_endpoint"]
     assert {f.verdict for f in agents} == {Verdict.PASS}
@@ -446,8 +499,8 @@ def test_oauth2_auth_carries_the_access_token_and_token_fields(
                 "bridge that exchanges the authorization code itself)"
             },
         ),
-        (HELPDESK, {"fields": {"email": 5}}, {"fields.email: input should be a valid string"}),
-        (HELPDESK, {"field": {}}, {"field: extra inputs are not permitted"}),
+        (HELPDESK, {"fields": {"email": 5}}, {"fields.email: must be a string"}),
+        (HELPDESK, {"field": {}}, {"field: is not a known key"}),
     ],
 )
 def test_unusable_credentials_are_refused_with_every_problem(

@@ -31,7 +31,46 @@ def test_a_conforming_bridge_exits_0_with_a_table(helpdesk_files: tuple[Path, Pa
 
     assert code == 0, out
     assert "contacts.offset-repeats" in out
-    assert "demo-helpdesk conforms to the bridge protocol (35 pass, 0 fail, 7 skip)." in out
+    # At 80 columns, endpoint names are not broken over lines.
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "contact_synchronization" in out
+    assert "interaction_retrieval" in out
+    assert "demo-helpdesk conforms to the bridge protocol (36 pass, 0 fail, 7 skip)." in out
+
+
+def test_trace_shows_every_exchange_with_secrets_masked(
+    tmp_path: Path, stack: DemoStack, proxy: Proxy
+) -> None:
+    config = write(tmp_path, "config.json", proxy.documents(stack)[HELPDESK])
+    creds = write(tmp_path, "creds.json", {"fields": stack.helpdesk_auth})
+    arguments = [str(config), "--credentials", str(creds), "--allow-private-networks", "--trace"]
+    secret = stack.helpdesk_auth["api_token"]
+
+    before = proxy.forwarded
+    code, out, err = check_bridge(*arguments, "--json")
+    assert code == 0, out
+    exchanges = json.loads(out)["exchanges"]
+    assert len(exchanges) == proxy.forwarded - before
+    assert {e["request"]["url"] for e in exchanges} == {
+        f"{proxy.url}/helpdesk/{path}"
+        for path in ("auth_validation", "contact_sync", "interactions", "agent_sync")
+    }
+    first = exchanges[0]
+    assert first["request"]["method"] == "POST"
+    assert json.loads(first["request"]["body"])["auth"] == {
+        "subdomain": "[redacted]",
+        "email": "[redacted]",
+        "api_token": "[redacted]",
+    }
+    assert first["response"]["status"] in (200, 204)
+    statuses = {e["response"]["status"] for e in exchanges}
+    assert {200, 400, 401} <= statuses  # the careless requests and made-up credentials too
+
+    code, out, err = check_bridge(*arguments)
+    assert code == 0, out
+    assert out.count("→ POST ") == len(exchanges)
+    assert "← 400 Bad Request" in out
+    assert secret not in out + err
 
 
 def test_a_broken_bridge_exits_1_and_json_names_the_rule(
@@ -58,7 +97,7 @@ def test_a_broken_bridge_exits_1_and_json_names_the_rule(
             "endpoint": "agent_synchronization_endpoint",
             "url": f"{proxy.url}/helpdesk/agent_sync",
             "verdict": "fail",
-            "message": 'agent #0 (id "1"): name: field required; email: field required',
+            "message": 'agent #0 (id "1"): name: is required; email: is required',
         }
     ]
     assert {tuple(f) for f in report["findings"]} == {

@@ -38,6 +38,9 @@ CONTACTS: list[dict[str, Any]] = [
     {"id": 105, "name": "Jane Doe (mobile)", "phones": ["+1 415.555.0042"], "title": "CTO"},
     {"id": 106, "name": "No Phone", "phones": ["n/a"]},
     {"id": 107, "name": "Jörg Ångström", "company": "Café Zoë", "phones": []},
+    # Written without their country codes, so read as US numbers they are not.
+    {"id": 108, "name": "Porto Desk", "phones": ["21 765 4321"]},
+    {"id": 109, "name": "Berlin Desk", "phones": ["030 7654321"]},
 ]
 
 
@@ -136,6 +139,23 @@ async def test_callers_from_other_countries_are_found(
     tenant: Tenant, incoming: str, expected: str
 ) -> None:
     assert await lookup(tenant, incoming) == [expected]
+
+
+@pytest.mark.usefixtures("synced")
+@pytest.mark.parametrize(
+    ("incoming", "expected"),
+    [
+        ("+14155550042", [("101", "exact"), ("105", "exact")]),
+        ("+351217654321", [("108", "national")]),
+        ("+49307654321", [("109", "partial")]),
+    ],
+)
+async def test_each_match_says_how_it_matched(
+    tenant: Tenant, incoming: str, expected: list[tuple[str, str]]
+) -> None:
+    answer = (await tenant.client.get("/v1/lookup", params={"phone": incoming})).json()
+    found = sorted((match["external_id"], match["match"]) for match in answer["matches"])
+    assert found == expected
 
 
 @pytest.mark.usefixtures("synced")

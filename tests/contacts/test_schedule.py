@@ -3,12 +3,13 @@ second run while one is unfinished."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
 from bridgehub.syncs.service import sync_service
 from tests.conftest import HubSql, Tenant
-from tests.helpdesk_fixtures import RunJobs
+from tests.helpdesk_fixtures import Helpdesk, RunJobs, connect_helpdesk
 
 
 async def schedule(hub: FastAPI) -> list[str]:
@@ -42,4 +43,18 @@ async def test_disabled_activations_are_not_scheduled(
     hub: FastAPI, tenant: Tenant, connected: str
 ) -> None:
     await tenant.client.patch(f"/v1/activations/{connected}", json={"status": "disabled"})
+    assert await schedule(hub) == []
+
+
+async def test_a_new_activation_syncs_contacts_and_agents_at_once(
+    hub: FastAPI, client: httpx.AsyncClient, tenant: Tenant, helpdesk: Helpdesk, run_jobs: RunJobs
+) -> None:
+    await connect_helpdesk(client, tenant, helpdesk)
+    # Queued with the activation: no scheduler tick is needed.
+    await run_jobs()
+    runs = (await tenant.client.get("/v1/sync-runs")).json()["items"]
+    assert sorted((r["what"], r["status"], r["trigger"]) for r in runs) == [
+        ("agents", "succeeded", "activation"),
+        ("contacts", "succeeded", "activation"),
+    ]
     assert await schedule(hub) == []

@@ -439,7 +439,7 @@ def test_a_malformed_contact_is_rejected_alone(running: Running) -> None:
     first_page = running.sync()[0]
 
     assert [(each.id, each.reason) for each in first_page.rejected] == [
-        (str(victim.id), "name: field required")
+        (str(victim.id), "name: is required")
     ]
     assert len(first_page.contacts) == PAGE_SIZE - 1
 

@@ -109,7 +109,11 @@ async def test_a_wrong_password_is_refused_and_leaves_nothing(
     assert refused.status_code == 422, refused.text
     error = refused.json()["error"]
     assert error["code"] == "credentials_rejected"
-    assert error["message"] == "CardDAV contacts refused these credentials."
+    # The bridge's own words say what the person needs to know.
+    assert error["message"] == (
+        "CardDAV contacts refused these credentials: "
+        "The CardDAV server refused this username and password."
+    )
     assert "not-the-app-password" not in refused.text
     assert (await tenant.client.get("/v1/activations")).json() == {"items": []}
 

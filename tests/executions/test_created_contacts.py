@@ -163,7 +163,7 @@ async def test_a_sync_already_queued_is_the_one_that_fetches_the_contact(
 @pytest.mark.parametrize(
     ("contact", "reason"),
     [
-        ({"id": "C-981", "phones": [CALLER]}, "name: field required"),
+        ({"id": "C-981", "phones": [CALLER]}, "name: is required"),
         ("Unknown caller", "must be an object"),
         ({"id": "C-981", "name": "Unknown caller", "phones": CALLER}, "phones: "),
         ({"id": "C-999", "name": "Unknown caller"}, 'differs from contact_external_id "C-981"'),

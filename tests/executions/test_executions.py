@@ -73,9 +73,9 @@ async def test_transient_failures_are_retried_until_success(
     execution = await execute(tenant, run_jobs)
     assert execution["status"] == "succeeded", execution
     assert [(a["status_code"], a["outcome"]) for a in execution["history"]] == [
-        (503, "BridgeUnavailable"),
-        (429, "BridgeUnavailable"),
-        (None, "succeeded"),
+        (503, "unavailable"),
+        (429, "unavailable"),
+        (201, "succeeded"),
     ]
     started = [datetime.fromisoformat(a["started_at"]) for a in execution["history"]]
     # The bridge asked for a second's pause after its 429, and got it.
@@ -112,6 +112,10 @@ async def test_refused_credentials_hold_the_action_until_they_work_again(
     assert execution["status"] == "held"
     activation = (await tenant.client.get(f"/v1/activations/{connected}")).json()
     assert activation["status"] == "needs_reauthorization"
+    # What the bridge said comes with the reason a person reads.
+    assert activation["status_reason"] == (
+        "The bridge refused the stored credentials: Failing on purpose with 401."
+    )
     # Held ones wait; a second one is held without calling the bridge.
     second = await execute(tenant, run_jobs)
     assert second["status"] == "held"

@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from tests.faults.served_hub import connected_account, wait_for
 from tests.helpdesk_fixtures import Helpdesk
@@ -32,15 +33,33 @@ def test_three_workers_schedule_each_due_activation_once(
             accounts.enter_context(connected_account(deployment.hub_url, helpdesk, catalog=n == 0))
             for n in range(ACCOUNTS)
         ]
-        # New activations have never synchronized: all are due at the next minute's tick.
+        # New activations sync at once; a day later, all are due at the same minute's tick.
         wait_for(
-            lambda: all(len(_scheduled_runs(account)) == len(KINDS) for account, _ in connected),
+            lambda: all(
+                len(_runs(account, "activation")) == len(KINDS) for account, _ in connected
+            ),
+            "every new activation's first runs",
+            60,
+        )
+        wait_for(
+            lambda: all(_ended(account, "activation") for account, _ in connected),
+            "the first runs to end",
+            60,
+        )
+        with psycopg.connect(standalone_postgres.url, autocommit=True) as database:
+            database.execute("UPDATE sync_runs SET created_at = created_at - interval '2 days'")
+        wait_for(
+            lambda: all(len(_runs(account, "schedule")) == len(KINDS) for account, _ in connected),
             "the minute's tick to schedule every activation",
             90,
         )
-        wait_for(lambda: all(_ended(account) for account, _ in connected), "the runs to end", 60)
+        wait_for(
+            lambda: all(_ended(account, "schedule") for account, _ in connected),
+            "the runs to end",
+            60,
+        )
         for account, activation_id in connected:
-            runs = _scheduled_runs(account)
+            runs = _runs(account, "schedule")
             assert sorted(run["what"] for run in runs) == sorted(KINDS)
             assert {run["activation_id"] for run in runs} == {activation_id}
             assert {run["status"] for run in runs} == {"succeeded"}
@@ -56,13 +75,13 @@ def test_three_workers_schedule_each_due_activation_once(
     assert set(recoveries.values()) == {1}, f"a recovery tick ran more than once: {recoveries}"
 
 
-def _scheduled_runs(account: httpx.Client) -> list[dict[str, str]]:
+def _runs(account: httpx.Client, trigger: str) -> list[dict[str, str]]:
     runs: list[dict[str, str]] = account.get("/v1/sync-runs").json()["items"]
-    return [run for run in runs if run["trigger"] == "schedule"]
+    return [run for run in runs if run["trigger"] == trigger]
 
 
-def _ended(account: httpx.Client) -> bool:
-    return all(run["status"] not in ("queued", "running") for run in _scheduled_runs(account))
+def _ended(account: httpx.Client, trigger: str) -> bool:
+    return all(run["status"] not in ("queued", "running") for run in _runs(account, trigger))
 
 
 def _ticks_started(workers: list[Worker], task: str) -> Counter[str]:

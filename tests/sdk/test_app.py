@@ -472,16 +472,16 @@ def test_a_handler_answering_the_wrong_type_answers_500(
 @pytest.mark.parametrize(
     ("path", "body", "problem"),
     [
-        ("/agent_sync", b"{not json", "invalid JSON"),
-        ("/agent_sync", b"", "invalid JSON"),
-        ("/agent_sync", b"[]", "input should be an object"),
-        ("/agent_sync", b'{"meta": {}}', "auth: field required"),
+        ("/agent_sync", b"{not json", "must be valid JSON"),
+        ("/agent_sync", b"", "must be valid JSON"),
+        ("/agent_sync", b"[]", "must be an object"),
+        ("/agent_sync", b'{"meta": {}}', "auth: is required"),
         (
             "/interactions",
             b'{"auth": {}, "data": {"contact_name": "Jane"}}',
-            "meta: field required",
+            "meta: is required",
         ),
-        ("/actions/create_ticket", b'{"auth": {}, "data": "subject"}', "data: input should be"),
+        ("/actions/create_ticket", b'{"auth": {}, "data": "subject"}', "data: must be an object"),
         ("/contact_sync", b'{"auth": {}, "meta": {"offset": ["1"]}}', "meta.offset"),
     ],
 )

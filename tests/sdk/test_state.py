@@ -91,9 +91,7 @@ def test_a_state_that_no_longer_fits_its_model_is_refused() -> None:
     old = StateCodec(Position, secret="s3cret", purpose="position")
     new = StateCodec(Renamed, secret="s3cret", purpose="position")
 
-    with pytest.raises(
-        InvalidState, match=r"no longer reads as a state: contact_id: field required"
-    ):
+    with pytest.raises(InvalidState, match=r"no longer reads as a state: contact_id: is required"):
         new.decode(old.encode(POSITION), field="meta.synchronization_checkpoint")
 
 

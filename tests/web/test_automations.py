@@ -81,9 +81,7 @@ def test_the_missed_call_automation_is_built_from_drop_downs(
     expect(page.locator("#field-input\\.subject-error")).to_contain_text(
         "{{contact.nmae}} is not a variable"
     )
-    expect(page.locator("#field-min_duration_seconds-error")).to_contain_text(
-        "greater than or equal to 0"
-    )
+    expect(page.locator("#field-min_duration_seconds-error")).to_contain_text("must be 0 or more")
     expect(page.get_by_label("Ticket description")).to_have_value(
         "{{contact.name}} called {{call.to}}."
     )

@@ -25,7 +25,7 @@ from bridgehub.integrations.configuration import IntegrationConfiguration
 from bridgehub.integrations.service import integration_service
 from bridgehub.kit.errors import Conflict, HubError
 from bridgehub.kit.redaction import known_secrets
-from bridgehub.queue import ACTIONS_QUEUE, RESUME_HELD_EXECUTIONS, enqueue
+from bridgehub.queue import ACTIONS_QUEUE, FIRST_SYNCS, RESUME_HELD_EXECUTIONS, SYNC_QUEUE, enqueue
 from bridgehub.runtime import Runtime
 from bridgehub.vault import Vault
 
@@ -94,8 +94,11 @@ async def complete(
             raise AuthorizationFailed(
                 f"The provider did not authorize the connection ({error or 'no code'})."
             )
+        first = activation.status == ActivationStatus.PENDING_AUTHORIZATION
         await _finish(runtime, activation, code, verifier)
         await resume_held_executions(session, activation)
+        if first:
+            await queue_first_syncs(session, activation)
     except HubError as failure:
         activation.status_reason = failure.message
         # Kept although the request fails: the person sees why on the activation.
@@ -141,6 +144,20 @@ async def resume_held_executions(session: AsyncSession, activation: Activation) 
         session,
         RESUME_HELD_EXECUTIONS,
         queue=ACTIONS_QUEUE,
+        lock=None,
+        activation_id=str(activation.id),
+        account_id=str(activation.account_id),
+    )
+
+
+async def queue_first_syncs(session: AsyncSession, activation: Activation) -> None:
+    """The activation has just become active: queue, in the caller's transaction, its first
+    contact and agent syncs, so its contacts come at once rather than at the scheduler's
+    next tick."""
+    await enqueue(
+        session,
+        FIRST_SYNCS,
+        queue=SYNC_QUEUE,
         lock=None,
         activation_id=str(activation.id),
         account_id=str(activation.account_id),

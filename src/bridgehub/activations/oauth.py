@@ -17,6 +17,7 @@ from authlib.common.security import generate_token
 
 from bridgehub.bridge import BridgeUnavailable, GuardedTransport, NetworkPolicy, TargetRefused
 from bridgehub.integrations.configuration import OAuth2Configuration
+from bridgehub.kit.messages import network_failure
 from bridgehub.kit.redaction import known_secrets
 
 with warnings.catch_warnings():
@@ -91,8 +92,7 @@ class OAuthClient:
             ) from error
         except (httpx.HTTPError, ValueError, BridgeUnavailable) as error:
             raise OAuthFailure(
-                "the token endpoint could not be reached or answered nonsense "
-                f"({type(error).__name__})",
+                f"the token endpoint could not be reached or answered nonsense ({_why(error)})",
                 permanent=False,
             ) from error
         known_secrets.register(token.get("access_token"), token.get("refresh_token"))
@@ -154,3 +154,13 @@ def token_lifetime(token: Mapping[str, Any]) -> float | None:
         return float(expires_in) if expires_in is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def _why(error: Exception) -> str:
+    """Why a token request failed, without repeating what the endpoint answered (which may
+    carry a token)."""
+    if isinstance(error, BridgeUnavailable):
+        return "unavailable"
+    if isinstance(error, httpx.HTTPError):
+        return network_failure(error, its_words=False)
+    return "an answer that is not a JSON object"

@@ -22,8 +22,8 @@ from bridgehub.activations import credentials as vaulted
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.activations.schemas import ActivationCreate, ActivationUpdate
 from bridgehub.activations.verification import (
-    CredentialsRefused,
     bridge_failed,
+    credentials_refused,
     validate_with_bridge,
 )
 from bridgehub.bridge import BridgeError, CredentialsRejected
@@ -76,6 +76,7 @@ class ActivationService:
             activation.status = ActivationStatus.ACTIVE
             activation.sealed_credentials = vaulted.seal(runtime.vault, activation.id, stored)
             await _insert(session, activation)
+            await authorization.queue_first_syncs(session, activation)
             return activation, None
         activation.status = ActivationStatus.PENDING_AUTHORIZATION
         stored = vaulted.Credentials(fields=forms.kept(configuration, values))
@@ -172,11 +173,9 @@ class ActivationService:
                 integration=configuration.name,
             )
         except CredentialsRejected as error:
-            await tokens.mark_rejected(runtime, activation.id)
+            await tokens.mark_rejected(runtime, activation.id, error)
             await session.refresh(activation)
-            raise CredentialsRefused(
-                f"{configuration.display_name} refused the stored credentials."
-            ) from error
+            raise credentials_refused(configuration, "the stored credentials", error) from error
         except BridgeError as error:
             raise bridge_failed(configuration, error) from error
         await session.refresh(activation)

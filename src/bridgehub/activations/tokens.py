@@ -21,7 +21,7 @@ from bridgehub import metrics
 from bridgehub.activations import credentials as vaulted
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.activations.oauth import OAuthClient, OAuthFailure, client_secret, token_lifetime
-from bridgehub.bridge import BridgeUnavailable
+from bridgehub.bridge import BridgeUnavailable, CredentialsRejected
 from bridgehub.events.models import EventType
 from bridgehub.events.outbox import emit
 from bridgehub.integrations.configuration import IntegrationConfiguration
@@ -128,14 +128,17 @@ async def mark_needs_reauthorization(
     log.warning("activation needs reauthorization", activation_id=str(activation.id), reason=reason)
 
 
-async def mark_rejected(runtime: Runtime, activation_id: uuid.UUID) -> None:
-    """A bridge refused the credentials even after any refresh: a person must act. Recorded
-    in its own transaction, so it holds whatever happens to the caller's."""
+async def mark_rejected(
+    runtime: Runtime, activation_id: uuid.UUID, refusal: CredentialsRejected
+) -> None:
+    """A bridge refused the credentials even after any refresh: a person must act, told
+    what the bridge said. Recorded in its own transaction, so it holds whatever happens to
+    the caller's."""
     async with runtime.sessionmaker() as session, session.begin():
         activation = await session.get(Activation, activation_id, with_for_update=True)
         if activation is not None and activation.status == ActivationStatus.ACTIVE:
             await mark_needs_reauthorization(
-                session, activation, "The bridge refused the stored credentials."
+                session, activation, refusal.told("The bridge refused the stored credentials") + "."
             )
 
 

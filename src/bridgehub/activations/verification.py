@@ -35,14 +35,19 @@ async def validate_with_bridge(
             integration=configuration.name,
         )
     except CredentialsRejected as error:
-        raise CredentialsRefused(
-            f"{configuration.display_name} refused these credentials."
-        ) from error
+        raise credentials_refused(configuration, "these credentials", error) from error
     except BridgeError as error:
         raise bridge_failed(configuration, error) from error
     added = forms.from_auth_validation(configuration, answer)
     known_secrets.register(forms.secrets_of(configuration, added))
     return added
+
+
+def credentials_refused(
+    configuration: IntegrationConfiguration, which: str, error: CredentialsRejected
+) -> CredentialsRefused:
+    """The refusal as the person reads it, with what the bridge said when it said why."""
+    return CredentialsRefused(error.told(f"{configuration.display_name} refused {which}") + ".")
 
 
 def bridge_failed(configuration: IntegrationConfiguration, error: BridgeError) -> BridgeFailed:

@@ -13,6 +13,7 @@ Every failure is a `BridgeError`; its subclasses say what to do about it.
 from bridgehub.bridge.client import (
     BridgeClient,
     Credentials,
+    Exchange,
     GuardedTransport,
     RetryPolicy,
     StaticCredentials,
@@ -55,6 +56,7 @@ __all__ = [
     "ContactPage",
     "Credentials",
     "CredentialsRejected",
+    "Exchange",
     "GuardedTransport",
     "Interaction",
     "InteractionContact",

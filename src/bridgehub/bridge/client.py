@@ -65,6 +65,7 @@ from bridgehub.bridge.protocol import (
     parse_contact_page,
     parse_interactions,
 )
+from bridgehub.kit.messages import network_failure
 from bridgehub.kit.retry_after import retry_after_seconds
 
 log = structlog.get_logger(__name__)
@@ -179,6 +180,21 @@ AnswerHook = Callable[[httpx.Response], Awaitable[None]]
 """Sees each answer's status and headers before its body is read; it must not read the body."""
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request to a bridge and its answer, as they went over the wire."""
+
+    request: httpx.Request
+    """Sent to the checked address; its `Host` header names the bridge's host."""
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    """As received: still compressed when the bridge compressed it."""
+
+
+ExchangeRecorder = Callable[[Exchange], None]
+
+
 class BridgeClient:
     """Calls bridges. Use it as an async context manager, or `aclose()` it."""
 
@@ -191,14 +207,18 @@ class BridgeClient:
         timeouts: Timeouts = Timeouts(),
         max_response_bytes: int = 10 * MiB,
         answer_hooks: Sequence[AnswerHook] = (),
+        recorder: ExchangeRecorder | None = None,
     ) -> None:
+        """`recorder` is handed every exchange, each answer read whole first (for
+        `check-bridge --trace`: a hub reads answers as they come, within its size cap)."""
         self._policy = policy
         self._resolver = resolver
         self._retry = retry
         self._timeouts = timeouts
         self._max_response_bytes = max_response_bytes
+        pools = _PoolPerOrigin()
         self._http = httpx.AsyncClient(
-            transport=_PoolPerOrigin(),
+            transport=pools if recorder is None else _Recorded(pools, recorder),
             # A redirect would lead to an address the guard never checked.
             follow_redirects=False,
             # No proxy or .netrc from the environment: connections go where the guard said.
@@ -340,18 +360,21 @@ class BridgeClient:
         meta = ActionMeta(
             contact_external_id=contact_external_id, agent_external_id=agent_external_id
         )
+        answers: list[_Answer] = []
         try:
-            return await self._call(
+            outcome = await self._call(
                 call,
                 credentials,
                 lambda auth: ActionRequest(auth=auth, meta=meta, data=dict(data)),
                 parse_action_outcome,
+                answers,
             )
         except ProtocolViolation as violation:
             if violation.status_code is None or not 200 <= violation.status_code < 300:
                 raise
             log.warning("unusable action answer", url=shown_url(url), problem=violation.message)
-            return ActionOutcome(problem=violation.message)
+            return ActionOutcome(problem=violation.message, status_code=violation.status_code)
+        return outcome.model_copy(update={"status_code": answers[-1].status})
 
     async def _call(
         self,
@@ -359,7 +382,9 @@ class BridgeClient:
         credentials: Credentials,
         request: MakeRequest,
         parse: Callable[[Any], Result],
+        answered: list[_Answer] | None = None,
     ) -> Result:
+        """The parsed 2xx answer; the raw answer is appended to `answered` when given."""
         sent = [credentials.auth()]
         with _measured(call), _concealed(sent):
             try:
@@ -371,6 +396,8 @@ class BridgeClient:
                     raise
                 sent.append(fresh)
                 answer = await self._send(call, request(dict(fresh)))
+            if answered is not None:
+                answered.append(answer)
             try:
                 return parse(decode_body(answer.content))
             except MalformedAnswer as problem:
@@ -461,7 +488,12 @@ class BridgeClient:
                 )
             return _Answer(status, content)
         if status == 401:
-            raise CredentialsRejected(f"{call} refused the credentials (401 Unauthorized).")
+            reason = _bridge_message(await self._read(response))
+            raise CredentialsRejected(
+                f"{call} refused the credentials (401 Unauthorized)"
+                + (f": {reason}." if reason else "."),
+                bridge_message=reason,
+            )
         if status == 400:
             reason = _bridge_message(await self._read(response))
             raise RequestRefused(
@@ -544,6 +576,29 @@ class _PoolPerOrigin(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         for pool in self._pools.values():
             await pool.aclose()
+
+
+class _Recorded(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport, recorder: ExchangeRecorder) -> None:
+        self._inner = inner
+        self._recorder = recorder
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        try:
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
+        self._recorder(Exchange(request, response.status_code, response.headers, body))
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(body),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 _POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
@@ -683,7 +738,7 @@ a step more), and big enough ones keep an honest body quick to decode."""
 
 
 def _bridge_message(content: bytes | None) -> str | None:
-    """The `message` of a 400 answer, on one line and of a reasonable length."""
+    """The `message` of a 400 or 401 answer, on one line and of a reasonable length."""
     try:
         body = decode_body(content or b"")
     except MalformedAnswer:
@@ -702,4 +757,4 @@ def _status(code: int) -> str:
 
 
 def _reason(error: httpx.HTTPError) -> str:
-    return str(error) or type(error).__name__
+    return network_failure(error)

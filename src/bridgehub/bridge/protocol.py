@@ -35,6 +35,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema, ErrorDetails, PydanticCustomError, from_json
 
+from bridgehub.kit.messages import plain_message
 from bridgehub.kit.paths import describe_value, format_path
 
 Priority = Literal["none", "low", "normal", "high", "urgent"]
@@ -235,9 +236,11 @@ class ActionOutcome(_AnswerModel):
     contact_rejected: SkipJsonSchema[str | None] = None
     """Set by the hub, never by the bridge: why it rejected the answer's `contact`, which
     then is None while the rest of the answer stands."""
+    status_code: SkipJsonSchema[int | None] = None
+    """Set by the hub, never by the bridge: the HTTP status the bridge answered with."""
 
 
-HUB_NOTES = frozenset({"problem", "contact_rejected"})
+HUB_NOTES = frozenset({"problem", "contact_rejected", "status_code"})
 """The fields of `ActionOutcome` the hub sets about an answer, never sent by a bridge."""
 
 
@@ -352,7 +355,7 @@ def parse_action_outcome(body: Any) -> ActionOutcome:
     if not isinstance(body, dict):
         raise MalformedAnswer(f"the body must be an object; {_found(body)}")
     contact, contact_rejected = _created_contact(body)
-    notes = {"problem": None, "contact_rejected": contact_rejected}
+    notes = {"problem": None, "contact_rejected": contact_rejected, "status_code": None}
     return _validated(ActionOutcome, {**body, **notes, "contact": contact})
 
 
@@ -394,13 +397,13 @@ def validate_each(
 
 
 def describe(error: ValidationError) -> str:
-    """A validation error in words, located by paths: `priority: input should be ...`."""
+    """A validation error in words, located by paths: `priority: must be one of ...`."""
     return "; ".join(_problem(detail) for detail in error.errors(include_url=False))
 
 
 def _problem(detail: ErrorDetails) -> str:
-    message = detail["msg"][:1].lower() + detail["msg"][1:]
-    if detail["type"] != "missing":
+    message = plain_message(detail)
+    if detail["type"] not in ("missing", "json_invalid"):
         message += f"; {_found(detail['input'])}"
     path = format_path(detail["loc"])
     return f"{path}: {message}" if path else message

@@ -20,6 +20,7 @@ from bridgehub.integrations.configuration import (
 )
 from bridgehub.integrations.files import read_file
 from bridgehub.kit.errors import InvalidInput, Problem
+from bridgehub.kit.messages import plain_message
 from bridgehub.kit.paths import format_path
 
 
@@ -120,7 +121,7 @@ def _model(path: Path, model: type[Model]) -> Model:
         return model.model_validate(document)
     except ValidationError as error:
         problems = [
-            Problem(format_path(detail["loc"]), detail["msg"][:1].lower() + detail["msg"][1:])
+            Problem(format_path(detail["loc"]), plain_message(detail))
             for detail in error.errors(include_url=False)
         ]
         raise UnusableFile(f"{path} is not a valid {_kind(model)} file.", problems) from None

@@ -14,7 +14,8 @@ _STYLES = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.SKIP: "yello
 def report_table(report: Report) -> Table:
     table = Table(title=report.integration)
     table.add_column("rule", no_wrap=True)
-    table.add_column("endpoint", overflow="fold")
+    # Never wrapped: a name broken over lines is a name nobody can search for.
+    table.add_column("endpoint", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("message", ratio=1)
     for finding in report.findings:
@@ -25,6 +26,12 @@ def report_table(report: Report) -> Table:
             Text(finding.message),
         )
     return table
+
+
+def trace_text(report: Report) -> Text:
+    """Every exchange of a traced report, one block each."""
+    blocks = ["\n".join(exchange.lines()) for exchange in report.exchanges or ()]
+    return Text("\n\n".join(blocks))
 
 
 def summary(report: Report) -> Text:

@@ -20,7 +20,8 @@ HTTP_AVAILABLE = Rule(
 HTTP_STATUS = Rule(
     "http.status",
     "Answers use only the statuses the protocol gives the endpoint (2xx, 401; 400 for "
-    "actions; 410 for a contact sync's checkpoint), never a redirect.",
+    "actions and for a contact sync's unknown offset or checkpoint; 410 for a contact "
+    "sync's checkpoint), never a redirect.",
 )
 HTTP_CONTENT_TYPE = Rule(
     "http.content-type",
@@ -69,6 +70,12 @@ CONTACTS_GONE_NEEDS_CHECKPOINT = Rule(
     "contacts.gone-needs-checkpoint",
     "410 Gone answers only a request that carried a `synchronization_checkpoint`, which the "
     "bridge can no longer use.",
+)
+CONTACTS_UNKNOWN_STATE = Rule(
+    "contacts.unknown-state",
+    "An `offset` or `synchronization_checkpoint` the bridge never gave, or a stale "
+    "checkpoint, is answered 400 (or 410, for a checkpoint), never with a 5xx or a page of "
+    "contacts.",
 )
 CONTACTS_INCREMENTAL = Rule(
     "contacts.incremental",
@@ -127,6 +134,7 @@ RULES: tuple[Rule, ...] = (
     CONTACTS_TERMINATES,
     CONTACTS_DELETED_IDS,
     CONTACTS_GONE_NEEDS_CHECKPOINT,
+    CONTACTS_UNKNOWN_STATE,
     CONTACTS_INCREMENTAL,
     INTERACTIONS_ARRAY,
     INTERACTIONS_FIELDS,

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridgehub.conformance.trace import TracedExchange
+
 JsonScalar = str | int | float | bool
 
 
@@ -87,6 +89,8 @@ class Finding:
 class Report:
     integration: str
     findings: tuple[Finding, ...]
+    exchanges: tuple[TracedExchange, ...] | None = None
+    """Every request and answer, secrets masked, when traced."""
 
     @property
     def conforms(self) -> bool:
@@ -108,4 +112,4 @@ class Report:
             "counts": self.counts(),
             "failed_rules": self.failed_rules,
             "findings": [finding.as_json() for finding in self.findings],
-        }
+        } | ({} if self.exchanges is None else {"exchanges": [e.as_json() for e in self.exchanges]})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TypeVar
 
@@ -21,6 +21,7 @@ from bridgehub.bridge import (
     BridgeClient,
     BridgeError,
     BridgeUnavailable,
+    CheckpointRefused,
     ContactPage,
     CredentialsRejected,
     InteractionContact,
@@ -40,6 +41,7 @@ from bridgehub.conformance.credentials import TrialActivation
 from bridgehub.conformance.files import ActionUnderCheck
 from bridgehub.conformance.rules import Rule
 from bridgehub.conformance.schemas import ActionSample, Finding, Report, Verdict
+from bridgehub.conformance.trace import Tracer
 
 DEFAULT_MAX_PAGES = 1000
 INTERACTION_CONTACTS = 5
@@ -47,6 +49,8 @@ INTERACTION_CONTACTS = 5
 SHOWN_FAILURES = 3
 """Failures of one rule at one endpoint shown in full; the rest are counted."""
 GONE = 410
+NEVER_GIVEN = "bridgehub-check:never-given"
+"""The offset and checkpoint a careless hub sends: no bridge gave them."""
 
 _GENERIC = (r.HTTP_AVAILABLE, r.HTTP_STATUS, r.HTTP_CONTENT_TYPE)
 _AUTH = (r.AUTH_ACCEPTS_VALID, r.AUTH_REJECTS_INVALID)
@@ -62,6 +66,7 @@ _ENDPOINT_RULES: dict[str, tuple[Rule, ...]] = {
         r.CONTACTS_TERMINATES,
         r.CONTACTS_DELETED_IDS,
         r.CONTACTS_GONE_NEEDS_CHECKPOINT,
+        r.CONTACTS_UNKNOWN_STATE,
         r.CONTACTS_INCREMENTAL,
     ),
     "interaction_retrieval_endpoint": (
@@ -94,18 +99,28 @@ async def check_bridge(
     *,
     policy: NetworkPolicy,
     max_pages: int = DEFAULT_MAX_PAGES,
+    trace: bool = False,
 ) -> Report:
     """Check every configured endpoint, and the actions when samples are given (None: the
-    actions are not called, since they change the external system)."""
+    actions are not called, since they change the external system). With `trace`, the
+    report holds every exchange, secrets masked."""
     answers = _Answers()
     ledger = _Ledger()
+    tracer = Tracer() if trace else None
     # No retries: a bridge that fails once fails the check, instead of hiding it.
     async with BridgeClient(
-        policy, retry=RetryPolicy(attempts=1), answer_hooks=[answers.record]
+        policy,
+        retry=RetryPolicy(attempts=1),
+        answer_hooks=[answers.record],
+        recorder=None if tracer is None else tracer.record,
     ) as bridges:
         check = _Check(bridges, answers, ledger, activation, max_pages)
         await check.run(actions)
-    return Report(activation.configuration.name, tuple(ledger.findings))
+    return Report(
+        activation.configuration.name,
+        tuple(ledger.findings),
+        None if tracer is None else tracer.exchanges(),
+    )
 
 
 @dataclass(frozen=True)
@@ -220,6 +235,8 @@ class _Run:
     """Contacts received, the rejected ones included."""
     pages: int
     checkpoint: str | None
+    paged: bool
+    """Whether a page gave a `next_offset`."""
 
 
 class _CheckpointGone(Exception):
@@ -420,18 +437,14 @@ class _Check:
     async def _contacts(self, endpoint: _Endpoint, credentials: StaticCredentials) -> _Run:
         await self._refuses_made_up(endpoint, self._made_up_contacts(endpoint))
         full = await self._contact_run(endpoint, credentials, "the full run", checkpoint=None)
-        self._ledger.passed(
-            r.CONTACTS_PAGE_SHAPE, endpoint, "every page was an object with a contacts array"
-        )
-        checked = f"{_count(full.checked, 'contact')} in {_count(full.pages, 'page')}"
-        self._ledger.passed(r.CONTACTS_REQUIRED_FIELDS, endpoint, f"{checked} checked")
-        self._ledger.passed(r.CONTACTS_UNIQUE_IDS, endpoint, f"{checked}, no id twice")
+        self._judge_held_pages(endpoint, full)
         self._ledger.passed(r.CONTACTS_OFFSET_REPEATS, endpoint, "no next_offset came twice")
         self._ledger.passed(
             r.CONTACTS_TERMINATES,
             endpoint,
             f"the full run ended after {_count(full.pages, 'page')}",
         )
+        await self._careless_requests(endpoint, credentials, full)
         if full.checkpoint is None:
             self._ledger.skipped(
                 r.CONTACTS_INCREMENTAL,
@@ -497,6 +510,10 @@ class _Check:
         first_seen: dict[str, int] = {}  # contact id -> its page
         rejected = 0
         offset: str | None = None
+
+        def held(pages: int) -> _Run:
+            return _Run(tuple(contacts), len(contacts) + rejected, pages, None, bool(given))
+
         for number in range(1, self._max_pages + 1):
             page = await self._ask(
                 endpoint,
@@ -505,7 +522,10 @@ class _Check:
                 ),
             )
             if isinstance(page, BridgeError):
-                raise self._contact_page_failed(endpoint, page, label, checkpoint=checkpoint)
+                failure = self._contact_page_failed(endpoint, page, label, checkpoint=checkpoint)
+                if not isinstance(failure, _CheckpointGone):
+                    self._judge_held_pages(endpoint, held(number - 1))
+                raise failure
             rejected += len(page.rejected)
             for rejection in page.rejected:
                 self._ledger.fail(
@@ -524,8 +544,7 @@ class _Check:
                 first_seen.setdefault(contact.id, number)
             contacts.extend(page.contacts)
             if page.next_offset is None:
-                checkpoint = page.synchronization_checkpoint
-                return _Run(tuple(contacts), len(contacts) + rejected, number, checkpoint)
+                return replace(held(number), checkpoint=page.synchronization_checkpoint)
             if page.next_offset in given:
                 self._ledger.fail(
                     r.CONTACTS_OFFSET_REPEATS,
@@ -534,6 +553,7 @@ class _Check:
                     f"page {given[page.next_offset]} gave already; the hub ends such a run "
                     "with an error instead of looping",
                 )
+                self._judge_held_pages(endpoint, held(number))
                 raise _Stopped(r.CONTACTS_OFFSET_REPEATS)
             given[page.next_offset] = number
             offset = page.next_offset
@@ -543,7 +563,87 @@ class _Check:
             f"{label} still had a next_offset after {self._max_pages} pages (--max-pages); "
             "the hub ends such a run with an error",
         )
+        self._judge_held_pages(endpoint, held(self._max_pages))
         raise _Stopped(r.CONTACTS_TERMINATES)
+
+    def _judge_held_pages(self, endpoint: _Endpoint, run: _Run) -> None:
+        """The page rules, judged on the pages a run got (the contacts on them were checked
+        one by one as they came), also when a paging error ended it."""
+        if run.pages == 0:
+            return
+        pages = _count(run.pages, "page")
+        self._ledger.passed(
+            r.CONTACTS_PAGE_SHAPE,
+            endpoint,
+            f"every page was an object with a contacts array ({pages} checked)",
+        )
+        checked = f"{_count(run.checked, 'contact')} in {pages}"
+        self._ledger.passed(r.CONTACTS_REQUIRED_FIELDS, endpoint, f"{checked} checked")
+        self._ledger.passed(r.CONTACTS_UNIQUE_IDS, endpoint, f"{checked}, no id twice")
+
+    async def _careless_requests(
+        self, endpoint: _Endpoint, credentials: StaticCredentials, full: _Run
+    ) -> None:
+        """Send what a careless hub or an old state would: an offset or a checkpoint the
+        bridge never gave, and a stale checkpoint. Each must be refused (400, or 410 for a
+        checkpoint): answered with a page, it would be taken for the changes asked for."""
+        careless: list[tuple[str, str | None, str | None]] = []
+        if full.paged:
+            careless.append((f'meta.offset "{NEVER_GIVEN}" (never given)', None, NEVER_GIVEN))
+        if full.checkpoint is not None:
+            careless.append(
+                (
+                    f'meta.synchronization_checkpoint "{NEVER_GIVEN}" (never given)',
+                    NEVER_GIVEN,
+                    None,
+                )
+            )
+            stale = _aged(full.checkpoint)
+            if stale is not None:
+                careless.append((f'meta.synchronization_checkpoint "{stale}" (stale)', stale, None))
+        if not careless:
+            self._ledger.skipped(
+                r.CONTACTS_UNKNOWN_STATE,
+                endpoint,
+                "not checked: the full run gave neither a next_offset nor a checkpoint, so the "
+                "hub never sends either",
+            )
+            return
+        for sent, checkpoint, offset in careless:
+            answer = await self._ask(
+                endpoint,
+                self._bridges.fetch_contacts(
+                    endpoint.url, credentials, checkpoint=checkpoint, offset=offset
+                ),
+            )
+            problem = self._careless_answer_problem(answer, checkpoint)
+            if problem is not None:
+                self._ledger.fail(r.CONTACTS_UNKNOWN_STATE, endpoint, f"sent {sent}: {problem}")
+        self._ledger.passed(
+            r.CONTACTS_UNKNOWN_STATE,
+            endpoint,
+            f"refused {_count(len(careless), 'unknown offset or checkpoint')} with 400 or 410",
+        )
+
+    def _careless_answer_problem(
+        self, answer: ContactPage | BridgeError, checkpoint: str | None
+    ) -> str | None:
+        """What is wrong with the answer to a careless request; None when it was refused."""
+        status = self._last_status
+        if isinstance(answer, RequestRefused) or (
+            isinstance(answer, CheckpointRefused) and checkpoint is not None
+        ):
+            return None
+        if isinstance(answer, ContactPage):
+            received = _count(len(answer.contacts) + len(answer.rejected), "contact")
+            return (
+                f"answered {status} with {received} instead of refusing it with 400 or 410; "
+                "the hub would take the page for the changes it asked for"
+                + (", a silent full dump" if answer.contacts else "")
+            )
+        if status == GONE:
+            return "answered 410 Gone without a checkpoint to drop; an unknown offset is a 400"
+        return f"{answer.message} Expected 400 or 410."
 
     def _contact_page_failed(
         self, endpoint: _Endpoint, error: BridgeError, label: str, *, checkpoint: str | None
@@ -711,7 +811,7 @@ def _rule_broken_by(error: BridgeError, shape: Rule) -> Rule:
 
 
 # `describe` writes each problem of an item as "path: message", joined by "; ".
-_PROBLEM = re.compile(r"(?:^|; )(\w+)[^:;\s]*: (field required)?")
+_PROBLEM = re.compile(r"(?:^|; )(\w+)[^:;\s]*: (is required)?")
 
 
 def _refusal(error: TargetRefused) -> str:
@@ -731,6 +831,13 @@ def _interaction_rules_broken(reason: str) -> set[Rule]:
         else:
             broken.add(r.INTERACTIONS_FIELDS)
     return broken or {r.INTERACTIONS_FIELDS}
+
+
+def _aged(checkpoint: str) -> str | None:
+    """The checkpoint with every digit 0: of the bridge's own form, older than any it gave
+    (None when it holds no digit to age)."""
+    aged = re.sub(r"\d", "0", checkpoint)
+    return aged if aged != checkpoint else None
 
 
 def _item(rejection: Rejection, noun: str) -> str:

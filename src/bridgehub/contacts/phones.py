@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache, lru_cache
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import phonenumbers
 from phonenumbers import (
@@ -99,6 +99,19 @@ class Match(IntEnum):
     NATIONAL = 2
     """The same national number, without a country code on at least one side."""
     EXACT = 3
+
+    @property
+    def word(self) -> MatchWord:
+        """How the API names a match (NONE is no match, and has no word)."""
+        return _MATCH_WORDS[self]
+
+
+MatchWord = Literal["partial", "national", "exact"]
+_MATCH_WORDS: dict[Match, MatchWord] = {
+    Match.SUFFIX: "partial",
+    Match.NATIONAL: "national",
+    Match.EXACT: "exact",
+}
 
 
 def normalize(raw: str, default_region: str) -> PhoneNumber:

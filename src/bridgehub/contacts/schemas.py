@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from bridgehub.contacts.models import Contact
 from bridgehub.contacts.people import Identity, group_people
+from bridgehub.contacts.phones import Match, MatchWord
 
 
 class ContactRead(BaseModel):
@@ -66,8 +67,20 @@ class PersonRead(BaseModel):
     )
 
 
+class LookupMatch(ContactRead):
+    match: MatchWord = Field(
+        description="How the number matched: `exact` (the same number, country code "
+        "included), `national` (the same national number, written without its country code "
+        "on one side) or `partial` (one number ends with the other)."
+    )
+
+    @classmethod
+    def of(cls, contact: Contact, integration: str, match: Match) -> LookupMatch:
+        return cls(**ContactRead.from_row(contact, integration).model_dump(), match=match.word)
+
+
 class LookupAnswer(BaseModel):
-    matches: list[ContactRead] = Field(
+    matches: list[LookupMatch] = Field(
         description="Best match first: exact numbers, then the same line written otherwise."
     )
     people: list[PersonRead] = Field(
@@ -77,7 +90,7 @@ class LookupAnswer(BaseModel):
     )
 
     @classmethod
-    def of(cls, matches: list[ContactRead]) -> LookupAnswer:
+    def of(cls, matches: list[LookupMatch]) -> LookupAnswer:
         identities = [Identity(each.name, each.emails, each.integration) for each in matches]
         people = [[matches[position] for position in group] for group in group_people(identities)]
         return cls(

@@ -142,8 +142,8 @@ async def _attempt(runtime: Runtime, execution_id: uuid.UUID, account_id: uuid.U
             _record(session, execution, started, clock, error)
             _finish(execution, ExecutionStatus.FAILED, error=_HUB_FAULT)
         else:
-            _record(session, execution, started, clock, None)
-            answered = outcome.model_dump(exclude_none=True, exclude={"contact"})
+            _record(session, execution, started, clock, None, status_code=outcome.status_code)
+            answered = outcome.model_dump(exclude_none=True, exclude={"contact", "status_code"})
             noted = await take_contact(session, runtime, activation, outcome)
             # Stored and served: without any credential the bridge echoed back.
             execution.response = known_secrets.scrub_value(answered | noted)
@@ -234,7 +234,7 @@ async def _after_failure(
     session: AsyncSession, runtime: Runtime, execution: Execution, error: BridgeError
 ) -> None:
     if isinstance(error, CredentialsRejected):
-        await tokens.mark_rejected(runtime, execution.activation_id)
+        await tokens.mark_rejected(runtime, execution.activation_id, error)
         _hold(execution)
     elif (
         isinstance(error, BridgeUnavailable)
@@ -275,14 +275,17 @@ def _record(
     started: datetime,
     clock: float,
     error: Exception | None,
+    *,
+    status_code: int | None = None,
 ) -> None:
+    """Record an attempt; `status_code` is the bridge's answer to one that succeeded."""
     session.add(
         ExecutionAttempt(
             execution_id=execution.id,
             number=execution.attempts,
             started_at=started,
             duration_ms=round((time.monotonic() - clock) * 1000),
-            status_code=_status_code(error),
+            status_code=status_code if error is None else _status_code(error),
             outcome=_outcome(error),
             message=_message(error),
         )
@@ -292,7 +295,7 @@ def _record(
 def _outcome(error: Exception | None) -> str:
     if error is None:
         return "succeeded"
-    return type(error).__name__ if isinstance(error, BridgeError) else "hub_error"
+    return error.outcome if isinstance(error, BridgeError) else "hub_error"
 
 
 def _message(error: Exception | None) -> str | None:

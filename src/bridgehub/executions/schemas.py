@@ -73,8 +73,15 @@ class AttemptRead(BaseModel):
     number: int
     started_at: datetime
     duration_ms: int
-    status_code: int | None
-    outcome: str
+    status_code: int | None = Field(
+        description="The HTTP status the bridge answered with; null when no answer came."
+    )
+    outcome: str = Field(
+        description="What happened, in a word: `succeeded`, `refused` (400), "
+        "`credentials_rejected` (401), `unavailable` (5xx, 429, a timeout or no connection), "
+        "`protocol_violation` (an answer the bridge protocol does not allow), "
+        "`address_refused` (the network guard refused the URL) or `hub_error`."
+    )
     message: str | None
 
 

@@ -30,6 +30,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bridgehub.bridge.guard import never_allowed
 from bridgehub.kit.errors import InvalidInput, Problem
+from bridgehub.kit.messages import WRONG_TYPE, plain_message
 from bridgehub.kit.paths import describe_value, format_path
 
 AuthenticationType = Literal["none", "custom", "oauth2"]
@@ -374,18 +375,14 @@ def _explain(model: type[BaseModel], detail: ErrorDetails) -> _Located:
     if kind == "literal_error":
         expected = str((detail.get("ctx") or {}).get("expected", "")).replace("'", '"')
         return _Located(location, f"found {found}; allowed: {expected}")
-    if kind in _TYPE_NAMES:
-        return _Located(location, f"must be {_TYPE_NAMES[kind]}; found {found}")
-    if kind == "string_too_short":
-        return _Located(location, "must not be empty")
+    if kind in WRONG_TYPE:
+        return _Located(location, f"{plain_message(detail)}; found {found}")
     if kind in ("too_short", "too_long") and isinstance(detail["input"], dict):
         names = ", ".join(detail["input"]) or "none"
         return _Located(
             location, f"must hold exactly one field; found {len(detail['input'])} ({names})"
         )
-    if kind == "too_short":
-        return _Located(location, "must not be empty")
-    return _Located(location, detail["msg"])
+    return _Located(location, plain_message(detail))
 
 
 def _about_a_key(location: tuple[str | int, ...], detail: ErrorDetails) -> bool:
@@ -400,17 +397,6 @@ def _about_a_key(location: tuple[str | int, ...], detail: ErrorDetails) -> bool:
         and location[-2] == detail["input"]
         and detail["type"] != "extra_forbidden"
     )
-
-
-_TYPE_NAMES = {
-    "bool_type": "true or false",
-    "string_type": "a string",
-    "list_type": "an array",
-    "dict_type": "an object",
-    "model_type": "an object",
-    "model_attributes_type": "an object",
-    "int_type": "a whole number",
-}
 
 
 def _fields_at(model: type[BaseModel], location: tuple[str | int, ...]) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query
 
 from bridgehub.accounts.auth import AccountCaller
-from bridgehub.contacts.schemas import ContactRead, LookupAnswer
+from bridgehub.contacts.schemas import LookupAnswer, LookupMatch
 from bridgehub.contacts.service import contact_service
 from bridgehub.db.session import DbSession, release_connection
 from bridgehub.interactions.schemas import InteractionsAnswer
@@ -47,15 +47,17 @@ async def lookup(
         str, Query(min_length=1, description="The caller's number, written any usual way.")
     ],
 ) -> LookupAnswer:
-    matches = await contact_service.lookup(session, account, phone)
+    callers = (await contact_service.identify(session, account, phone)).callers
     # Background tasks run before the request's session closes, and a prefetch holding a
     # second connection per lookup exhausts the pool.
     await release_connection(session)
-    answer = LookupAnswer.of([ContactRead.from_row(*row) for row in matches])
+    answer = LookupAnswer.of(
+        [LookupMatch.of(each.contact, each.integration, each.match) for each in callers]
+    )
     if len(answer.people) == 1:
         # One caller, in however many systems: fetch the history of their best record (the
         # one the screen pop shows, gathered from every system) now, so it shows at once.
         best = answer.people[0].contact_ids[0]
-        caller = next(contact for contact, _ in matches if contact.id == best)
+        caller = next(each.contact for each in callers if each.contact.id == best)
         background.add_task(interaction_service.prefetch, runtime, account, caller)
     return answer

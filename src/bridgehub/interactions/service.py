@@ -98,9 +98,12 @@ class InteractionService:
         except TimeoutError:
             message = f"did not answer within {runtime.settings.interactions_timeout_seconds:g} s"
             return _failed(asked, message)
-        except CredentialsRejected:
-            await tokens.mark_rejected(runtime, asked.activation.id)
-            return _failed(asked, "refused the credentials; the activation needs reauthorization")
+        except CredentialsRejected as refusal:
+            await tokens.mark_rejected(runtime, asked.activation.id, refusal)
+            return _failed(
+                asked,
+                refusal.told("refused the credentials") + "; the activation needs reauthorization",
+            )
         except BridgeError as error:
             return _failed(asked, str(error))
         return InteractionsAnswer(

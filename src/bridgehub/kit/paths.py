@@ -41,4 +41,4 @@ def describe_value(value: object) -> str:
         return "an array"
     if isinstance(value, dict):
         return "an object"
-    return type(value).__name__
+    return "a value JSON cannot hold"

@@ -99,12 +99,13 @@ async def _carry_out(runtime: Runtime, run_id: uuid.UUID, account_id: uuid.UUID 
                 await _sync_contacts(session, runtime, run, activation, owner)
             else:
                 await _sync_agents(session, runtime, run, activation, owner)
-        except CredentialsRejected:
-            await tokens.mark_rejected(runtime, activation.id)
+        except CredentialsRejected as refusal:
+            await tokens.mark_rejected(runtime, activation.id, refusal)
             await _fail(
                 session,
                 run,
-                "The bridge refused the credentials; the activation needs reauthorization.",
+                refusal.told("The bridge refused the credentials")
+                + "; the activation needs reauthorization.",
             )
         except (SyncFailed, BridgeError) as failure:
             await _fail(session, run, str(failure))

@@ -41,8 +41,8 @@ class SyncRunRead(BaseModel):
     what: SyncKind = Field(validation_alias="kind")
     status: SyncStatus
     trigger: str = Field(
-        description="`manual` (asked for), `schedule` (periodic) or `action` (an action "
-        "named a contact the hub lacked)."
+        description="`manual` (asked for), `schedule` (periodic), `activation` (the first "
+        "syncs of a new activation) or `action` (an action named a contact the hub lacked)."
     )
     pages: int
     created: int

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridgehub.accounts.auth import Account
-from bridgehub.accounts.tenancy import owned_by, owned_row, owned_rows
+from bridgehub.accounts.tenancy import of_account, owned_by, owned_row, owned_rows
 from bridgehub.activations.models import Activation, ActivationStatus
 from bridgehub.integrations.configuration import IntegrationConfiguration
 from bridgehub.integrations.models import Integration
@@ -94,6 +94,25 @@ class SyncService:
             account_id=str(activation.account_id),
         )
         return run
+
+    async def first_syncs(
+        self, session: AsyncSession, activation_id: uuid.UUID, account_id: uuid.UUID | None
+    ) -> list[SyncRun]:
+        """Queue the first contact and agent syncs of a new activation, when it is still
+        active and its integration offers them."""
+        activation = await session.scalar(
+            select(Activation).where(
+                Activation.id == activation_id, of_account(Activation, account_id)
+            )
+        )
+        if activation is None or activation.status != ActivationStatus.ACTIVE:
+            return []
+        configuration = integration_service.parse(activation.integration)
+        return [
+            await self.request(session, activation, kind, trigger="activation")
+            for kind in SyncKind
+            if endpoint(configuration, kind)
+        ]
 
     async def schedule_due(self, session: AsyncSession) -> list[SyncRun]:
         """Queue a sync of each active activation whose interval passed since its last run:

@@ -29,6 +29,7 @@ from bridgehub.events.models import (
     WebhookSubscription,
 )
 from bridgehub.events.outbox import queue_delivery
+from bridgehub.kit.messages import network_failure
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.runtime import Runtime
 from bridgehub.webhooks.service import secret_context
@@ -117,7 +118,7 @@ async def _post(
                 error = f"The receiver answered {status_code}."
         # The guard's refusals are the hub's errors; the others, httpx's.
         except (httpx.HTTPError, BridgeError) as failure:
-            error = known_secrets.scrub(str(failure) or type(failure).__name__)
+            error = known_secrets.scrub(network_failure(failure))
     return WebhookAttempt(
         delivery_id=delivery.id,
         number=number,

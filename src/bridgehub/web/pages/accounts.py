@@ -14,6 +14,7 @@ from bridgehub.accounts.schemas import AccountCreate
 from bridgehub.accounts.service import account_service
 from bridgehub.db.session import DbSession
 from bridgehub.kit.errors import Conflict
+from bridgehub.kit.messages import plain_message
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAdmin
 from bridgehub.web.templating import render
@@ -57,7 +58,7 @@ async def create_account(
     try:
         data = AccountCreate.model_validate(form)
     except ValidationError as error:
-        errors = {str(problem["loc"][0]): problem["msg"] for problem in error.errors()}
+        errors = {str(problem["loc"][0]): plain_message(problem) for problem in error.errors()}
         return await _page(request, session, form=form, errors=errors, status_code=422)
     try:
         account, key = await account_service.create(session, data)

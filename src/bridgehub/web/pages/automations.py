@@ -28,6 +28,7 @@ from bridgehub.executions.service import find_action
 from bridgehub.integrations.configuration import ActionConfiguration
 from bridgehub.integrations.models import Action
 from bridgehub.kit.errors import HubError
+from bridgehub.kit.messages import plain_message
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
 from bridgehub.web.templating import Flash, render, see_other
@@ -410,7 +411,7 @@ def _field_errors(problem: ValidationError | HubError) -> dict[str, str]:
     """Each problem under the form field it concerns (`inputs.subject` is `input.subject`)."""
     if isinstance(problem, ValidationError):
         found = [
-            (".".join(str(part) for part in error["loc"]), error["msg"])
+            (".".join(str(part) for part in error["loc"]), plain_message(error))
             for error in problem.errors()
         ]
     else:

@@ -16,6 +16,7 @@ from bridgehub.accounts.auth import Account
 from bridgehub.db.session import DbSession
 from bridgehub.events.models import EventType
 from bridgehub.kit.errors import HubError
+from bridgehub.kit.messages import plain_message
 from bridgehub.runtime import HubRuntime
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
@@ -102,5 +103,5 @@ def _message(problem: ValidationError | HubError) -> str:
     if isinstance(problem, HubError):
         return str(problem)
     return "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in problem.errors()
+        f"{'.'.join(map(str, e['loc'])) or 'form'}: {plain_message(e)}" for e in problem.errors()
     )
