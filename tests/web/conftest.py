@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from bridgehub.app import create_app
 from bridgehub.demo.serving import serve
 from bridgehub.demo.stack import DemoStack, demo_stack
 from bridgehub.integrations.files import kind_of
+from bridgehub.queue import FIRST_SYNCS
 from bridgehub.settings import Settings
 from tests.conftest import ADMIN_KEY, ROOT, NewDatabase, as_account
 
@@ -73,6 +75,26 @@ class WebHub:
         with self.database.begin() as connection:
             result = connection.execute(text(statement), parameters)
             return list(result) if result.returns_rows else []
+
+    def await_first_syncs(self, account_id: str) -> None:
+        """Wait until the first syncs of the account's activations have ended: a sync asked
+        for before would join them instead of starting a run of its own."""
+        deadline = time.monotonic() + 60
+        while self.sql(_UNSETTLED, account=account_id, task=FIRST_SYNCS):
+            if time.monotonic() > deadline:
+                raise AssertionError("the first syncs did not end within 60 s")
+            time.sleep(0.1)
+
+
+# The first-sync jobs of an account's activations not yet done, and its unfinished runs.
+_UNSETTLED = """
+SELECT 1 FROM procrastinate_jobs j JOIN activations a ON a.id::text = j.args->>'activation_id'
+WHERE a.account_id = CAST(:account AS uuid) AND j.task_name = :task
+  AND j.status IN ('todo', 'doing')
+UNION ALL
+SELECT 1 FROM sync_runs r JOIN activations a ON a.id = r.activation_id
+WHERE a.account_id = CAST(:account AS uuid) AND r.status IN ('queued', 'running')
+"""
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ a SaaS provider), reconnecting, settings, syncing now, checking and disconnectin
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from typing import Any
 
@@ -274,16 +273,7 @@ def test_sync_now_queues_a_run_that_turns_succeeded_without_a_reload(
     helpdesk_page: Page, connected_account: HubAccount, web_hub: WebHub
 ) -> None:
     page = helpdesk_page
-    # Asked for while the first sync of the connection runs, a sync would be that one.
-    for _ in range(600):
-        unfinished = web_hub.sql(
-            "SELECT r.id FROM sync_runs r JOIN activations a ON a.id = r.activation_id "
-            "WHERE a.account_id = CAST(:account AS uuid) AND r.status IN ('queued', 'running')",
-            account=connected_account.id,
-        )
-        if not unfinished:
-            break
-        time.sleep(0.1)
+    web_hub.await_first_syncs(connected_account.id)
     # The bridge asks the hub to come back twice before answering the first page, so the run
     # is still unfinished when the page shows it.
     web_hub.demo.bridge.fail_next("/helpdesk/contact_sync", 2, 503, retry_after=2)

@@ -162,6 +162,7 @@ def test_without_contacts_yet_the_operator_can_sync_now(
 ) -> None:
     browsing.secrets.add(desks.contoso.login.api_token)
     activation_id = connect(web_hub, account, desks.contoso)
+    web_hub.await_first_syncs(account.id)
     account_page.goto("/ui/contacts")
     empty = account_page.locator(".empty-state")
     expect(empty).to_contain_text("No contacts yet")
