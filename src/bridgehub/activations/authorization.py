@@ -140,24 +140,23 @@ async def _finish(
 async def resume_held_executions(session: AsyncSession, activation: Activation) -> None:
     """The activation works again: queue, in the caller's transaction, the resumption of the
     executions that waited for it."""
-    await enqueue(
-        session,
-        RESUME_HELD_EXECUTIONS,
-        queue=ACTIONS_QUEUE,
-        lock=None,
-        activation_id=str(activation.id),
-        account_id=str(activation.account_id),
-    )
+    await _enqueue_for(session, activation, RESUME_HELD_EXECUTIONS, ACTIONS_QUEUE)
 
 
 async def queue_first_syncs(session: AsyncSession, activation: Activation) -> None:
     """The activation has just become active: queue, in the caller's transaction, its first
     contact and agent syncs, so its contacts come at once rather than at the scheduler's
     next tick."""
+    await _enqueue_for(session, activation, FIRST_SYNCS, SYNC_QUEUE)
+
+
+async def _enqueue_for(
+    session: AsyncSession, activation: Activation, task: str, queue: str
+) -> None:
     await enqueue(
         session,
-        FIRST_SYNCS,
-        queue=SYNC_QUEUE,
+        task,
+        queue=queue,
         lock=None,
         activation_id=str(activation.id),
         account_id=str(activation.account_id),
