@@ -140,6 +140,11 @@ async def test_the_disposition_adds_to_the_record_the_call_ended_execution_creat
     assert (logged["status"], added["status"]) == ("succeeded", "succeeded"), added
     assert logged["response"]["external_id"] == str(record.id)
     assert logged["call_id"] == added["call_id"] == "call-1"
+    # The executions of one call, newest first, are listed by its id.
+    of_the_call = await tenant.client.get("/v1/executions", params={"call_id": "call-1"})
+    assert [each["id"] for each in of_the_call.json()["items"]] == [added["id"], logged["id"]]
+    other = await tenant.client.get("/v1/executions", params={"call_id": "call-2"})
+    assert other.json()["items"] == []
     assert added["data"] == {
         "summary": "Resolved: Refund sent.",
         "call_external_id": str(record.id),

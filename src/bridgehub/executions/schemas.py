@@ -44,6 +44,12 @@ class ExecutionCriteria(BaseModel):
     automation_id: uuid.UUID | None = Field(
         default=None, description="The automation that made them."
     )
+    call_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The call they were made for: the `call.id` of the events that made them.",
+    )
     since: datetime | None = Field(default=None, description="Created at or after this moment.")
 
 

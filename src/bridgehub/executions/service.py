@@ -44,6 +44,8 @@ class ExecutionFilter:
     """`provider/name`."""
     automation_id: uuid.UUID | None = None
     """The automation that made it."""
+    call_id: str | None = None
+    """The contact center's call it was made for."""
     since: datetime | None = None
     """Created at or after this moment."""
 
@@ -212,6 +214,7 @@ class ExecutionService:
         action: str | None = None,
         integration: str | None = None,
         automation_id: uuid.UUID | None = None,
+        call_id: str | None = None,
         since: datetime | None = None,
     ) -> ExecutionFilter:
         """The filter the API's criteria name, the integration by its name; an integration
@@ -233,6 +236,7 @@ class ExecutionService:
             activation_id=activation_id,
             action=action,
             automation_id=automation_id,
+            call_id=call_id,
             since=since,
         )
 
@@ -287,6 +291,7 @@ def _matching(criteria: ExecutionFilter) -> list[ColumnElement[bool]]:
         (Execution.activation_id, criteria.activation_id),
         (Execution.action, criteria.action),
         (Execution.automation_id, criteria.automation_id),
+        (Execution.call_id, criteria.call_id),
     ]
     conditions = [column == value for column, value in equal if value is not None]
     if criteria.since is not None:
