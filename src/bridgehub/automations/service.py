@@ -48,7 +48,7 @@ from bridgehub.executions.service import (
     new_execution,
     require_retryable,
 )
-from bridgehub.integrations.configuration import ActionConfiguration
+from bridgehub.integrations.configuration import ActionConfiguration, action_title
 from bridgehub.integrations.models import Action, Integration
 from bridgehub.integrations.service import integration_service
 from bridgehub.kit.errors import Conflict, HubError, InvalidInput, Problem
@@ -524,10 +524,11 @@ async def _origin(
 
 def _generated_name(trigger: str, caller: str | None, action: Action) -> str:
     """ "Create a ticket in Demo Helpdesk when a call is missed from an unknown caller"."""
-    display = action.configuration["display"]
     when = occasion(trigger, caller)
-    where = action.integration.configuration["display_name"]
-    return f"{display[:1].upper()}{display[1:]} in {where} {when[:1].lower()}{when[1:]}"
+    title = action_title(
+        action.configuration["display"], action.integration.configuration["display_name"]
+    )
+    return f"{title} {when[:1].lower()}{when[1:]}"
 
 
 def _is_numbered(name: str, base: str) -> bool:

@@ -263,6 +263,12 @@ class ActionConfiguration(_Configuration):
     inputs: list[ActionInput]
 
 
+def action_title(display: str, integration_display_name: str) -> str:
+    """An action as a person names it: "Create a ticket in Demo Helpdesk" (`display` is
+    lower-case, as the reference asks)."""
+    return f"{display[:1].upper()}{display[1:]} in {integration_display_name}"
+
+
 Model = TypeVar("Model", bound=_Configuration)
 
 

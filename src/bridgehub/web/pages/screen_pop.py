@@ -34,7 +34,11 @@ from bridgehub.contacts.service import CallerMatch, contact_service
 from bridgehub.db.session import DbSession, release_connection
 from bridgehub.executions.models import Execution, ExecutionStatus
 from bridgehub.executions.service import execution_service
-from bridgehub.integrations.configuration import ActionConfiguration, ActionInput
+from bridgehub.integrations.configuration import (
+    ActionConfiguration,
+    ActionInput,
+    action_title,
+)
 from bridgehub.integrations.service import action_service
 from bridgehub.interactions.cache import interaction_cache
 from bridgehub.kit.errors import Conflict, InvalidInput, Problem
@@ -313,8 +317,7 @@ async def _offered(session: DbSession, account: Account) -> dict[str, Offered]:
         if action.integration_id in active:
             configuration = ActionConfiguration.model_validate(action.configuration)
             name = f"{action.integration.name}/{action.name}"
-            display = configuration.display
-            title = f"{display[:1].upper()}{display[1:]} in {active[action.integration_id]}"
+            title = action_title(configuration.display, active[action.integration_id])
             offered[name] = Offered(name, action.integration.name, title, configuration.inputs)
     return offered
 
