@@ -107,11 +107,10 @@ class SyncService:
         )
         if activation is None or activation.status != ActivationStatus.ACTIVE:
             return []
-        configuration = integration_service.parse(activation.integration)
         return [
             await self.request(session, activation, kind, trigger="activation")
             for kind in SyncKind
-            if endpoint(configuration, kind)
+            if offers(activation.integration, kind)
         ]
 
     async def schedule_due(self, session: AsyncSession) -> list[SyncRun]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,14 +19,13 @@ from fastapi import APIRouter, Request, Response
 from bridgehub.accounts.auth import Account
 from bridgehub.activations.models import Activation
 from bridgehub.activations.service import activation_service
-from bridgehub.automations.models import Automation
 from bridgehub.automations.schemas import ExecutionRetry
 from bridgehub.automations.service import automation_service
 from bridgehub.db.session import DbSession
 from bridgehub.executions.models import Execution, ExecutionStatus
 from bridgehub.executions.service import RETRYABLE, ExecutionFilter, execution_service
 from bridgehub.integrations.service import action_service
-from bridgehub.kit.errors import Conflict, InvalidInput
+from bridgehub.kit.errors import Conflict, InvalidInput, NotFound
 from bridgehub.kit.redaction import known_secrets
 from bridgehub.syncs.models import FullReason, SyncKind, SyncRun, SyncStatus
 from bridgehub.syncs.service import SyncRunFilter, sync_service
@@ -127,7 +127,10 @@ async def execution(
     found = await execution_service.get(session, account, execution_id)
     activations = await activation_service.list(session, account)
     actions = await _action_names(session, activations)
-    automation = await session.get(Automation, found.automation_id) if found.automation_id else None
+    automation = None
+    if found.automation_id is not None:
+        with suppress(NotFound):  # deleted since: the page says so
+            automation = await automation_service.get(session, account, found.automation_id)
     context = {
         "execution": _execution_row(found, actions, activations),
         "automation": automation,
