@@ -79,5 +79,9 @@ postgres:
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; }
 
+# Each test process starts its own embedded PostgreSQL, standalone server and Chromium when
+# its tests need them: two halve the suite's time on a 2-core machine (docs/development.md).
+TEST_PROCESSES ?= 2
+
 test: lint typecheck browser postgres
-	BRIDGEHUB_REQUIRE_BROWSER=1 BRIDGEHUB_REQUIRE_POSTGRES=1 $(BIN)/pytest
+	BRIDGEHUB_REQUIRE_BROWSER=1 BRIDGEHUB_REQUIRE_POSTGRES=1 $(BIN)/pytest -n $(TEST_PROCESSES)

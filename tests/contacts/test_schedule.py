@@ -3,6 +3,8 @@ second run while one is unfinished."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -58,3 +60,16 @@ async def test_a_new_activation_syncs_contacts_and_agents_at_once(
         ("contacts", "succeeded", "activation"),
     ]
     assert await schedule(hub) == []
+
+
+async def test_a_first_sync_late_behind_the_schedule_adds_no_run(
+    hub: FastAPI, tenant: Tenant, connected: str, run_jobs: RunJobs
+) -> None:
+    # The minute's tick saw the activation first, and its runs ended before the
+    # activation's own job was taken (a busy queue): that job has nothing left to do.
+    assert await schedule(hub) == ["agents", "contacts"]
+    await run_jobs()
+    async with hub.state.runtime.sessionmaker() as session:
+        assert await sync_service.first_syncs(session, uuid.UUID(connected), None) == []
+    runs = (await tenant.client.get("/v1/sync-runs")).json()["items"]
+    assert sorted(r["trigger"] for r in runs) == ["schedule", "schedule"]

@@ -180,6 +180,17 @@ AnswerHook = Callable[[httpx.Response], Awaitable[None]]
 """Sees each answer's status and headers before its body is read; it must not read the body."""
 
 
+def _of_body(parse: Callable[[Any], Result]) -> Callable[[_Answer], Result]:
+    """`parse` applied to an answer's JSON body."""
+    return lambda answer: parse(decode_body(answer.content))
+
+
+def _outcome_with_status(answer: _Answer) -> ActionOutcome:
+    """An action's outcome, with the status the bridge answered (201 for a created record)."""
+    outcome = parse_action_outcome(decode_body(answer.content))
+    return outcome.model_copy(update={"status_code": answer.status})
+
+
 @dataclass(frozen=True)
 class Exchange:
     """One request to a bridge and its answer, as they went over the wire."""
@@ -264,7 +275,10 @@ class BridgeClient:
             integration=integration,
         )
         return await self._call(
-            call, credentials, lambda auth: AuthValidationRequest(auth=auth), parse_auth_values
+            call,
+            credentials,
+            lambda auth: AuthValidationRequest(auth=auth),
+            _of_body(parse_auth_values),
         )
 
     async def fetch_contacts(
@@ -292,7 +306,7 @@ class BridgeClient:
             call,
             credentials,
             lambda auth: ContactSyncRequest(auth=auth, meta=meta),
-            parse_contact_page,
+            _of_body(parse_contact_page),
         )
 
     async def fetch_interactions(
@@ -318,7 +332,7 @@ class BridgeClient:
             call,
             credentials,
             lambda auth: InteractionRequest(auth=auth, meta=meta, data=contact),
-            lambda body: parse_interactions(body, meta.interaction_types),
+            _of_body(lambda body: parse_interactions(body, meta.interaction_types)),
         )
 
     async def fetch_agents(
@@ -333,7 +347,7 @@ class BridgeClient:
             integration=integration,
         )
         return await self._call(
-            call, credentials, lambda auth: AgentSyncRequest(auth=auth), parse_agents
+            call, credentials, lambda auth: AgentSyncRequest(auth=auth), _of_body(parse_agents)
         )
 
     async def execute_action(
@@ -360,31 +374,27 @@ class BridgeClient:
         meta = ActionMeta(
             contact_external_id=contact_external_id, agent_external_id=agent_external_id
         )
-        answers: list[_Answer] = []
         try:
-            outcome = await self._call(
+            return await self._call(
                 call,
                 credentials,
                 lambda auth: ActionRequest(auth=auth, meta=meta, data=dict(data)),
-                parse_action_outcome,
-                answers,
+                _outcome_with_status,
             )
         except ProtocolViolation as violation:
             if violation.status_code is None or not 200 <= violation.status_code < 300:
                 raise
             log.warning("unusable action answer", url=shown_url(url), problem=violation.message)
             return ActionOutcome(problem=violation.message, status_code=violation.status_code)
-        return outcome.model_copy(update={"status_code": answers[-1].status})
 
     async def _call(
         self,
         call: _Call,
         credentials: Credentials,
         request: MakeRequest,
-        parse: Callable[[Any], Result],
-        answered: list[_Answer] | None = None,
+        parse: Callable[[_Answer], Result],
     ) -> Result:
-        """The parsed 2xx answer; the raw answer is appended to `answered` when given."""
+        """The parsed 2xx answer."""
         sent = [credentials.auth()]
         with _measured(call), _concealed(sent):
             try:
@@ -396,10 +406,8 @@ class BridgeClient:
                     raise
                 sent.append(fresh)
                 answer = await self._send(call, request(dict(fresh)))
-            if answered is not None:
-                answered.append(answer)
             try:
-                return parse(decode_body(answer.content))
+                return parse(answer)
             except MalformedAnswer as problem:
                 raise ProtocolViolation(
                     f"{call} answered {_status(answer.status)} with a body that breaks the "

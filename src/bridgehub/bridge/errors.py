@@ -64,6 +64,10 @@ class CredentialsRejected(_Refusal):
 
     outcome = "credentials_rejected"
 
+    def told_to_reauthorize(self, what: str) -> str:
+        """`what` happened and what the bridge said, then what the person must do."""
+        return f"{self.told(what)}; the activation needs reauthorization"
+
 
 class RequestRefused(_Refusal):
     """The bridge answered 400: it refused the data. Final; repeating it cannot help."""

@@ -100,10 +100,7 @@ class InteractionService:
             return _failed(asked, message)
         except CredentialsRejected as refusal:
             await tokens.mark_rejected(runtime, asked.activation.id, refusal)
-            return _failed(
-                asked,
-                refusal.told("refused the credentials") + "; the activation needs reauthorization",
-            )
+            return _failed(asked, refusal.told_to_reauthorize("refused the credentials"))
         except BridgeError as error:
             return _failed(asked, str(error))
         return InteractionsAnswer(

@@ -104,8 +104,7 @@ async def _carry_out(runtime: Runtime, run_id: uuid.UUID, account_id: uuid.UUID 
             await _fail(
                 session,
                 run,
-                refusal.told("The bridge refused the credentials")
-                + "; the activation needs reauthorization.",
+                refusal.told_to_reauthorize("The bridge refused the credentials") + ".",
             )
         except (SyncFailed, BridgeError) as failure:
             await _fail(session, run, str(failure))

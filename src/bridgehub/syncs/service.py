@@ -99,7 +99,8 @@ class SyncService:
         self, session: AsyncSession, activation_id: uuid.UUID, account_id: uuid.UUID | None
     ) -> list[SyncRun]:
         """Queue the first contact and agent syncs of a new activation, when it is still
-        active and its integration offers them."""
+        active, its integration offers them, and no run came first (the scheduler's tick may
+        have seen the activation before this job ran)."""
         activation = await session.scalar(
             select(Activation).where(
                 Activation.id == activation_id, of_account(Activation, account_id)
@@ -111,6 +112,7 @@ class SyncService:
             await self.request(session, activation, kind, trigger="activation")
             for kind in SyncKind
             if offers(activation.integration, kind)
+            and not await _ran_since(session, activation, kind, activation.created_at)
         ]
 
     async def schedule_due(self, session: AsyncSession) -> list[SyncRun]:
