@@ -3,6 +3,7 @@ server has it (a standalone server from Debian's package), translate() on the em
 
 from __future__ import annotations
 
+import psycopg
 from sqlalchemy import create_engine, text
 
 from bridgehub.db import migrate
@@ -37,3 +38,17 @@ def test_a_server_with_unaccent_folds_with_it(standalone_postgres: StandaloneSer
     answers, extensions = folded(standalone_postgres.url, "Jörg Ångström", "Ørsted Łódź")
     assert answers == ["Jorg Angstrom", "Orsted Lodz"]
     assert extensions == 1
+
+
+def test_going_back_down_leaves_the_database_its_unaccent(
+    standalone_postgres: StandaloneServer,
+) -> None:
+    # The extension was there first (another application's, or the administrator's).
+    with psycopg.connect(standalone_postgres.url, autocommit=True) as database:
+        database.execute("CREATE EXTENSION unaccent")
+    migrate.upgrade(standalone_postgres.url)
+    migrate.downgrade(standalone_postgres.url, "0015")
+    with psycopg.connect(standalone_postgres.url) as database:
+        assert database.execute("SELECT unaccent('Jörg')").fetchone() == ("Jorg",)
+    migrate.upgrade(standalone_postgres.url)
+    assert folded(standalone_postgres.url, "Ørsted") == (["Orsted"], 1)

@@ -50,7 +50,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     _index_words(_WORDS)
     op.execute("DROP FUNCTION fold_accents(text)")
-    op.execute("DROP EXTENSION IF EXISTS unaccent")
+    # The unaccent extension stays: it may have been there before, and other queries of the
+    # database may use it.
 
 
 def _unaccent_schema() -> str | None:
