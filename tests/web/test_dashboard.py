@@ -147,3 +147,27 @@ def test_the_tiles_follow_executions_until_none_is_queued_or_running(
     expect(tiles.get_by_role("link", name="0 queued")).to_be_visible()
     expect(tiles).not_to_have_attribute("data-live-item", re.compile("."))
     assert page.evaluate("window.stillTheSamePage") is True
+
+
+def test_the_last_contact_sync_follows_a_run_until_it_ends(
+    page: Page, web_hub: WebHub, connected_account: HubAccount
+) -> None:
+    web_hub.await_first_syncs(connected_account.id)
+    # The bridge asks the hub to come back twice before answering: the run is still
+    # unfinished when the dashboard shows it.
+    web_hub.demo.bridge.fail_next("/helpdesk/contact_sync", 2, 503, retry_after=2)
+    (activation,) = api_as(web_hub, connected_account, "GET", "/v1/activations")["items"]
+    sync = f"/v1/activations/{activation['id']}/sync"
+    run = api_as(web_hub, connected_account, "POST", sync, what="contacts")
+    sign_in(page, connected_account.key)
+    last_sync = page.locator("#integration-demo-helpdesk").get_by_role("cell").nth(1)
+    expect(last_sync.get_by_role("link")).to_have_attribute(
+        "href", f"/ui/activity/syncs/{run['run_id']}"
+    )
+    badge = last_sync.locator(".badge")
+    assert badge.inner_text() in ("queued", "running")
+    page.evaluate("window.stillTheSamePage = true")
+    expect(badge).to_have_text("succeeded", timeout=30_000)
+    expect(badge).to_have_class("badge badge--success")
+    expect(last_sync).not_to_have_attribute("data-live-item", re.compile("."))
+    assert page.evaluate("window.stillTheSamePage") is True

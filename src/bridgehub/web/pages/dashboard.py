@@ -22,7 +22,7 @@ from bridgehub.syncs.models import SyncKind, SyncRun
 from bridgehub.syncs.service import offers, sync_service
 from bridgehub.web import nav
 from bridgehub.web.auth import SignedInAccount, account_of
-from bridgehub.web.pages.activity import EXECUTION_TONES, SYNC_TONES
+from bridgehub.web.pages.activity import EXECUTION_TONES, SYNC_TONES, UNFINISHED_RUNS
 from bridgehub.web.pages.catalog import STATUS_BADGES, Badge
 from bridgehub.web.templating import Flash, render, see_other
 from bridgehub.web.wording import scrubbed
@@ -132,6 +132,12 @@ async def dashboard(request: Request, operator: SignedInAccount, session: DbSess
         "summaries": summaries,
         "totals": totals,
         "totals_running": running(totals),
+        "syncs_running": any(
+            summary.last_sync.status in UNFINISHED_RUNS
+            for summary in summaries
+            if summary.last_sync is not None
+        ),
+        "unfinished_runs": UNFINISHED_RUNS,
         "chart": chart(await execution_service.hourly_counts(session, account, since), now),
         "execution_tones": EXECUTION_TONES,
         "sync_tones": SYNC_TONES,
