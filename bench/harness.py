@@ -26,7 +26,7 @@ from starlette.types import Send
 
 from bridgehub.app import create_app
 from bridgehub.db.embedded import EmbeddedServer, create_database, start_embedded_postgres
-from bridgehub.runtime import Runtime
+from bridgehub.runtime import Runtime, freeze_startup_heap
 from bridgehub.settings import Settings
 
 BENCH = Path(__file__).resolve().parent
@@ -368,6 +368,8 @@ async def hub_in_process(settings: Settings, database: str) -> AsyncIterator[Hub
     """The hub's app with its lifespan (migrations, runtime) and API clients, in process."""
     app = create_app(settings, database=database)
     async with app.router.lifespan_context(app):
+        # As `bridgehub serve` and `bridgehub worker` do once started.
+        freeze_startup_heap()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport, base_url=HUB_URL, headers=_bearer(ADMIN_KEY)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -46,3 +48,27 @@ def test_the_catalog_and_admin_key_survive_a_restart(tmp_path: Path) -> None:
         later_output = startup_output(third)
     # The key is shown once, when generated, and never again.
     assert "bh_admin_" not in later_output
+
+
+def test_a_serving_process_leaves_its_startup_heap_out_of_garbage_collection(
+    tmp_path: Path,
+) -> None:
+    # What one of `serve --processes N` builds: the app it imported and made lives as long
+    # as the process, and collections no longer walk it (docs/performance.md).
+    counted = (
+        "import gc\n"
+        "from bridgehub.serving import served_app\n"
+        "before = gc.get_freeze_count()\n"
+        "served_app()\n"
+        "print(before, gc.get_freeze_count())\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", counted],
+        env={**os.environ, "BRIDGEHUB_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    before, after = map(int, found.stdout.split())
+    assert before == 0
+    assert after > 10_000

@@ -43,7 +43,7 @@ from bridgehub.integrations.service import action_service, integration_service
 from bridgehub.kit.errors import HubError, InvalidInput
 from bridgehub.logs import configure_logging
 from bridgehub.metrics import prepare_metrics_directory, start_metrics_server
-from bridgehub.runtime import Runtime
+from bridgehub.runtime import Runtime, freeze_startup_heap
 from bridgehub.sdk.cli import BridgeNotFound, dumps, load_bridge, write_configuration_files
 from bridgehub.settings import Settings, get_settings
 from bridgehub.syncs import runner
@@ -114,6 +114,7 @@ def worker(
 
 async def _work(settings: Settings, concurrency: int, queues: list[str] | None) -> None:
     async with open_runtime(settings) as runtime:
+        freeze_startup_heap()
         await work(runtime, concurrency=concurrency, name=process_name("worker"), queues=queues)
 
 

@@ -21,6 +21,7 @@ from bridgehub.app import announce_admin_key, create_app
 from bridgehub.db import migrate
 from bridgehub.db.engine import create_engine, create_sessionmaker, database_url
 from bridgehub.logs import configure_logging
+from bridgehub.runtime import freeze_startup_heap
 from bridgehub.settings import Settings, get_settings
 from bridgehub.vault import vault_from_settings
 
@@ -41,7 +42,9 @@ def serve(settings: Settings, *, host: str, port: int, processes: int = 1) -> No
         "timeout_graceful_shutdown": settings.shutdown_requests_seconds,
     }
     if processes == 1:
-        uvicorn.run(create_app(settings), **options)
+        app = create_app(settings)
+        freeze_startup_heap()
+        uvicorn.run(app, **options)
         return
     with database_url(settings) as url:
         asyncio.run(_prepare_shared_state(settings, url))
@@ -54,7 +57,9 @@ def served_app() -> FastAPI:
     supervisor passed on."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_heap()
+    return app
 
 
 async def _prepare_shared_state(settings: Settings, url: str) -> None:
