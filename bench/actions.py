@@ -257,6 +257,7 @@ def _expect(response: httpx.Response, status: int) -> dict[str, Any]:
 async def hub_in_process(home: Path, args: argparse.Namespace) -> AsyncIterator[Hub]:
     from bridgehub.app import create_app
     from bridgehub.logs import configure_logging
+    from bridgehub.runtime import freeze_startup_heap
     from bridgehub.settings import Settings
 
     settings = Settings(
@@ -278,6 +279,7 @@ async def hub_in_process(home: Path, args: argparse.Namespace) -> AsyncIterator[
     app = create_app(settings)
     try:
         async with app.router.lifespan_context(app):  # open_runtime: embedded PostgreSQL
+            freeze_startup_heap()  # as `bridgehub serve` and `bridgehub worker` do
             transport = httpx.ASGITransport(app=app)
             admin_headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
             async with httpx.AsyncClient(
