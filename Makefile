@@ -73,6 +73,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	test -x $(CHROMIUM) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
+# The UI tests inject axe-core, from npm, into every page they scan (npm comes with the
+# machine's Node.js; the lock file pins the version and its checksum).
+AXE := tests/web/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/web/package.json tests/web/package-lock.json
+	npm ci --prefix tests/web --ignore-scripts --no-audit --no-fund
+	touch $@
+
 # Tests of the production shape run a standalone server from Debian's postgresql package
 # beside the embedded one (they start and stop their own clusters; none is left running).
 postgres:
@@ -83,5 +91,5 @@ postgres:
 # its tests need them: two halve the suite's time on a 2-core machine (docs/development.md).
 TEST_PROCESSES ?= 2
 
-test: lint typecheck browser postgres
+test: lint typecheck browser postgres $(AXE)
 	BRIDGEHUB_REQUIRE_BROWSER=1 BRIDGEHUB_REQUIRE_POSTGRES=1 $(BIN)/pytest -n $(TEST_PROCESSES)

@@ -2,26 +2,28 @@
 table headers on one line, each checkbox or radio on its label's line, no address of a bridge
 and no doubled period in its words, and an axe-core scan with no violation.
 
-axe-core's JavaScript comes from the axe-playwright-python package (a dev dependency, so
-`make setup` installs it from uv.lock); it is evaluated in each page and run there. Not as a
-<script> tag: the hub's Content-Security-Policy refuses inline scripts, as it should.
+axe-core's JavaScript comes from npm (tests/web/package-lock.json; `make test` installs it
+with `npm ci`); it is evaluated in each page and run there. Not as a <script> tag: the hub's
+Content-Security-Policy refuses inline scripts, as it should.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from dataclasses import dataclass, field
-from importlib.resources import files
+from pathlib import Path
 from typing import Literal
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import ADMIN_KEY
 from tests.web.conftest import PHONE, VIEWPORT, HubAccount, WebHub, screenshot, sign_in
 from tests.web.test_activity import ACTION, ACTION_ENDPOINT, api_as, automate, missed_call
 
-AXE = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 # Each page is seen as each of these: both widths, and dark mode (prefers-color-scheme).
 LOOKS: dict[str, tuple[dict[str, int], Literal["light", "dark"]]] = {
     "desktop": (VIEWPORT, "light"),
@@ -53,9 +55,21 @@ _CHOICES_OFF_THEIR_LINE = """() => [...document.querySelectorAll(
 }).map(input => input.labels[0].textContent.trim())"""
 
 
-def problems_of(page: Page, name: str, internal: str) -> list[str]:
+@pytest.fixture(scope="module")
+def axe() -> str:
+    """axe-core's script."""
+    if not AXE.exists():
+        reason = f"{AXE} is missing; `make test` installs it with npm ci"
+        if os.environ.get("BRIDGEHUB_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return AXE.read_text(encoding="utf-8")
+
+
+def problems_of(page: Page, name: str, internal: str, axe: str) -> list[str]:
     """What is wrong with the page as shown now: its words, its layout, then what axe-core
-    finds. `internal`: an address of the hub's side that no page may show."""
+    (the script `axe`) finds. `internal`: an address of the hub's side that no page may
+    show."""
     found = []
     words = page.inner_text("body")
     if internal in words:
@@ -70,7 +84,7 @@ def problems_of(page: Page, name: str, internal: str) -> list[str]:
     if adrift := page.evaluate(_CHOICES_OFF_THEIR_LINE):
         found.append(f"choices off their label's line: {adrift}")
     if not page.evaluate("typeof axe !== 'undefined'"):
-        page.evaluate(AXE)
+        page.evaluate(axe)
     violations = page.evaluate("async () => (await axe.run(document)).violations")
     found += [
         f"axe {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}" for v in violations
@@ -82,6 +96,7 @@ def problems_of(page: Page, name: str, internal: str) -> list[str]:
 class Visits:
     page: Page
     internal: str
+    axe: str
     problems: list[str] = field(default_factory=list)
 
     def visit(self, path: str, name: str) -> None:
@@ -90,12 +105,12 @@ class Visits:
         for look, (viewport, scheme) in LOOKS.items():
             self.page.set_viewport_size(viewport)  # type: ignore[arg-type]
             self.page.emulate_media(color_scheme=scheme)
-            self.problems += problems_of(self.page, f"{name} ({look})", self.internal)
+            self.problems += problems_of(self.page, f"{name} ({look})", self.internal, self.axe)
         self.page.emulate_media(color_scheme="light")
 
 
 def test_every_page_fits_both_widths_and_passes_axe(
-    page: Page, web_hub: WebHub, connected_account: HubAccount
+    page: Page, web_hub: WebHub, connected_account: HubAccount, axe: str
 ) -> None:
     account = automate(web_hub, connected_account)
     # A failed execution: its page shows the most (the error, every attempt, a retry).
@@ -113,7 +128,7 @@ def test_every_page_fits_both_widths_and_passes_axe(
     contact = api_as(web_hub, account, "GET", "/v1/contacts")["items"][0]
     run = api_as(web_hub, account, "GET", "/v1/sync-runs")["items"][0]
     automation = api_as(web_hub, account, "GET", "/v1/automations")["items"][0]
-    visits = Visits(page, web_hub.demo.bridge_url)
+    visits = Visits(page, web_hub.demo.bridge_url, axe)
 
     visits.visit("/ui/sign-in", "sign-in")
     screenshot(page, "sign-in-phone", PHONE)
