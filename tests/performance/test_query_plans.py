@@ -10,7 +10,6 @@ import uuid
 from typing import Any
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.dialects import postgresql
 
 from bridgehub.contacts.store import _STORED_HASHES
 from bridgehub.db import migrate
@@ -40,7 +39,7 @@ def test_a_page_finds_its_stored_contacts_by_index_whatever_the_statistics(
             # Statistics of the empty table, as autovacuum takes them before a first sync.
             connection.exec_driver_sql("ANALYZE contacts")
             connection.execute(_STORE, {**owner, "count": STORED})
-        compiled = _STORED_HASHES.compile(dialect=postgresql.psycopg.dialect())
+        compiled = _STORED_HASHES.compile(engine)
         parameters = {**compiled.params, **owner, "external_ids": json.dumps(page)}
         with engine.connect() as connection:
             found = connection.exec_driver_sql(str(compiled), parameters).all()
